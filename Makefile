@@ -1,0 +1,40 @@
+# Everything a fresh machine with Python 3.11+, git and make needs.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+SEED   ?= 0
+
+.PHONY: run test lint typecheck check bench contract-live clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+## run: serve the mock on $(HOST):$(PORT) with a ready tenant printed
+run: $(VENV)/.installed
+	$(PY) -m mockserver serve --host $(HOST) --port $(PORT) --seed $(SEED) --print-tenant
+
+## test: lint, type-check and run the whole test suite
+test: $(VENV)/.installed
+	$(PY) -m ruff check mockserver tests bench
+	$(PY) -m ruff format --check mockserver tests bench
+	$(PY) -m mypy
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check mockserver tests bench
+	$(PY) -m ruff format --check mockserver tests bench
+
+typecheck: $(VENV)/.installed
+	$(PY) -m mypy
+
+## bench: the speed and memory benchmark (loopback only, bounded in time)
+bench: $(VENV)/.installed
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,83 @@
+"""``python -m mockserver serve``: the fake as a standalone server on localhost.
+
+Example::
+
+    python -m mockserver serve --port 8000 --seed 1 --print-tenant
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from mockserver.clock import DEFAULT_EPOCH, Clock
+from mockserver.domain.store import Store
+from mockserver.http.app import MockServer
+from mockserver.server import ServerThread
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="posthog-batch-exports-mock", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the fake API over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    serve.add_argument("--seed", type=int, default=0, help="seed for every id and generated value")
+    serve.add_argument("--strict", action="store_true", help="validate every response against the spec")
+    serve.add_argument(
+        "--clock",
+        choices=["real", "frozen"],
+        default="real",
+        help="real: virtual time follows the wall clock (times --clock-speed); frozen: moves only via /_mock/clock",
+    )
+    serve.add_argument(
+        "--clock-speed", type=float, default=1.0, help="virtual seconds per wall second (60 = an hour a minute)"
+    )
+    serve.add_argument(
+        "--start",
+        default=None,
+        help="virtual start time (ISO 8601); default: now for a real clock, a fixed epoch when frozen",
+    )
+    serve.add_argument("--print-tenant", action="store_true", help="create a tenant and print its ids and key")
+    serve.add_argument("--verbose", action="store_true", help="log every request")
+    return parser
+
+
+def _clock(args: argparse.Namespace) -> Clock:
+    from mockserver.domain.dates import parse_datetime
+
+    start = parse_datetime(args.start) if args.start else None
+    if args.start and start is None:
+        raise SystemExit(f"--start: not an ISO 8601 datetime: {args.start!r}")
+    if args.clock == "frozen":
+        return Clock.frozen(start or DEFAULT_EPOCH)
+    return Clock.real(start, speed=args.clock_speed)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    store = Store(seed=args.seed, clock=_clock(args))
+    app = MockServer(store, strict=args.strict)
+    running = ServerThread(app, args.host, args.port, quiet=not args.verbose)
+    print(f"PostHog batch-exports mock listening on {running.url}", flush=True)
+    if args.print_tenant:
+        tenant = store.create_tenant()
+        print("A ready tenant (create more with POST /_mock/tenants/):", flush=True)
+        print(json.dumps(tenant.to_dict(), indent=2), flush=True)
+        listing = f"{running.url}/api/projects/{tenant.project_id}/batch_exports/"
+        print(f'\ncurl -H "Authorization: Bearer {tenant.api_key}" {listing}', flush=True)
+    try:
+        running.server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.server.server_close()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

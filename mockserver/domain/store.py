@@ -1,0 +1,158 @@
+"""The root of all state in one fake: tenants and everything they own, with one ``reset()``.
+
+A :class:`Store` is a plain object; make as many as you like (two fakes in one process
+never share anything). Every mutation happens under :attr:`Store.lock`, which the HTTP
+layer holds for the length of one request, so a request sees and leaves a consistent
+state even on a threaded server.
+
+>>> store = Store(seed=1)
+>>> tenant = store.create_tenant()
+>>> tenant.api_key.startswith("phx_"), store.teams[tenant.project_id].organization_id == tenant.organization_id
+(True, True)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.clock import DEFAULT_EPOCH, Clock
+from mockserver.domain.destinations import INTEGRATION_KINDS
+from mockserver.domain.models import (
+    ApiKey,
+    Backfill,
+    BatchExport,
+    Integration,
+    LogEntry,
+    Organization,
+    Run,
+    Team,
+)
+from mockserver.ids import IdSource
+
+__all__ = ["ALL_SCOPES", "Store", "Tenant"]
+
+#: The scopes a new tenant's key gets unless told otherwise.
+ALL_SCOPES = ("batch_export:read", "batch_export:write")
+
+
+@dataclass
+class Tenant:
+    """What :meth:`Store.create_tenant` hands back: enough to start calling the API."""
+
+    organization_id: str
+    organization_name: str
+    project_id: int
+    project_name: str
+    api_key: str
+    scopes: list[str]
+    feature_flags: list[str]
+    integrations: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "organization_id": self.organization_id,
+            "organization_name": self.organization_name,
+            "project_id": self.project_id,
+            "project_name": self.project_name,
+            "api_key": self.api_key,
+            "scopes": list(self.scopes),
+            "feature_flags": list(self.feature_flags),
+            "integrations": [dict(i) for i in self.integrations],
+        }
+
+
+class Store:
+    """All state of one fake.
+
+    Args:
+        seed: seeds every id and generated value (see :class:`~mockserver.ids.IdSource`).
+        clock: the clock the fake reads; a frozen clock at a fixed epoch by default.
+    """
+
+    def __init__(self, seed: int = 0, clock: Clock | None = None) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock or Clock.frozen(DEFAULT_EPOCH)
+        self.ids = IdSource(seed)
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self.organizations: dict[str, Organization] = {}
+        self.teams: dict[int, Team] = {}
+        self.api_keys: dict[str, ApiKey] = {}
+        self.integrations: dict[int, Integration] = {}
+        #: Every export ever created, deleted ones included (soft delete), by id.
+        self.batch_exports: dict[str, BatchExport] = {}
+        #: Per team, ids in creation order (lists are served newest first).
+        self.exports_by_team: dict[int, list[str]] = {}
+        self.runs: dict[str, Run] = {}
+        self.runs_by_export: dict[str, list[str]] = {}
+        self.backfills: dict[str, Backfill] = {}
+        self.backfills_by_export: dict[str, list[str]] = {}
+        self.logs: list[LogEntry] = []
+
+    def reset(self, seed: int | None = None) -> None:
+        """Forget every tenant and object; optionally reseed the id source."""
+        with self.lock:
+            self._init_state()
+            self.ids.reseed(self.ids.seed if seed is None else seed)
+
+    # -- tenants -------------------------------------------------------------------
+
+    def create_tenant(
+        self,
+        *,
+        scopes: Iterable[str] = ALL_SCOPES,
+        feature_flags: Iterable[str] = (),
+        organization_name: str | None = None,
+        project_name: str | None = None,
+    ) -> Tenant:
+        """A new organization with one project, one personal API key and one integration per kind."""
+        with self.lock:
+            now = self.clock.now()
+            org_id = str(self.ids.uuid4())
+            team_id = self.ids.next_int("team")
+            org = Organization(org_id, organization_name or f"Organization {team_id}", now, [team_id])
+            team = Team(team_id, org_id, project_name or f"Project {team_id}", now, feature_flags=set(feature_flags))
+            self.organizations[org_id] = org
+            self.teams[team_id] = team
+            self.exports_by_team[team_id] = []
+            key = ApiKey(self.ids.token("phx_"), list(scopes), [org_id], team_id)
+            self.api_keys[key.value] = key
+            integrations = []
+            for kind, _label in INTEGRATION_KINDS.values():
+                integration = Integration(self.ids.next_int("integration"), team_id, kind)
+                self.integrations[integration.id] = integration
+                integrations.append({"id": integration.id, "kind": kind})
+            return Tenant(
+                organization_id=org_id,
+                organization_name=org.name,
+                project_id=team_id,
+                project_name=team.name,
+                api_key=key.value,
+                scopes=list(key.scopes),
+                feature_flags=sorted(team.feature_flags),
+                integrations=integrations,
+            )
+
+    def add_project(self, organization_id: str, name: str | None = None) -> Team:
+        """Another project in an existing organization (for cross-team isolation tests)."""
+        with self.lock:
+            org = self.organizations[organization_id]
+            team_id = self.ids.next_int("team")
+            team = Team(team_id, organization_id, name or f"Project {team_id}", self.clock.now())
+            self.teams[team_id] = team
+            self.exports_by_team[team_id] = []
+            org.team_ids.append(team_id)
+            return team
+
+    # -- state dump ------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every tenant and its objects as plain JSON-able data (``GET /_mock/state``)."""
+        from mockserver.domain.snapshot import snapshot
+
+        with self.lock:
+            return snapshot(self)

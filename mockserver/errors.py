@@ -1,0 +1,193 @@
+"""Errors the fake raises, each carrying PostHog's status, ``type`` and ``code``.
+
+Domain code raises these; :mod:`mockserver.http.app` is the only place that turns one
+into an HTTP response. The body is always PostHog's four-key shape, produced by
+``drf-exceptions-hog``::
+
+    {"type": "validation_error", "code": "required", "detail": "This field is required.", "attr": "name"}
+
+Hierarchy::
+
+    APIError
+     ├── ValidationError        400 validation_error  (code: required, null, blank, invalid_input, …)
+     ├── ParseError             400 invalid_request   parse_error
+     ├── NotAuthenticated       401 authentication_error not_authenticated
+     ├── AuthenticationFailed   401 authentication_error authentication_failed
+     ├── PermissionDenied       403 authentication_error permission_denied
+     ├── NotFound               404 invalid_request   not_found
+     ├── MethodNotAllowed       405 invalid_request   method_not_allowed
+     ├── UnsupportedMediaType   415 invalid_request   unsupported_media_type
+     ├── Throttled              429 throttled_error   throttled
+     ├── TooManyConcurrent…     429 server_error      too_many_concurrent_backfills / _file_downloads
+     ├── ServerError            500 server_error      error   (only ever raised by a planned fault)
+     ├── ServiceUnavailable     503 server_error      service_unavailable (planned fault)
+     └── EmptyBodyError         any status, empty body (the ``test`` endpoint's quirk)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "APIError",
+    "AuthenticationFailed",
+    "EmptyBodyError",
+    "MethodNotAllowed",
+    "NotAuthenticated",
+    "NotFound",
+    "NotImplementedYet",
+    "ParseError",
+    "PermissionDenied",
+    "ServerError",
+    "ServiceUnavailable",
+    "Throttled",
+    "TooManyConcurrentBackfills",
+    "TooManyConcurrentFileDownloads",
+    "UnsupportedMediaType",
+    "ValidationError",
+]
+
+
+class APIError(Exception):
+    """Base class: an error with an HTTP status and PostHog's error body."""
+
+    status: ClassVar[int] = 500
+    type: ClassVar[str] = "server_error"
+    default_code: ClassVar[str] = "error"
+    default_detail: ClassVar[str] = "A server error occurred."
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        attr: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.detail = detail if detail is not None else self.default_detail
+        # drf-exceptions-hog reports DRF's generic code "invalid" as "invalid_input".
+        self.code = "invalid_input" if code == "invalid" else (code or self.default_code)
+        #: Dotted-with-``__`` path of the offending field, or ``None``.
+        self.attr = attr
+        #: Extra response headers (``Retry-After`` on a 429, ``Allow`` on a 405).
+        self.headers = headers or {}
+        #: The response status; an instance may differ from its class's ``status``.
+        self.http_status: int = self.status
+        super().__init__(self.detail)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body PostHog sends for this error."""
+        return {"type": self.type, "code": self.code, "detail": self.detail, "attr": self.attr}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status}, {self.code!r}, {self.detail!r}, attr={self.attr!r})"
+
+
+class ValidationError(APIError):
+    """400. A bare message gets code ``invalid_input`` (drf-exceptions-hog renames DRF's ``invalid``)."""
+
+    status = 400
+    type = "validation_error"
+    default_code = "invalid_input"
+    default_detail = "Invalid input."
+
+
+class ParseError(APIError):
+    status = 400
+    type = "invalid_request"
+    default_code = "parse_error"
+    default_detail = "Malformed request."
+
+
+class NotAuthenticated(APIError):
+    status = 401
+    type = "authentication_error"
+    default_code = "not_authenticated"
+    default_detail = "Authentication credentials were not provided."
+
+
+class AuthenticationFailed(APIError):
+    status = 401
+    type = "authentication_error"
+    default_code = "authentication_failed"
+    default_detail = "Incorrect authentication credentials."
+
+
+class PermissionDenied(APIError):
+    status = 403
+    type = "authentication_error"
+    default_code = "permission_denied"
+    default_detail = "You do not have permission to perform this action."
+
+
+class NotFound(APIError):
+    status = 404
+    type = "invalid_request"
+    default_code = "not_found"
+    default_detail = "Not found."
+
+
+class MethodNotAllowed(APIError):
+    status = 405
+    type = "invalid_request"
+    default_code = "method_not_allowed"
+
+    def __init__(self, method: str, allowed: list[str] | None = None) -> None:
+        headers = {"Allow": ", ".join(allowed)} if allowed else None
+        super().__init__(f'Method "{method}" not allowed.', headers=headers)
+
+
+class UnsupportedMediaType(APIError):
+    status = 415
+    type = "invalid_request"
+    default_code = "unsupported_media_type"
+
+
+class Throttled(APIError):
+    status = 429
+    type = "throttled_error"
+    default_code = "throttled"
+    default_detail = "Request was throttled."
+
+
+class TooManyConcurrentBackfills(APIError):
+    """429 with ``type: server_error``: drf-exceptions-hog types every custom APIException so."""
+
+    status = 429
+    type = "server_error"
+    default_code = "too_many_concurrent_backfills"
+
+
+class TooManyConcurrentFileDownloads(APIError):
+    status = 429
+    type = "server_error"
+    default_code = "too_many_concurrent_file_downloads"
+    default_detail = "Too many concurrent file download batch exports for this team."
+
+
+class ServerError(APIError):
+    """500. The fake never raises this on its own; only a planned fault does."""
+
+
+class ServiceUnavailable(APIError):
+    status = 503
+    type = "server_error"
+    default_code = "service_unavailable"
+    default_detail = "Service temporarily unavailable, try again later."
+
+
+class EmptyBodyError(APIError):
+    """An error PostHog answers with an empty body (``GET …/batch_exports/test/``)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__("")
+        self.http_status = status
+
+
+class NotImplementedYet(APIError):
+    """501: an operation of the spec this version of the fake does not serve yet."""
+
+    status = 501
+    type = "server_error"
+    default_code = "not_implemented"
+    default_detail = "This operation is described by the spec but not served by this version of the fake."

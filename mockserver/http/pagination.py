@@ -1,0 +1,63 @@
+"""DRF's ``LimitOffsetPagination`` as PostHog configures it (page size 100, no maximum).
+
+``next``/``previous`` are absolute URLs of the current request with ``limit`` and
+``offset`` replaced and the query string re-encoded with sorted keys, as DRF's
+``replace_query_param`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
+
+__all__ = ["DEFAULT_LIMIT", "limit_offset", "page"]
+
+DEFAULT_LIMIT = 100
+T = TypeVar("T")
+
+
+def _positive_int(raw: Any, *, strict: bool, default: int) -> int:
+    """DRF's ``_positive_int``: anything unparsable, negative (or zero when strict) is the default."""
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return default
+    if value < 0 or (strict and value == 0):
+        return default
+    return value
+
+
+def limit_offset(raw_limit: Any, raw_offset: Any, default_limit: int = DEFAULT_LIMIT) -> tuple[int, int]:
+    limit = default_limit if raw_limit is None else _positive_int(raw_limit, strict=True, default=default_limit)
+    offset = 0 if raw_offset is None else _positive_int(raw_offset, strict=False, default=0)
+    return limit, offset
+
+
+def _with_query(base_url: str, query_string: str, changes: dict[str, int | None]) -> str:
+    params = dict(parse_qsl(query_string, keep_blank_values=True))
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    encoded = urlencode(sorted(params.items()))
+    return f"{base_url}?{encoded}" if encoded else base_url
+
+
+def page(
+    items: Sequence[T], *, limit: int, offset: int, base_url: str, query_string: str
+) -> tuple[list[T], dict[str, Any]]:
+    """Slice one page; return it with the envelope keys (``count``, ``next``, ``previous``)."""
+    count = len(items)
+    results = list(items[offset : offset + limit])
+    next_url = None
+    if offset + limit < count:
+        next_url = _with_query(base_url, query_string, {"limit": limit, "offset": offset + limit})
+    previous_url = None
+    if offset > 0:
+        if offset - limit <= 0:
+            previous_url = _with_query(base_url, query_string, {"limit": limit, "offset": None})
+        else:
+            previous_url = _with_query(base_url, query_string, {"limit": limit, "offset": offset - limit})
+    return results, {"count": count, "next": next_url, "previous": previous_url}

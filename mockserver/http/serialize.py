@@ -1,0 +1,96 @@
+"""Records → JSON bodies, key for key as PostHog's serializers render them.
+
+Key order follows each serializer's ``Meta.fields`` so that bodies read like PostHog's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.domain.dates import format_datetime as dt
+from mockserver.domain.destinations import strip_secrets
+from mockserver.domain.models import Backfill, BatchExport, LogEntry, Run
+from mockserver.domain.store import Store
+
+__all__ = ["backfill_json", "batch_export_json", "log_entry_json", "run_json"]
+
+#: ``latest_runs``: the newest runs of an export, any status, backfill runs included.
+LATEST_RUNS = 10
+
+
+def batch_export_json(store: Store, export: BatchExport) -> dict[str, Any]:
+    destination = export.destination
+    run_ids = store.runs_by_export.get(export.id, [])
+    latest = sorted((store.runs[i] for i in run_ids), key=lambda r: (r.created_at, r.id), reverse=True)
+    return {
+        "id": export.id,
+        "team_id": export.team_id,
+        "name": export.name,
+        "model": export.model,
+        "destination": {
+            "type": destination.type,
+            "config": strip_secrets(destination.type, destination.config),
+            "integration": destination.integration_id,
+        },
+        "interval": export.interval,
+        "paused": export.paused,
+        "created_at": dt(export.created_at),
+        "last_updated_at": dt(export.last_updated_at),
+        "last_paused_at": dt(export.last_paused_at),
+        "start_at": dt(export.start_at),
+        "end_at": dt(export.end_at),
+        "latest_runs": [run_json(r) for r in latest[:LATEST_RUNS]],
+        "schema": export.schema,
+        "filters": export.filters,
+        "timezone": export.timezone,
+        "offset_day": export.offset_day,
+        "offset_hour": export.offset_hour,
+    }
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "status": run.status,
+        "records_completed": run.records_completed,
+        "records_failed": run.records_failed,
+        "latest_error": run.latest_error,
+        "data_interval_start": dt(run.data_interval_start),
+        "data_interval_end": dt(run.data_interval_end),
+        "cursor": run.cursor,
+        "created_at": dt(run.created_at),
+        "finished_at": dt(run.finished_at),
+        "last_updated_at": dt(run.last_updated_at),
+        "records_total_count": run.records_total_count,
+        "bytes_exported": run.bytes_exported,
+        "batch_export": run.batch_export_id,
+        "batch_export_on_demand": run.batch_export_on_demand_id,
+        "backfill": run.backfill_id,
+    }
+
+
+def backfill_json(backfill: Backfill, progress: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": backfill.id,
+        "batch_export": backfill.batch_export_id,
+        "team": backfill.team_id,
+        "start_at": dt(backfill.start_at),
+        "end_at": dt(backfill.end_at),
+        "status": backfill.status,
+        "finished_at": dt(backfill.finished_at),
+        "progress": progress,
+        "adjusted_start_at": dt(backfill.adjusted_start_at),
+        "total_records_count": backfill.total_records_count,
+        "created_at": dt(backfill.created_at),
+        "last_updated_at": dt(backfill.last_updated_at),
+    }
+
+
+def log_entry_json(entry: LogEntry) -> dict[str, Any]:
+    return {
+        "log_source_id": entry.log_source_id,
+        "instance_id": entry.instance_id,
+        "timestamp": dt(entry.timestamp),
+        "level": entry.level.upper(),
+        "message": entry.message,
+    }

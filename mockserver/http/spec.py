@@ -1,0 +1,116 @@
+"""The OpenAPI document, loaded once, and the operation table derived from it.
+
+``spec/openapi.yaml`` is the single source of truth: routes, operationIds, required
+scopes and request/response schemas all come from it. It ships inside the package
+(``mockserver/openapi.yaml`` links to it in a checkout; the wheel carries the file).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["HTTP_METHODS", "Operation", "Spec", "load_spec", "spec_path"]
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def spec_path() -> Path:
+    """Where the packaged OpenAPI document lives on disk."""
+    return Path(str(resources.files("mockserver") / "openapi.yaml"))
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the spec, as the fake needs it."""
+
+    operation_id: str
+    method: str
+    path: str
+    tag: str
+    #: The one personal-API-key scope it needs; ``None`` for control-plane operations.
+    scope: str | None
+    #: ``"team"``, ``"organization"`` or ``"control"``: which kind of tenant the path names.
+    level: str
+    #: Query parameters whose invalid values fall back to the default instead of failing
+    #: (``x-fallback-on-invalid``; DRF's limit/offset pagination does this).
+    lenient_params: frozenset[str] = field(default_factory=frozenset)
+    has_body: bool = False
+
+    @property
+    def rule(self) -> str:
+        """The path as a werkzeug rule: ``{id}`` → ``<id>``."""
+        return re.sub(r"\{(\w+)\}", r"<\1>", self.path)
+
+
+class Spec:
+    """The parsed document plus lookups over it."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self.operations: dict[str, Operation] = {}
+        for path, item in document["paths"].items():
+            shared = item.get("parameters", [])
+            for method, op in item.items():
+                if method not in HTTP_METHODS:
+                    continue
+                params = [self.resolve(p) for p in (*shared, *op.get("parameters", []))]
+                security = op.get("security", document.get("security", []))
+                scopes = [s for requirement in security for s in requirement.get("PersonalAPIKeyAuth", [])]
+                operation = Operation(
+                    operation_id=op["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    tag=(op.get("tags") or [""])[0],
+                    scope=scopes[0] if scopes else None,
+                    level=_level(path),
+                    lenient_params=frozenset(
+                        p["name"] for p in params if p.get("in") == "query" and p.get("x-fallback-on-invalid")
+                    ),
+                    has_body="requestBody" in op,
+                )
+                self.operations[operation.operation_id] = operation
+
+    def resolve(self, node: Any) -> Any:
+        """Follow a local ``$ref`` (``#/components/...``) to its target."""
+        while isinstance(node, dict) and "$ref" in node:
+            target: Any = self.document
+            for part in node["$ref"].lstrip("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def request_schema(self, operation_id: str) -> dict[str, Any] | None:
+        """The resolved JSON request-body schema of an operation, if it takes one."""
+        op = self.operation_node(operation_id)
+        body = self.resolve(op.get("requestBody"))
+        if not body:
+            return None
+        schema = body.get("content", {}).get("application/json", {}).get("schema")
+        return self.resolve(schema) if schema else None
+
+    def operation_node(self, operation_id: str) -> dict[str, Any]:
+        operation = self.operations[operation_id]
+        node: dict[str, Any] = self.document["paths"][operation.path][operation.method.lower()]
+        return node
+
+
+def _level(path: str) -> str:
+    if path.startswith("/api/organizations/"):
+        return "organization"
+    if path.startswith("/api/"):
+        return "team"
+    return "control"
+
+
+@functools.lru_cache(maxsize=4)
+def load_spec(path: str | None = None) -> Spec:
+    """Parse the document once per process (it is immutable, so sharing it is safe)."""
+    text = Path(path).read_text() if path else spec_path().read_text()
+    return Spec(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
