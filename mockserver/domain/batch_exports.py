@@ -70,6 +70,12 @@ class BatchExports:
         #: Called as ``start_backfill(export, start, end)`` when unpause asks for one;
         #: the backfill service plugs itself in here.
         self.start_backfill: Callable[[BatchExport, datetime | None, datetime | None], object] | None = None
+        #: Called with an export after every change to it (the scheduler re-plans its runs).
+        self.listeners: list[Callable[[BatchExport], None]] = []
+
+    def _changed(self, export: BatchExport) -> None:
+        for listener in self.listeners:
+            listener(export)
 
     # -- reads -----------------------------------------------------------------------
 
@@ -113,6 +119,7 @@ class BatchExports:
         self._apply(export, write)
         self.store.batch_exports[export.id] = export
         self.store.exports_by_team.setdefault(team.id, []).append(export.id)
+        self._changed(export)
         return export
 
     def update(
@@ -127,6 +134,7 @@ class BatchExports:
             export.destination = write.destination
         self._apply(export, write)
         export.last_updated_at = self.store.clock.now()
+        self._changed(export)
         return export
 
     def validate_only(
@@ -147,6 +155,7 @@ class BatchExports:
     def delete(self, export: BatchExport) -> None:
         """Soft delete; cancels the export's *Running* runs and backfills (``delete_batch_export``)."""
         export.deleted = True
+        self._changed(export)
         now = self.store.clock.now()
         for backfill_id in self.store.backfills_by_export.get(export.id, ()):
             backfill = self.store.backfills[backfill_id]
@@ -163,6 +172,7 @@ class BatchExports:
             return
         now = self.store.clock.now()
         export.paused, export.last_paused_at, export.last_updated_at = True, now, now
+        self._changed(export)
 
     def unpause(self, export: BatchExport, backfill: Any = False) -> None:
         """Idempotent; keeps ``last_paused_at``.
@@ -175,6 +185,7 @@ class BatchExports:
             return
         now = self.store.clock.now()
         export.paused, export.last_updated_at = False, now
+        self._changed(export)
         if backfill is not False and self.start_backfill is not None:
             self.start_backfill(export, export.last_paused_at, now)
 

@@ -14,12 +14,15 @@ state even on a threaded server.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from mockserver.clock import DEFAULT_EPOCH, Clock
 from mockserver.domain.destinations import INTEGRATION_KINDS
+from mockserver.domain.lifecycle import Outcome, Progression
 from mockserver.domain.models import (
     ApiKey,
     Backfill,
@@ -32,10 +35,18 @@ from mockserver.domain.models import (
 )
 from mockserver.ids import IdSource
 
-__all__ = ["ALL_SCOPES", "Store", "Tenant"]
+__all__ = ["ALL_SCOPES", "Limits", "Store", "Tenant"]
 
 #: The scopes a new tenant's key gets unless told otherwise.
 ALL_SCOPES = ("batch_export:read", "batch_export:write")
+
+
+@dataclass
+class Limits:
+    """``BATCH_EXPORT_MAX_CONCURRENT_BACKFILLS_PER_TEAM`` and ``…_ON_DEMAND_PER_TEAM``."""
+
+    concurrent_backfills: int = 10
+    concurrent_file_downloads: int = 10
 
 
 @dataclass
@@ -92,6 +103,17 @@ class Store:
         self.backfills: dict[str, Backfill] = {}
         self.backfills_by_export: dict[str, list[str]] = {}
         self.logs: list[LogEntry] = []
+        #: The scheduler's pending events, a heap of ``(time, seq, kind, object id, version)``.
+        self.events: list[tuple[datetime, int, str, str, int]] = []
+        self.event_seq = 0
+        #: Bumped whenever an export's schedule changes; events of older versions are dropped.
+        self.schedule_versions: dict[str, int] = {}
+        #: Planned endings for the next runs of an export (``/_mock/outcomes/``), in order.
+        self.planned_outcomes: dict[str, deque[Outcome]] = {}
+        #: Timing of every run's lifecycle (``/_mock/progression/``).
+        self.progression = Progression()
+        #: PostHog's per-team limits; their defaults are not public, see docs/fidelity.md.
+        self.limits = Limits()
 
     def reset(self, seed: int | None = None) -> None:
         """Forget every tenant and object; optionally reseed the id source."""

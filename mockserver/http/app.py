@@ -39,7 +39,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from mockserver.clock import Clock
-from mockserver.domain.batch_exports import BatchExports
+from mockserver.domain.backend import Backend
 from mockserver.domain.store import Store
 from mockserver.errors import APIError, MethodNotAllowed, NotFound
 from mockserver.http import auth
@@ -86,7 +86,9 @@ class MockServer:
         self.spec = spec or load_spec()
         self.validator = SpecValidator(self.spec)
         self.strict = strict
-        self.batch_exports = BatchExports(self.store)
+        #: The domain services (batch exports, scheduler, runs, backfills) over the store.
+        self.backend = Backend(self.store)
+        self.batch_exports = self.backend.batch_exports
         self.url_map = Map(
             [Rule(op.rule, endpoint=op.operation_id, methods=[op.method]) for op in self.spec.operations.values()],
             strict_slashes=False,
@@ -110,6 +112,7 @@ class MockServer:
         routed: list[Operation] = []  # the operation, once routing found one
         try:
             with self.store.lock:
+                self.backend.engine.catch_up()  # a real or accelerated clock moved on its own
                 reply = self._dispatch(request, routed)
         except APIError as error:
             reply = _error_reply(error)

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mockserver.http.context import Context, Reply
-from mockserver.http.handlers import batch_exports, control, pending
+from mockserver.http.handlers import backfills, batch_exports, control, pending, runs
 
 __all__ = ["HANDLERS"]
 
 HANDLERS: dict[str, Callable[[Context], Reply]] = {
     **batch_exports.HANDLERS,
+    **runs.HANDLERS,
+    **backfills.HANDLERS,
     **control.HANDLERS,
     **pending.HANDLERS,
 }

@@ -13,10 +13,6 @@ def not_implemented(ctx: Context) -> Reply:
 
 
 _PENDING = (
-    "batch_exports_runs_list", "batch_exports_runs_retrieve", "batch_exports_runs_cancel_create",
-    "batch_exports_runs_retry_create", "batch_exports_runs_logs_retrieve",
-    "batch_exports_backfills_list", "batch_exports_backfills_create", "batch_exports_backfills_retrieve",
-    "batch_exports_backfills_cancel_create",
     "file_download_batch_exports_list", "file_download_batch_exports_create",
     "file_download_batch_exports_retrieve", "file_download_batch_exports_cancel_create",
     "file_download_batch_exports_logs_retrieve", "file_download_batch_exports_download_retrieve",

@@ -1,0 +1,28 @@
+"""All the rules over one store, wired together: the one object the HTTP layer talks to."""
+
+from __future__ import annotations
+
+from mockserver.domain.backfills import Backfills
+from mockserver.domain.batch_exports import BatchExports
+from mockserver.domain.engine import Engine
+from mockserver.domain.runs import Runs
+from mockserver.domain.store import Store
+
+__all__ = ["Backend"]
+
+
+class Backend:
+    """Batch exports, the scheduler, runs and backfills over one :class:`Store`.
+
+    >>> backend = Backend(Store())
+    >>> backend.engine.catch_up()  # nothing is due in an empty store
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.engine = Engine(store)
+        self.batch_exports = BatchExports(store)
+        self.runs = Runs(store, self.engine)
+        self.backfills = Backfills(store, self.engine)
+        self.batch_exports.listeners.append(self.engine.export_changed)
+        self.batch_exports.start_backfill = self.backfills.start

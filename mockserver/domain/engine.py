@@ -1,0 +1,239 @@
+"""The scheduler: what PostHog's Temporal workers would have done by the clock's ``now``.
+
+Everything time-driven happens here, as events on the virtual clock processed strictly
+in time order (ties in the order they were planned):
+
+* ``fire``: an export's schedule fires → a ``Starting`` run for the interval that just
+  closed, and the next fire is planned;
+* ``start``: ``Starting`` → ``Running``, :attr:`Progression.start_after` later;
+* ``finish``: ``Running`` → ``Completed`` (or the next planned :class:`Outcome`),
+  :attr:`Progression.finish_after` later;
+* ``backfill``: a backfill starts its next interval's run after the previous one ended.
+
+:meth:`Engine.catch_up` runs every due event; it is called on every clock advance and at
+the start of every request, so a real or accelerated clock needs no background thread.
+Timestamps are those of the events, not of the moment someone looked.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from mockserver.domain.lifecycle import ACTIVE, BACKFILL_TRANSITIONS, Outcome, transition
+from mockserver.domain.models import Backfill, BatchExport, LogEntry, Run
+from mockserver.domain.schedule import interval_delta, next_fire
+from mockserver.domain.store import Store
+
+__all__ = ["Engine"]
+
+
+class Engine:
+    """Time-driven behaviour over one :class:`Store` (the state itself lives in the store)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._busy = False
+        #: Called with a run when it reaches an ending (file downloads write their files here).
+        self.on_run_finished: list[Callable[[Run, datetime], None]] = []
+        store.clock.listeners.append(self.catch_up)
+
+    # -- the event queue -------------------------------------------------------------
+
+    def plan(self, at: datetime, kind: str, object_id: str, version: int = 0) -> None:
+        store = self.store
+        store.event_seq += 1
+        heapq.heappush(store.events, (at, store.event_seq, kind, object_id, version))
+
+    def catch_up(self, now: datetime | None = None) -> None:
+        """Process every event due at or before ``now`` (default: the clock's now)."""
+        store = self.store
+        with store.lock:
+            if self._busy:
+                return
+            now = now or store.clock.now()
+            self._busy = True
+            try:
+                while store.events and store.events[0][0] <= now:
+                    at, _seq, kind, object_id, version = heapq.heappop(store.events)
+                    _HANDLERS[kind](self, at, object_id, version)
+            finally:
+                self._busy = False
+
+    # -- schedules -------------------------------------------------------------------
+
+    def export_changed(self, export: BatchExport) -> None:
+        """Re-plan an export's schedule from now (create, update, pause, unpause, delete)."""
+        store = self.store
+        version = store.schedule_versions.get(export.id, 0) + 1
+        store.schedule_versions[export.id] = version
+        if export.paused or export.deleted:
+            return
+        fire = next_fire(export, store.clock.now())
+        if fire is not None:
+            self.plan(fire, "fire", export.id, version)
+
+    def _fire(self, at: datetime, export_id: str, version: int) -> None:
+        store = self.store
+        export = store.batch_exports.get(export_id)
+        if export is None or store.schedule_versions.get(export_id) != version:
+            return  # the schedule changed since this fire was planned
+        self.create_run(export, at - interval_delta(export.interval), at, at)
+        fire = next_fire(export, at)
+        if fire is not None:
+            self.plan(fire, "fire", export.id, version)
+
+    # -- runs ------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        export: BatchExport,
+        start: datetime | None,
+        end: datetime,
+        at: datetime,
+        *,
+        backfill: Backfill | None = None,
+    ) -> Run:
+        """A ``Starting`` run of ``export`` for ``[start, end)``, created at ``at``."""
+        store = self.store
+        run = Run(
+            id=str(store.ids.uuidt(at)),
+            team_id=export.team_id,
+            status="Starting",
+            data_interval_start=start,
+            data_interval_end=end,
+            created_at=at,
+            last_updated_at=at,
+            batch_export_id=export.id,
+            backfill_id=backfill.id if backfill else None,
+        )
+        self.add_run(run, at)
+        return run
+
+    def add_run(self, run: Run, at: datetime) -> None:
+        """Register a new ``Starting`` run and plan its progression."""
+        store = self.store
+        store.runs[run.id] = run
+        key = run.batch_export_id or run.batch_export_on_demand_id or ""
+        store.runs_by_export.setdefault(key, []).append(run.id)
+        self.log(run, at, "INFO", f"Batch export run {run.id} starting")
+        self.plan(at + timedelta(seconds=store.progression.start_after), "start", run.id)
+
+    def _start(self, at: datetime, run_id: str, _version: int) -> None:
+        run = self.store.runs[run_id]
+        if run.status != "Starting":
+            return  # cancelled meanwhile
+        transition(run, "Running", at)
+        self.log(run, at, "INFO", "Batch export run is running")
+        self.plan(at + timedelta(seconds=self.store.progression.finish_after), "finish", run.id)
+
+    def _finish(self, at: datetime, run_id: str, _version: int) -> None:
+        store = self.store
+        run = store.runs[run_id]
+        if run.status != "Running":
+            return
+        outcome = self._next_outcome(run)
+        if outcome.status == "Running":
+            return  # planned to hang until cancelled
+        rnd = store.ids.random
+        transition(run, outcome.status, at)
+        run.finished_at = at
+        run.latest_error = outcome.latest_error
+        if outcome.status == "Completed":
+            records = outcome.records_completed if outcome.records_completed is not None else rnd.randint(100, 50_000)
+            run.records_completed = run.records_total_count = records
+            run.records_failed = 0
+            run.bytes_exported = records * rnd.randint(180, 420)
+            self.log(run, at, "INFO", f"Batch export run finished successfully: {records} records exported")
+        else:
+            run.records_completed = outcome.records_completed if outcome.records_completed is not None else 0
+            self.log(run, at, "ERROR", f"Batch export run failed: {outcome.latest_error or outcome.status}")
+        for listener in self.on_run_finished:
+            listener(run, at)
+        if run.backfill_id:
+            self.plan(at, "backfill", run.backfill_id)
+
+    def _next_outcome(self, run: Run) -> Outcome:
+        planned = self.store.planned_outcomes.get(run.batch_export_id or run.batch_export_on_demand_id or "")
+        if planned:
+            return planned.popleft()
+        return Outcome("Completed")
+
+    def cancel_run(self, run: Run, at: datetime) -> None:
+        """``Starting``/``Running`` → ``Cancelled`` (``finished_at`` stays unset, as in PostHog's API path)."""
+        transition(run, "Cancelled", at)
+        self.log(run, at, "WARNING", "Batch export run was cancelled")
+
+    # -- backfills -------------------------------------------------------------------
+
+    def start_backfill(self, backfill: Backfill, at: datetime) -> None:
+        """Register a backfill; its runs follow one after another, one per interval."""
+        store = self.store
+        store.backfills[backfill.id] = backfill
+        store.backfills_by_export.setdefault(backfill.batch_export_id, []).append(backfill.id)
+        self.plan(at, "backfill", backfill.id)
+
+    def backfill_ranges(self, backfill: Backfill) -> list[tuple[datetime | None, datetime]]:
+        """``backfill_range``: consecutive steps from the start; one open run without a start."""
+        export = self.store.batch_exports[backfill.batch_export_id]
+        end = backfill.end_at or backfill.created_at
+        if backfill.start_at is None:
+            return [(None, end)]
+        step = interval_delta(export.interval)
+        ranges: list[tuple[datetime | None, datetime]] = []
+        start = backfill.start_at
+        while start < end:
+            ranges.append((start, min(start + step, end)))
+            start += step
+        return ranges
+
+    def _backfill(self, at: datetime, backfill_id: str, _version: int) -> None:
+        store = self.store
+        backfill = store.backfills[backfill_id]
+        if backfill.status not in ACTIVE:
+            return
+        runs = [
+            store.runs[i]
+            for i in store.runs_by_export.get(backfill.batch_export_id, ())
+            if store.runs[i].backfill_id == backfill.id
+        ]
+        if any(r.status in ACTIVE for r in runs):
+            return
+        if backfill.status == "Starting":
+            transition(backfill, "Running", at, BACKFILL_TRANSITIONS)
+        failed = [r for r in runs if r.status != "Completed"]
+        ranges = self.backfill_ranges(backfill)
+        if failed or len(runs) >= len(ranges):
+            ending = "Completed" if not failed else ("Cancelled" if failed[-1].status == "Cancelled" else "Failed")
+            transition(backfill, ending, at, BACKFILL_TRANSITIONS)
+            backfill.finished_at = at
+            backfill.total_records_count = sum(r.records_completed or 0 for r in runs)
+            return
+        start, end = ranges[len(runs)]
+        export = store.batch_exports[backfill.batch_export_id]
+        self.create_run(export, start, end, at, backfill=backfill)
+
+    def cancel_backfill(self, backfill: Backfill, at: datetime) -> None:
+        """Cancel the backfill, then every run of it that is still ``Starting``/``Running``."""
+        transition(backfill, "Cancelled", at, BACKFILL_TRANSITIONS)
+        store = self.store
+        for run_id in store.runs_by_export.get(backfill.batch_export_id, ()):
+            run = store.runs[run_id]
+            if run.backfill_id == backfill.id and run.status in ACTIVE:
+                self.cancel_run(run, at)
+
+    # -- logs ------------------------------------------------------------------------
+
+    def log(self, run: Run, at: datetime, level: str, message: str) -> None:
+        """A worker log line: ``log_source_id`` is the export (or on-demand export), ``instance_id`` the run."""
+        source = run.batch_export_id or run.batch_export_on_demand_id or run.id
+        self.store.logs.append(LogEntry(run.team_id, source, run.id, at, level, message))
+
+
+_HANDLERS: dict[str, Callable[[Engine, datetime, str, int], None]] = {
+    "fire": Engine._fire,
+    "start": Engine._start,
+    "finish": Engine._finish,
+    "backfill": Engine._backfill,
+}
