@@ -1,0 +1,230 @@
+"""Backfills: every check of PostHog's ``create_backfill``, progress, cancel and pages of 50."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Api, error
+
+from mockserver import MockServer
+
+HOUR = 3600
+DAY = 24 * HOUR
+
+
+def advance(api: Api, seconds: float) -> None:
+    assert api.post("/_mock/clock/advance/", json={"seconds": seconds}).status_code == 200
+
+
+def backfill(api: Api, export_id: str, **body: object) -> tuple[int, object]:
+    response = api.post(f"/batch_exports/{export_id}/backfills/", json=body)
+    return response.status_code, response.json
+
+
+def test_a_backfill_runs_one_interval_after_another_and_completes(api: Api) -> None:
+    export = api.create_export(interval="hour")
+    status, body = backfill(api, export["id"], start_at="2026-01-05T08:00:00+00:00", end_at="2026-01-05T11:00:00+00:00")
+    assert status == 201 and set(body) == {"backfill_id"}  # type: ignore[arg-type]
+    backfill_id = body["backfill_id"]  # type: ignore[index]
+
+    started = api.get(f"/batch_exports/{export['id']}/backfills/{backfill_id}/").json
+    assert started["status"] == "Running"
+    assert started["progress"] == {"total_runs": 3, "finished_runs": 0, "progress": 0.0}
+
+    advance(api, 180)  # the first interval's run completed
+    halfway = api.get(f"/batch_exports/{export['id']}/backfills/{backfill_id}/").json
+    assert halfway["progress"] == {"total_runs": 3, "finished_runs": 1, "progress": 0.3}
+
+    advance(api, 600)
+    done = api.get(f"/batch_exports/{export['id']}/backfills/{backfill_id}/").json
+    assert done["status"] == "Completed"
+    assert done["progress"] == {"total_runs": 3, "finished_runs": 3, "progress": 1.0}
+    assert done["finished_at"] == "2026-01-05T12:09:00Z"
+    runs = api.get(f"/batch_exports/{export['id']}/runs/", query_string={"ordering": "data_interval_start"}).json
+    assert [(r["data_interval_start"], r["backfill"]) for r in runs["results"]] == [
+        ("2026-01-05T08:00:00Z", backfill_id),
+        ("2026-01-05T09:00:00Z", backfill_id),
+        ("2026-01-05T10:00:00Z", backfill_id),
+    ]
+    assert done["total_records_count"] == sum(r["records_completed"] for r in runs["results"])
+
+
+def test_the_export_must_belong_to_the_project(api: Api, server: MockServer) -> None:
+    export = api.create_export()
+    other = Api(server, server.store.create_tenant())
+    assert backfill(other, export["id"], start_at="2026-01-01T00:00:00+00:00", end_at="2026-01-02T00:00:00+00:00") == (
+        404,
+        error("not_found", "BatchExport not found.", type="invalid_request"),
+    )
+
+
+def test_a_deleted_export_can_still_be_backfilled(api: Api) -> None:
+    export = api.create_export()
+    api.delete(f"/batch_exports/{export['id']}/")
+    status, _ = backfill(api, export["id"], start_at="2026-01-05T08:00:00+00:00", end_at="2026-01-05T09:00:00+00:00")
+    assert status == 201
+
+
+def test_backfilling_from_the_beginning_of_time_needs_a_flag(api: Api, server: MockServer) -> None:
+    export = api.create_export()
+    assert backfill(api, export["id"], end_at="2026-01-05T09:00:00+00:00") == (
+        400,
+        error("invalid_input", "Backfilling from the beginning of time is not enabled for this team."),
+    )
+    flagged = Api(server, server.store.create_tenant(feature_flags=["batch-export-earliest-backfill"]))
+    export = flagged.create_export()
+    status, body = backfill(flagged, export["id"], end_at="2026-01-05T09:00:00+00:00")
+    assert status == 201
+    made = flagged.get(f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/").json  # type: ignore[index]
+    # One run from the beginning of time; PostHog reports no progress without a start.
+    assert (made["start_at"], made["progress"]) == (None, None)
+
+
+def test_too_many_concurrent_backfills_is_a_429_typed_server_error(api: Api, server: MockServer) -> None:
+    server.store.limits.concurrent_backfills = 1
+    export = api.create_export()
+    window = {"start_at": "2026-01-05T08:00:00+00:00", "end_at": "2026-01-05T09:00:00+00:00"}
+    assert backfill(api, export["id"], **window)[0] == 201
+    assert backfill(api, export["id"], **window) == (
+        429,
+        error(
+            "too_many_concurrent_backfills",
+            "This team already has 1 batch export backfills running. "
+            "Wait for some to finish or cancel them before creating more.",
+            type="server_error",
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("start_at", "detail"),
+    [
+        (
+            "2026-01-01T00:00:00+00:00",
+            "Input '2026-01-01T00:00:00+00:00' is not a valid ISO formatted date. Daily or weekly batch export "
+            "backfills expect only the date component, but a time was included.",
+        ),
+        ("yesterday", "Input 'yesterday' is not a valid ISO formatted date."),
+    ],
+)
+def test_daily_exports_take_bare_dates(api: Api, start_at: str, detail: str) -> None:
+    export = api.create_export(interval="day")
+    assert backfill(api, export["id"], start_at=start_at, end_at="2026-01-03") == (400, error("invalid_input", detail))
+
+
+def test_weekly_dates_must_fall_on_the_exports_day(api: Api) -> None:
+    export = api.create_export(interval="week", offset_day=1)
+    assert backfill(api, export["id"], start_at="2025-12-21", end_at="2025-12-29") == (
+        400,
+        error(
+            "invalid_input",
+            "Input 2025-12-21 is not on the correct day of the week for this batch export. "
+            "2025-12-21 is a Sunday but this batch export is configured to run weekly on Monday.",
+        ),
+    )
+    assert backfill(api, export["id"], start_at="2025-12-22", end_at="2025-12-29")[0] == 201
+
+
+def test_a_daily_date_means_the_offset_hour_in_the_exports_timezone(api: Api) -> None:
+    export = api.create_export(interval="day", timezone="Europe/Berlin", offset_hour=6)
+    _, body = backfill(api, export["id"], start_at="2026-01-01", end_at="2026-01-03")
+    made = api.get(f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/").json  # type: ignore[index]
+    assert (made["start_at"], made["end_at"]) == ("2026-01-01T05:00:00Z", "2026-01-03T05:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (
+            {"start_at": "2026-01-05T08:00:00", "end_at": "2026-01-05T09:00:00+00:00"},
+            "Input 2026-01-05T08:00:00 is naive.",
+        ),
+        (
+            {"start_at": "soon", "end_at": "2026-01-05T09:00:00+00:00"},
+            "Input soon is not a valid ISO formatted datetime.",
+        ),
+        (
+            {"start_at": "2026-01-05T09:00:00+00:00", "end_at": "2026-01-05T09:00:00+00:00"},
+            "The initial backfill datetime 'start_at' must be before 'end_at'",
+        ),
+        (
+            {"start_at": "2026-01-05T09:00:00+00:00", "end_at": "2026-01-06T09:00:00+00:00"},
+            "The provided 'end_at' (2026-01-06T09:00:00+00:00) is in the future",
+        ),
+    ],
+)
+def test_hourly_exports_take_aware_datetimes_in_the_past(api: Api, body: dict[str, str], detail: str) -> None:
+    export = api.create_export()
+    assert backfill(api, export["id"], **body) == (400, error("invalid_input", detail))
+
+
+def test_an_open_end_is_only_for_http_and_noop_destinations(api: Api) -> None:
+    noop = api.create_export()
+    status, _ = backfill(api, noop["id"], start_at="2026-01-05T08:00:00+00:00")
+    assert status == 201
+    databricks = api.create_export(
+        destination={
+            "type": "Databricks",
+            "integration": api.integration("databricks"),
+            "config": {"http_path": "/sql", "catalog": "c", "schema": "s", "table_name": "t"},
+        }
+    )
+    assert backfill(api, databricks["id"], start_at="2026-01-05T08:00:00+00:00") == (
+        400,
+        error("invalid_input", "Backfilling a BatchExport with no end date is not allowed"),
+    )
+
+
+def test_cancelling_a_backfill_cancels_its_runs(api: Api) -> None:
+    export = api.create_export()
+    _, body = backfill(api, export["id"], start_at="2026-01-05T00:00:00+00:00", end_at="2026-01-05T06:00:00+00:00")
+    backfill_id = body["backfill_id"]  # type: ignore[index]
+    advance(api, 60)
+    cancelled = api.post(f"/batch_exports/{export['id']}/backfills/{backfill_id}/cancel/")
+    assert (cancelled.status_code, cancelled.json) == (200, {"cancelled": True})
+    made = api.get(f"/batch_exports/{export['id']}/backfills/{backfill_id}/").json
+    assert (made["status"], made["progress"]) == ("Cancelled", None)
+
+    def backfill_runs() -> list[str]:
+        runs = api.get(f"/batch_exports/{export['id']}/runs/").json["results"]
+        return [r["status"] for r in runs if r["backfill"] == backfill_id]
+
+    assert backfill_runs() == ["Cancelled"]
+    advance(api, HOUR)  # no further interval is started
+    assert backfill_runs() == ["Cancelled"]
+    again = api.post(f"/batch_exports/{export['id']}/backfills/{backfill_id}/cancel/")
+    assert (again.status_code, again.json) == (
+        400,
+        error("invalid_input", "Cannot cancel a backfill that is in 'Cancelled' status"),
+    )
+
+
+def test_backfills_list_in_cursor_pages_of_50_newest_first(api: Api, server: MockServer) -> None:
+    server.store.limits.concurrent_backfills = 100
+    export = api.create_export()
+    ids = []
+    for hour in range(60):
+        status, body = backfill(
+            api, export["id"], start_at=f"2026-01-0{1 + hour // 24}T{hour % 24:02d}:00:00+00:00",
+            end_at=f"2026-01-0{1 + (hour + 1) // 24}T{(hour + 1) % 24:02d}:00:00+00:00",
+        )  # fmt: skip
+        assert status == 201, body
+        ids.append(body["backfill_id"])  # type: ignore[index]
+        advance(api, 1)
+    first = api.get(f"/batch_exports/{export['id']}/backfills/").json
+    assert len(first["results"]) == 50 and first["next"] and first["previous"] is None
+    second = api.get(first["next"].removeprefix("http://localhost")).json
+    assert [b["id"] for b in first["results"] + second["results"]] == ids[::-1]
+    by_start = api.get(f"/batch_exports/{export['id']}/backfills/", query_string={"ordering": "start_at"}).json
+    starts = [b["start_at"] for b in by_start["results"]]
+    assert starts == sorted(starts)
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+def test_backfills_cannot_be_changed_or_deleted(api: Api, method: str) -> None:
+    export = api.create_export()
+    _, body = backfill(api, export["id"], start_at="2026-01-05T08:00:00+00:00", end_at="2026-01-05T09:00:00+00:00")
+    response = api.request(method, f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/")  # type: ignore[index]
+    assert (response.status_code, response.json) == (
+        405,
+        error("method_not_allowed", f'Method "{method}" not allowed.', type="invalid_request"),
+    )
