@@ -12,7 +12,9 @@ converted in place. The tables below are those dataclasses, integration generati
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,10 +53,11 @@ def _fields(*specs: str) -> tuple[ConfigField, ...]:
     return tuple(_f(s) for s in specs)
 
 
-#: ``BaseBatchExportInputs``: legal config keys for every type, never required here.
+#: ``BaseBatchExportInputs``: legal config keys for every type, never required and never
+#: type-checked (PostHog's loop only checks the type's own fields, not the base ones).
 BASE_INPUT_FIELDS = _fields(
-    "batch_export_id:str", "team_id:int", "interval:str", "timezone:str", "data_interval_end",
-    "exclude_events", "include_events", "is_backfill:bool", "is_earliest_backfill:bool",
+    "batch_export_id", "team_id", "interval", "timezone", "data_interval_end",
+    "exclude_events", "include_events", "is_backfill", "is_earliest_backfill",
     "backfill_details", "batch_export_model", "batch_export_schema", "integration_id",
 )  # fmt: skip
 
@@ -177,7 +180,8 @@ _TRUTHY = {"y", "yes", "t", "true", "on", "1"}
 
 
 def _str_to_bool(value: str) -> bool:
-    return value.strip().lower() in _TRUTHY
+    """PostHog's ``str_to_bool``: no trimming, so ``" true"`` is false."""
+    return value.lower() in _TRUTHY
 
 
 def check_config(dest_type: str, config: dict[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -220,6 +224,13 @@ def _py_type(value: Any) -> str:
     return type(value).__name__
 
 
+INVALID_HOST_MESSAGE = "Invalid host. Enter a hostname or IP address without credentials, scheme, or path."
+_S3_FAMILY = ("AwsS3", "S3Compatible")
+_COPY_CREDENTIAL_KEYS = frozenset({"aws_access_key_id", "aws_secret_access_key"})
+_HOSTNAME_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_BARE_HOSTNAME = re.compile(rf"{_HOSTNAME_LABEL}(?:\.{_HOSTNAME_LABEL})*\.?")
+
+
 def check_destination(
     dest_type: str,
     config: Mapping[str, Any],
@@ -228,44 +239,28 @@ def check_destination(
     creating: bool,
     had_integration: bool,
     feature_flags: set[str],
+    existing_config: Mapping[str, Any] | None = None,
+    team_integration_kind: Callable[[Any], str | None] = lambda _id: None,
 ) -> None:
-    """Type-specific rules of ``validate_destination`` (attr ``destination``).
+    """Type-specific rules of ``validate_destination`` (attr ``destination``), in PostHog's order.
 
     Args:
         config: the effective config (stored config merged with the request's).
-        integration_kind: kind of the effective integration, ``None`` when there is none.
+        integration_kind: kind of the integration PostHog's rules look at, ``None`` for none.
+            That is the one sent in the request; only the S3 family falls back to the
+            export's current integration when the request does not mention one.
         had_integration: the export being updated already had an integration.
+        existing_config: the stored config of the export being updated.
+        team_integration_kind: kind of one of the team's integrations by id (``None`` when
+            the team has no such integration), for the ids Redshift COPY inputs carry.
     """
     attr = "destination"
-    if dest_type == "Workflows" and "backfill-workflows-destination" not in feature_flags:
-        raise PermissionDenied("Backfilling Workflows is not enabled for this team.")
-    if dest_type == "HTTP" and config.get("url") not in ALLOWED_HTTP_URLS:
-        raise ValidationError(f"Invalid destination URL: {config.get('url')}", attr=attr)
+    if dest_type == "HTTP":
+        url = config.get("url")
+        if url and url not in ALLOWED_HTTP_URLS:
+            raise ValidationError(f"Invalid destination URL: {url}", attr=attr)
     if dest_type in INTEGRATION_KINDS:
-        kind, label = INTEGRATION_KINDS[dest_type]
-        name = _DISPLAY_NAMES.get(dest_type, dest_type)
-        if integration_kind is None:
-            if had_integration and dest_type in INTEGRATION_NOT_REMOVABLE:
-                raise ValidationError(
-                    f"Cannot remove the integration from a {dest_type} batch export that uses one. "
-                    "Re-send its `integration` to keep it (or a different one to swap).",
-                    attr=attr,
-                )
-            if creating or dest_type not in INTEGRATION_REQUIRED_ON_CREATE_ONLY:
-                raise ValidationError(f"Integration is required for {name} batch exports", attr=attr)
-        elif integration_kind != kind:
-            if dest_type in ("AwsS3", "S3Compatible"):
-                wanted = "an AWS S3" if dest_type == "AwsS3" else "an S3-compatible"
-                raise ValidationError(
-                    f"Integration provided is not {wanted} integration (got kind='{integration_kind}')", attr=attr
-                )
-            raise ValidationError(f"Integration is not {label} integration.", attr=attr)
-    if dest_type in ("AwsS3", "S3Compatible"):
-        empty = [
-            k for k in ("bucket_name", "region", "prefix") if isinstance(config.get(k), str) and not config[k].strip()
-        ]
-        if empty:
-            raise ValidationError(f"The following inputs are empty: {empty!r}", attr=attr)
+        _check_integration(dest_type, config, integration_kind, creating=creating, had_integration=had_integration)
     if dest_type in ("AwsS3", "S3Compatible", "AzureBlob"):
         _check_file_format(config, attr)
     if dest_type == "Redshift":
@@ -275,8 +270,131 @@ def check_destination(
                 "set it to the cluster or workgroup endpoint.",
                 attr=attr,
             )
-        if config.get("mode") == "COPY" and not config.get("copy_inputs"):
-            raise ValidationError("Missing required inputs for 'COPY'", attr=attr)
+        if config.get("mode") == "COPY":
+            _check_copy_inputs(config, existing_config or {}, creating=creating, kind_of=team_integration_kind)
+    if dest_type == "Workflows" and "backfill-workflows-destination" not in feature_flags:
+        raise PermissionDenied("Backfilling Workflows is not enabled for this team.")
+    if dest_type in ("Postgres", "Redshift") and config.get("host") is not None and not _valid_host(config["host"]):
+        raise ValidationError(INVALID_HOST_MESSAGE, attr=attr)
+
+
+def _check_integration(
+    dest_type: str, config: Mapping[str, Any], integration_kind: str | None, *, creating: bool, had_integration: bool
+) -> None:
+    attr = "destination"
+    kind, label = INTEGRATION_KINDS[dest_type]
+    name = _DISPLAY_NAMES.get(dest_type, dest_type)
+    if integration_kind is None:
+        if not creating and had_integration and dest_type in INTEGRATION_NOT_REMOVABLE:
+            raise ValidationError(
+                f"Cannot remove the integration from a {dest_type} batch export that uses one. "
+                "Re-send its `integration` to keep it (or a different one to swap).",
+                attr=attr,
+            )
+        if creating or dest_type not in INTEGRATION_REQUIRED_ON_CREATE_ONLY:
+            raise ValidationError(f"Integration is required for {name} batch exports", attr=attr)
+        return
+    if dest_type in _S3_FAMILY:
+        # The emptiness check comes before the kind check, and both S3 types share the
+        # "AWS S3" wording (``validate_destination``).
+        empty = [
+            k for k in ("bucket_name", "region", "prefix") if isinstance(config.get(k), str) and not config[k].strip()
+        ]
+        if empty:
+            raise ValidationError(f"The following inputs are empty: {empty!r}", attr=attr)
+        if integration_kind != kind:
+            raise ValidationError(
+                f"Integration provided is not an AWS S3 integration (got kind='{integration_kind}')", attr=attr
+            )
+    elif integration_kind != kind:
+        raise ValidationError(f"Integration is not {label} integration.", attr=attr)
+
+
+def _coerce_integration_id(value: Any) -> int | None:
+    """The integration id a Redshift COPY credential value encodes, if any (an int or digits)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _check_copy_inputs(
+    config: Mapping[str, Any],
+    existing_config: Mapping[str, Any],
+    *,
+    creating: bool,
+    kind_of: Callable[[Any], str | None],
+) -> None:
+    """Redshift ``mode: COPY``: staging bucket inputs and their credentials."""
+    attr = "destination"
+    copy_inputs = config.get("copy_inputs") or {}
+    if not copy_inputs or not isinstance(copy_inputs, dict):
+        raise ValidationError("Missing required inputs for 'COPY'", attr=attr)
+    if {"s3_bucket", "region_name", "authorization", "bucket_credentials"} - copy_inputs.keys():
+        raise ValidationError("Missing required input for 'COPY'", attr=attr)
+    bucket_credentials = copy_inputs["bucket_credentials"]
+    authorization = copy_inputs["authorization"]
+    bucket_integration = _coerce_integration_id(bucket_credentials)
+    authorization_integration = _coerce_integration_id(authorization)
+    existing_copy_inputs = existing_config.get("copy_inputs") or {}
+    for field_name, integration_id in (
+        ("bucket_credentials", bucket_integration),
+        ("authorization", authorization_integration),
+    ):
+        if (
+            not creating
+            and integration_id is None
+            and isinstance(existing_copy_inputs, dict)
+            and _coerce_integration_id(existing_copy_inputs.get(field_name)) is not None
+        ):
+            raise ValidationError(
+                f"Cannot switch '{field_name}' from an integration to inline credentials. "
+                "Send a different integration ID to swap, or omit the field to keep the current one.",
+                attr=attr,
+            )
+        if integration_id is not None and kind_of(integration_id) != "aws-s3":
+            raise ValidationError(
+                f"'{field_name}' does not reference an AWS S3 integration of this project.", attr=attr
+            )
+    if bucket_integration is None and (
+        not isinstance(bucket_credentials, dict) or _COPY_CREDENTIAL_KEYS - bucket_credentials.keys()
+    ):
+        raise ValidationError("Missing required bucket credentials for 'COPY'", attr=attr)
+    if authorization_integration is None:
+        if isinstance(authorization, dict):
+            if _COPY_CREDENTIAL_KEYS - authorization.keys():
+                raise ValidationError("Missing required credentials for 'COPY'", attr=attr)
+        elif isinstance(authorization, str):
+            if not authorization.strip():
+                raise ValidationError("Missing required IAM role for 'COPY'", attr=attr)
+        else:
+            raise ValidationError(
+                "Authorization for 'COPY' must be an IAM role ARN, AWS credentials, or an integration ID.", attr=attr
+            )
+
+
+def _valid_host(host: Any) -> bool:
+    """The shape part of PostHog's SSRF check: a bare hostname or an IP address.
+
+    Credentials, a scheme, a port or a path make it invalid. PostHog also resolves the
+    name and refuses internal addresses; the fake does no DNS (see docs/fidelity.md).
+    """
+    if not isinstance(host, str) or not host.strip():
+        return False
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        canonical = host.encode("idna").decode("ascii")
+    except ValueError:
+        canonical = host
+    canonical = canonical.lower().rstrip(".")
+    return len(canonical) <= 253 and _BARE_HOSTNAME.fullmatch(canonical) is not None
 
 
 def _check_file_format(config: Mapping[str, Any], attr: str) -> None:
@@ -288,7 +406,7 @@ def _check_file_format(config: Mapping[str, Any], attr: str) -> None:
         )
     compression = config.get("compression")
     allowed = SUPPORTED_COMPRESSIONS[file_format]
-    if compression is not None and compression not in allowed:
+    if compression and compression not in allowed:
         raise ValidationError(
             f"Compression {compression} is not supported for file format {file_format}. "
             f"Supported compressions are {allowed!r}",

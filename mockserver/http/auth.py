@@ -7,6 +7,7 @@ named in the URL and check the key's owner may see it.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -19,29 +20,41 @@ from mockserver.errors import AuthenticationFailed, NotAuthenticated, NotFound, 
 
 __all__ = ["authenticate", "check_scope", "resolve_organization", "resolve_team"]
 
+_BEARER = re.compile(r"^Bearer\s+(\S.+)$")
+
 
 def authenticate(store: Store, headers: Headers, query: Mapping[str, str], body: Any) -> ApiKey:
-    """Find the personal API key: ``Authorization: Bearer``, then body, then query string."""
-    found: tuple[str, str] | None = None
-    authorization = headers.get("Authorization", "")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() == "bearer" and token.strip() and not token.startswith("pha_"):
-        found = (token.strip(), "Authorization header")
-    elif isinstance(body, dict) and isinstance(body.get("personal_api_key"), str):
+    """Find the personal API key: ``Authorization: Bearer``, then body, then query string.
+
+    PostHog's ``find_key_with_source``: the header must match ``^Bearer\\s+(\\S.+)$`` (case
+    sensitive); a ``pha_`` token is left to OAuth (which the fake does not serve), so it
+    counts as no credentials; only the first key found is tried.
+    """
+    found: tuple[Any, str] | None = None
+    match = _BEARER.match(headers.get("Authorization", ""))
+    if match:
+        token = match.group(1).strip()
+        if token.startswith("pha_"):
+            raise NotAuthenticated()
+        found = (token, "Authorization header")
+    elif isinstance(body, dict) and "personal_api_key" in body:
         found = (body["personal_api_key"], "body")
-    elif query.get("personal_api_key"):
+    elif "personal_api_key" in query:
         found = (query["personal_api_key"], "query string")
     if found is None:
         raise NotAuthenticated()
-    key = store.api_keys.get(found[0])
+    key = store.api_keys.get(found[0]) if isinstance(found[0], str) else None
     if key is None:
         raise AuthenticationFailed(f"Personal API key found in request {found[1]} is invalid.")
     return key
 
 
 def check_scope(key: ApiKey, scope: str | None) -> None:
-    """``batch_export:read`` is also met by ``:write``; ``*`` meets everything."""
-    if scope is None or "*" in key.scopes or scope in key.scopes:
+    """``batch_export:read`` is also met by ``:write``; ``*`` meets everything.
+
+    A key with no scopes at all is a legacy key, which PostHog lets do anything.
+    """
+    if scope is None or not key.scopes or "*" in key.scopes or scope in key.scopes:
         return
     if scope.endswith(":read") and scope.replace(":read", ":write") in key.scopes:
         return
@@ -58,8 +71,14 @@ def resolve_team(store: Store, key: ApiKey, raw_id: str) -> Team:
     team = store.teams.get(team_id)
     if team is None:
         raise NotFound("Project not found.")
-    if key.scoped_teams is not None and team.id not in key.scoped_teams:
+    # An empty restriction list restricts nothing (PostHog tests ``if scoped_teams:``).
+    if key.scoped_teams and team.id not in key.scoped_teams:
         raise PermissionDenied(f"API key does not have access to the requested project: ID {team.id}.")
+    if key.scoped_organizations and team.organization_id not in key.scoped_organizations:
+        # A project route resolves its organization too (``get_organization_from_view``).
+        raise PermissionDenied(
+            f"API key does not have access to the requested organization: ID {team.organization_id}."
+        )
     if team.organization_id not in key.organization_ids:
         raise PermissionDenied("You don't have access to the project.")
     return team
@@ -76,9 +95,9 @@ def resolve_organization(store: Store, key: ApiKey, raw_id: str) -> Organization
     org = store.organizations.get(org_id)
     if org is None:
         raise NotFound("Organization not found.")
-    if key.scoped_teams is not None:
+    if key.scoped_teams:
         raise PermissionDenied("API keys with scoped projects are only supported on project-based endpoints.")
-    if key.scoped_organizations is not None and org.id not in key.scoped_organizations:
+    if key.scoped_organizations and org.id not in key.scoped_organizations:
         raise PermissionDenied(f"API key does not have access to the requested organization: ID {org.id}.")
     if org.id not in key.organization_ids:
         raise PermissionDenied()

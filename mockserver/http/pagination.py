@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qs, urlencode
 
 __all__ = ["DEFAULT_LIMIT", "limit_offset", "page"]
 
@@ -35,13 +35,14 @@ def limit_offset(raw_limit: Any, raw_offset: Any, default_limit: int = DEFAULT_L
 
 
 def _with_query(base_url: str, query_string: str, changes: dict[str, int | None]) -> str:
-    params = dict(parse_qsl(query_string, keep_blank_values=True))
+    """DRF's ``replace_query_param``/``remove_query_param``: repeated keys keep all their values."""
+    params = parse_qs(query_string, keep_blank_values=True)
     for key, value in changes.items():
         if value is None:
             params.pop(key, None)
         else:
-            params[key] = str(value)
-    encoded = urlencode(sorted(params.items()))
+            params[key] = [str(value)]
+    encoded = urlencode(sorted(params.items()), doseq=True)
     return f"{base_url}?{encoded}" if encoded else base_url
 
 

@@ -25,8 +25,11 @@ In strict mode :meth:`SpecValidator.check_response` validates every response and
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from openapi_core import Config, OpenAPI
@@ -96,15 +99,29 @@ def _drf_datetime(value: Any) -> bool:
     return not isinstance(value, str) or parse_datetime(value) is not None
 
 
+#: One openapi-core object per parsed spec: building one validates the whole document,
+#: which costs a tenth of a second, and the object is read-only afterwards.
+_OPENAPI: weakref.WeakKeyDictionary[Spec, OpenAPI] = weakref.WeakKeyDictionary()
+_OPENAPI_LOCK = threading.Lock()
+
+
+def _openapi_for(spec: Spec) -> OpenAPI:
+    with _OPENAPI_LOCK:
+        openapi = _OPENAPI.get(spec)
+        if openapi is None:
+            # DRF reads datetimes with Django's parser (naive = UTC, date-only allowed), which
+            # is laxer than RFC 3339's date-time; the format check follows DRF.
+            config = Config(extra_format_validators={"date-time": _drf_datetime})
+            openapi = _OPENAPI[spec] = OpenAPI.from_dict(spec.document, config=config)
+        return openapi
+
+
 class SpecValidator:
     """openapi-core, configured once per spec, plus the DRF translation."""
 
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
-        # DRF reads datetimes with Django's parser (naive = UTC, date-only allowed), which
-        # is laxer than RFC 3339's date-time; the format check follows DRF.
-        config = Config(extra_format_validators={"date-time": _drf_datetime})
-        self.openapi = OpenAPI.from_dict(spec.document, config=config)
+        self.openapi = _openapi_for(spec)
         self._field_ranks: dict[str, dict[tuple[str, ...], int]] = {}
 
     # -- requests --------------------------------------------------------------------
@@ -127,7 +144,11 @@ class SpecValidator:
         oreq = _OpenAPIRequest(op.method, path, query, headers, body, content_type or "application/json")
         result = self.openapi.unmarshal_request(oreq)
         parsed.path_params = dict(result.parameters.path or {})
-        parsed.query = dict(result.parameters.query or {})
+        # Handlers read strings: openapi-core turns format: date-time values into datetimes.
+        parsed.query = {
+            name: (query.get(name) if isinstance(value, datetime) else value)
+            for name, value in (result.parameters.query or {}).items()
+        }
         if op.has_body:
             try:
                 parsed.body = (
@@ -272,7 +293,7 @@ def _drf_error(se: Any, attr: str | None) -> APIError:
     if value is None and validator in ("type", "enum", "nullable"):
         return ValidationError("This field may not be null.", code="null", attr=attr)
     if validator == "enum":
-        shown = value if isinstance(value, str) else json.dumps(value)
+        shown = value if isinstance(value, str) else str(value)  # DRF formats the raw value with str()
         return ValidationError(f'"{shown}" is not a valid choice.', code="invalid_choice", attr=attr)
     if validator == "minLength" and value == "":
         return ValidationError("This field may not be blank.", code="blank", attr=attr)

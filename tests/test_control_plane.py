@@ -1,0 +1,240 @@
+"""The fake's own ``/_mock/`` routes for tenants, reset and the state dump.
+
+They are not part of PostHog's API and need no key. ``POST /_mock/tenants/`` mints an
+organization with one project, a personal API key and one integration per kind; every
+tenant is isolated from every other. ``POST /_mock/reset/`` forgets everything, keys
+included. ``GET /_mock/state/`` dumps what the fake stores, secrets and deleted exports
+included, for debugging.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import Api, error
+from werkzeug.test import Client, TestResponse
+
+from mockserver import MockServer, Tenant
+
+NOOP = {"type": "NoOp", "config": {}}
+INTEGRATION_KINDS = [
+    "aws-s3",
+    "s3-compatible",
+    "snowflake",
+    "postgresql",
+    "aws-redshift",
+    "google-cloud-service-account",
+    "databricks",
+    "azure-blob",
+]
+
+
+def mock(server: MockServer, method: str, path: str, **kwargs: Any) -> TestResponse:
+    """A control-plane call: no credentials at all."""
+    return Client(server).open(path, method=method, **kwargs)
+
+
+def as_tenant(server: MockServer, body: dict[str, Any]) -> Api:
+    """The :class:`Api` of a tenant minted over HTTP."""
+    return Api(server, Tenant(**body))
+
+
+# -- tenants ---------------------------------------------------------------------------------
+
+
+def test_a_new_tenant_gets_a_read_write_key_and_one_integration_per_kind(server: MockServer) -> None:
+    response = mock(server, "POST", "/_mock/tenants/")
+
+    assert response.status_code == 201
+    body = response.json
+    assert body == {
+        "organization_id": body["organization_id"],
+        "organization_name": f"Organization {body['project_id']}",
+        "project_id": body["project_id"],
+        "project_name": f"Project {body['project_id']}",
+        "api_key": body["api_key"],
+        "scopes": ["batch_export:read", "batch_export:write"],
+        "feature_flags": [],
+        "integrations": body["integrations"],
+    }
+    assert body["api_key"].startswith("phx_")
+    assert [i["kind"] for i in body["integrations"]] == INTEGRATION_KINDS
+
+
+def test_a_tenant_takes_scopes_flags_and_names(server: MockServer) -> None:
+    request = {
+        "scopes": ["batch_export:read"],
+        "feature_flags": ["high-frequency-batch-exports"],
+        "organization_name": "Acme",
+        "project_name": "Acme web",
+    }
+
+    response = mock(server, "POST", "/_mock/tenants/", json=request)
+
+    assert response.status_code == 201
+    assert {k: response.json[k] for k in request} == request
+
+
+def test_the_minted_key_works_against_the_minted_project(server: MockServer) -> None:
+    api = as_tenant(server, mock(server, "POST", "/_mock/tenants/").json)
+
+    response = api.post("/batch_exports/", json={"name": "n", "interval": "hour", "destination": NOOP})
+
+    assert response.status_code == 201
+    assert response.json["team_id"] == api.tenant.project_id
+
+
+def test_the_minted_key_has_only_the_scopes_asked_for(server: MockServer) -> None:
+    api = as_tenant(server, mock(server, "POST", "/_mock/tenants/", json={"scopes": ["batch_export:read"]}).json)
+
+    assert api.get("/batch_exports/").status_code == 200
+    assert api.post("/batch_exports/", json={}).json == error(
+        "permission_denied", "API key missing required scope 'batch_export:write'", type="authentication_error"
+    )
+
+
+def test_the_flags_asked_for_are_on_for_the_project(server: MockServer) -> None:
+    body = mock(server, "POST", "/_mock/tenants/", json={"feature_flags": ["high-frequency-batch-exports"]}).json
+    api = as_tenant(server, body)
+
+    response = api.post("/batch_exports/", json={"name": "n", "interval": "every 5 minutes", "destination": NOOP})
+
+    assert response.status_code == 201
+
+
+def test_the_minted_integrations_are_usable(server: MockServer) -> None:
+    api = as_tenant(server, mock(server, "POST", "/_mock/tenants/").json)
+    destination = {
+        "type": "BigQuery",
+        "config": {"dataset_id": "d"},
+        "integration": api.integration("google-cloud-service-account"),
+    }
+
+    response = api.post("/batch_exports/", json={"name": "n", "interval": "hour", "destination": destination})
+
+    assert response.status_code == 201
+
+
+def test_tenants_are_isolated(server: MockServer) -> None:
+    first = as_tenant(server, mock(server, "POST", "/_mock/tenants/").json)
+    second = as_tenant(server, mock(server, "POST", "/_mock/tenants/").json)
+    first.create_export()
+
+    assert second.get("/batch_exports/").json["count"] == 0
+    assert second.get(first.prefix + "/batch_exports/").status_code == 403
+    assert second.get(f"/api/organizations/{first.tenant.organization_id}/batch_exports/").status_code == 403
+    assert {i["id"] for i in first.tenant.integrations}.isdisjoint(i["id"] for i in second.tenant.integrations)
+
+
+def test_an_integration_of_another_tenant_is_unusable(server: MockServer) -> None:
+    first = as_tenant(server, mock(server, "POST", "/_mock/tenants/").json)
+    second = as_tenant(server, mock(server, "POST", "/_mock/tenants/").json)
+    destination = {
+        "type": "Databricks",
+        "config": {"http_path": "/p", "catalog": "c", "schema": "s", "table_name": "t"},
+    }
+    destination["integration"] = first.integration("databricks")
+
+    response = second.post("/batch_exports/", json={"name": "n", "interval": "hour", "destination": destination})
+
+    assert response.json["code"] == "does_not_exist"
+
+
+def test_a_tenant_request_is_validated(server: MockServer) -> None:
+    response = mock(server, "POST", "/_mock/tenants/", json={"scopes": "batch_export:read"})
+
+    assert response.status_code == 400
+    assert response.json == error("not_a_list", 'Expected a list of items but got type "str".', "scopes")
+
+
+def test_the_control_plane_ignores_credentials(server: MockServer) -> None:
+    response = mock(server, "POST", "/_mock/tenants/", headers={"Authorization": "Bearer phx_not_a_key"})
+
+    assert response.status_code == 201
+
+
+# -- reset -----------------------------------------------------------------------------------
+
+
+def test_reset_answers_204_with_an_empty_body(server: MockServer) -> None:
+    response = mock(server, "POST", "/_mock/reset/")
+
+    assert response.status_code == 204
+    assert response.data == b""
+
+
+def test_after_a_reset_old_keys_are_unknown(server: MockServer, api: Api) -> None:
+    api.create_export()
+
+    mock(server, "POST", "/_mock/reset/")
+    response = api.get("/batch_exports/")
+
+    assert response.status_code == 401
+    assert response.json == error(
+        "authentication_failed",
+        "Personal API key found in request Authorization header is invalid.",
+        type="authentication_error",
+    )
+
+
+def test_after_a_reset_the_state_is_empty(server: MockServer, api: Api) -> None:
+    api.create_export()
+
+    mock(server, "POST", "/_mock/reset/")
+
+    assert mock(server, "GET", "/_mock/state/").json["organizations"] == []
+
+
+def test_after_a_reset_ids_start_over(server: MockServer, tenant: Tenant) -> None:
+    mock(server, "POST", "/_mock/reset/")
+
+    again = mock(server, "POST", "/_mock/tenants/").json
+
+    assert (again["organization_id"], again["project_id"], again["api_key"]) == (
+        tenant.organization_id,
+        tenant.project_id,
+        tenant.api_key,
+    )
+
+
+# -- state -----------------------------------------------------------------------------------
+
+
+def test_the_state_lists_every_tenant_with_its_exports(server: MockServer, api: Api, tenant: Tenant) -> None:
+    export = api.create_export()
+
+    response = mock(server, "GET", "/_mock/state/")
+
+    assert response.status_code == 200
+    state = response.json
+    assert (state["now"], state["seed"]) == ("2026-01-05T12:00:00Z", 0)
+    [organization] = state["organizations"]
+    assert organization["id"] == tenant.organization_id
+    assert [key["value"] for key in organization["api_keys"]] == [tenant.api_key]
+    [project] = organization["projects"]
+    assert project["id"] == tenant.project_id
+    assert [e["id"] for e in project["batch_exports"]] == [export["id"]]
+    assert sorted(i["kind"] for i in project["integrations"]) == sorted(INTEGRATION_KINDS)
+
+
+def test_the_state_shows_secrets_and_deleted_exports(server: MockServer, api: Api) -> None:
+    export = api.create_export(
+        destination={"type": "HTTP", "config": {"url": "https://eu.i.posthog.com/batch/", "token": "phc_secret"}}
+    )
+    api.delete(f"/batch_exports/{export['id']}/")
+
+    [stored] = mock(server, "GET", "/_mock/state/").json["organizations"][0]["projects"][0]["batch_exports"]
+
+    assert stored["deleted"] is True
+    assert stored["destination"]["config"] == {"url": "https://eu.i.posthog.com/batch/", "token": "phc_secret"}
+
+
+def test_the_state_groups_projects_under_their_organization(server: MockServer, tenant: Tenant) -> None:
+    project = server.store.add_project(tenant.organization_id, name="second")
+
+    [organization] = mock(server, "GET", "/_mock/state/").json["organizations"]
+
+    assert [(p["id"], p["name"]) for p in organization["projects"]] == [
+        (tenant.project_id, tenant.project_name),
+        (project.id, "second"),
+    ]
