@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="virtual start time (ISO 8601); default: now for a real clock, a fixed epoch when frozen",
     )
+    serve.add_argument(
+        "--journal-size", type=int, default=1000, help="requests the journal (/_mock/journal/) keeps; 0 keeps none"
+    )
     serve.add_argument("--print-tenant", action="store_true", help="create a tenant and print its ids and key")
     serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
@@ -61,7 +64,9 @@ def _clock(args: argparse.Namespace) -> Clock:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     store = Store(seed=args.seed, clock=_clock(args))
-    app = MockServer(store, strict=args.strict)
+    if args.journal_size < 0:
+        raise SystemExit("--journal-size: must be >= 0")
+    app = MockServer(store, strict=args.strict, journal_size=args.journal_size)
     running = ServerThread(app, args.host, args.port, quiet=not args.verbose)
     print(f"PostHog batch-exports mock listening on {running.url}", flush=True)
     if args.print_tenant:

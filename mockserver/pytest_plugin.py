@@ -23,8 +23,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
+
+    from mockserver.domain.lifecycle import Outcome
     from mockserver.domain.store import Store, Tenant
     from mockserver.http.app import MockServer
+    from mockserver.http.faults import Fault, LatencyRule
+    from mockserver.http.journal import JournalEntry
     from mockserver.server import ServerThread
 
 __all__ = ["PostHogMock"]
@@ -70,6 +76,37 @@ class PostHogMock:
         """``{url}/api/projects/{project_id}``: prefix of every project-level route."""
         return f"{self.url}/api/projects/{self.tenant.project_id}"
 
+    # -- misbehaviour for this test's tenant only (other tests on the shared fake are unaffected)
+
+    def fault(
+        self,
+        operation: str | None,
+        status: int,
+        *,
+        times: int = 1,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> Fault:
+        """The next ``times`` requests of ``operation`` for this project answer ``status``.
+
+        ``operation`` is an operationId in any spelling, or ``None`` for every operation.
+        """
+        return self.app.faults.add(
+            operation, status, times=times, headers=headers, body=body, project_id=self.project_id
+        )
+
+    def latency(self, seconds: float, operation: str | None = None) -> LatencyRule:
+        """Delay this project's responses (of one operation, or of all) by ``seconds``."""
+        return self.app.latency.set(seconds, operation=operation, project_id=self.project_id)
+
+    def plan_outcomes(self, export_id: str, outcomes: Iterable[Outcome]) -> list[Outcome]:
+        """Make the export's next runs end as planned (see :class:`~mockserver.domain.lifecycle.Outcome`)."""
+        return self.app.plan_outcomes(export_id, outcomes)
+
+    def journal(self, operation: str | None = None, **filters: Any) -> list[JournalEntry]:
+        """This project's requests and responses, oldest first (filters as ``Journal.entries``)."""
+        return self.app.journal.entries(operation=operation, project_id=self.project_id, **filters)
+
 
 @pytest.fixture(scope="session")
 def posthog_mock_server(request: pytest.FixtureRequest) -> Iterator[ServerThread]:
@@ -90,7 +127,10 @@ def posthog_mock(posthog_mock_server: ServerThread) -> Iterator[PostHogMock]:
     """A fresh tenant on the session's fake; fails the test if the fake hit a bug meanwhile."""
     app = posthog_mock_server.app
     seen = len(app.errors)
-    yield PostHogMock(posthog_mock_server.url, app, app.store.create_tenant())
+    mock = PostHogMock(posthog_mock_server.url, app, app.store.create_tenant())
+    yield mock
+    app.faults.clear(project_id=mock.project_id)
+    app.latency.clear(project_id=mock.project_id)
     new_errors = app.errors[seen:]
     if new_errors:
         raise new_errors[0]

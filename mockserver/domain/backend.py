@@ -5,6 +5,7 @@ from __future__ import annotations
 from mockserver.domain.backfills import Backfills
 from mockserver.domain.batch_exports import BatchExports
 from mockserver.domain.engine import Engine
+from mockserver.domain.file_downloads import FileDownloads
 from mockserver.domain.runs import Runs
 from mockserver.domain.store import Store
 
@@ -12,7 +13,7 @@ __all__ = ["Backend"]
 
 
 class Backend:
-    """Batch exports, the scheduler, runs and backfills over one :class:`Store`.
+    """Batch exports, the scheduler, runs, backfills and file downloads over one :class:`Store`.
 
     >>> backend = Backend(Store())
     >>> backend.engine.catch_up()  # nothing is due in an empty store
@@ -24,5 +25,8 @@ class Backend:
         self.batch_exports = BatchExports(store)
         self.runs = Runs(store, self.engine)
         self.backfills = Backfills(store, self.engine)
+        self.file_downloads = FileDownloads(store, self.engine)
+        # A completed file-download run gets its files written as it completes.
+        self.engine.on_run_finished.append(self.file_downloads.run_finished)
         self.batch_exports.listeners.append(self.engine.export_changed)
         self.batch_exports.start_backfill = self.backfills.start

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.clock import DEFAULT_EPOCH, Clock
 from mockserver.domain.destinations import INTEGRATION_KINDS
@@ -35,6 +35,9 @@ from mockserver.domain.models import (
 )
 from mockserver.ids import IdSource
 
+if TYPE_CHECKING:  # file_downloads imports this module; its records are only annotations here
+    from mockserver.domain.file_downloads import DownloadFile, OnDemandExport
+
 __all__ = ["ALL_SCOPES", "Limits", "Store", "Tenant"]
 
 #: The scopes a new tenant's key gets unless told otherwise.
@@ -47,6 +50,9 @@ class Limits:
 
     concurrent_backfills: int = 10
     concurrent_file_downloads: int = 10
+    #: How long a file download's files stay downloadable after the run completes
+    #: (the bucket's expiry; PostHog's value is not public either).
+    file_download_expiration_seconds: int = 3600
 
 
 @dataclass
@@ -87,6 +93,9 @@ class Store:
         self.lock = threading.RLock()
         self.clock = clock or Clock.frozen(DEFAULT_EPOCH)
         self.ids = IdSource(seed)
+        #: Called (under the lock) after every :meth:`reset`, for state kept outside the
+        #: store, such as the HTTP layer's planned faults, latency rules and journal.
+        self.reset_listeners: list[Callable[[], None]] = []
         self._init_state()
 
     def _init_state(self) -> None:
@@ -114,12 +123,22 @@ class Store:
         self.progression = Progression()
         #: PostHog's per-team limits; their defaults are not public, see docs/fidelity.md.
         self.limits = Limits()
+        #: File downloads: their parents (``BatchExportOnDemand``) by id, their files by id,
+        #: each run's file ids, and each team's file-download run ids in creation order.
+        self.on_demand_exports: dict[str, OnDemandExport] = {}
+        self.download_files: dict[str, DownloadFile] = {}
+        self.files_by_run: dict[str, list[str]] = {}
+        self.file_downloads_by_team: dict[int, list[str]] = {}
+        #: Endings planned for a team's next file downloads (``FileDownloads.plan_outcomes``).
+        self.file_download_outcomes: dict[int, deque[Outcome]] = {}
 
     def reset(self, seed: int | None = None) -> None:
         """Forget every tenant and object; optionally reseed the id source."""
         with self.lock:
             self._init_state()
             self.ids.reseed(self.ids.seed if seed is None else seed)
+            for listener in self.reset_listeners:
+                listener()
 
     # -- tenants -------------------------------------------------------------------
 

@@ -7,13 +7,19 @@ One request flows through :meth:`MockServer.handle`:
 3. authenticate the personal API key (401), check its scope (403);
 4. resolve the project or organization in the URL (404/403); a method the path does not
    have answers 405 only now, as DRF does after its permission checks;
-5. call the handler named by the operation; it returns a :class:`Reply` or raises an
+5. a planned fault (:mod:`mockserver.http.faults`) for this operation and tenant answers
+   now, instead of the handler: state is untouched, as when DRF throttles a request;
+6. call the handler named by the operation; it returns a :class:`Reply` or raises an
    :class:`~mockserver.errors.APIError`;
-6. turn errors into PostHog's body (the only place that does), encode JSON, and in strict
-   mode check the response against the spec.
+7. turn errors into PostHog's body (the only place that does), encode JSON, and in strict
+   mode check the response against the spec (planned faults are exempt: they are
+   deliberately outside the contract);
+8. record the exchange in the :mod:`journal <mockserver.http.journal>`, then wait out the
+   planned latency, if any.
 
-The whole request runs under the store's lock, so concurrent clients see one request
-at a time: the fake's state is never half-written.
+Steps 1–7 run under the store's lock, so concurrent clients see one request at a time:
+the fake's state is never half-written. Step 8 runs outside it, so a slow response
+holds up nobody else.
 
 >>> from werkzeug.test import Client
 >>> server = MockServer(strict=True)
@@ -29,8 +35,11 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import traceback
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from werkzeug.exceptions import MethodNotAllowed as WzMethodNotAllowed
@@ -39,25 +48,48 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from mockserver.clock import Clock
+from mockserver.domain import outcomes
 from mockserver.domain.backend import Backend
+from mockserver.domain.dates import format_datetime
+from mockserver.domain.lifecycle import Outcome
 from mockserver.domain.store import Store
 from mockserver.errors import APIError, MethodNotAllowed, NotFound
 from mockserver.http import auth
 from mockserver.http.context import Context, Reply
+from mockserver.http.faults import Fault, Faults, Latency, canonical_name
+from mockserver.http.journal import (
+    DEFAULT_MAX_ENTRIES,
+    MAX_BODY_BYTES,
+    Journal,
+    JournalEntry,
+    redact,
+    redact_authorization,
+)
 from mockserver.http.spec import Operation, Spec, load_spec
 from mockserver.http.validation import ResponseContractError, SpecValidator
 
-__all__ = ["MockServer"]
+__all__ = ["MockServer", "canonical_name"]
 
 log = logging.getLogger("mockserver")
 
 Handler = Callable[[Context], Reply]
 
+#: Operations whose requests the journal does not record (reading it must not change it).
+_UNJOURNALED = frozenset({"mock_journal_list", "mock_journal_destroy"})
 
-def canonical_name(operation_id: str) -> str:
-    """``environments_batch_exports_list`` / ``batch_exports_list_2`` → ``batch_exports_list``."""
-    name = operation_id.removeprefix("environments_")
-    return name[:-2] if name.endswith("_2") else name
+
+@dataclass
+class _Trace:
+    """What the pipeline learned about one request, for the steps after the handler."""
+
+    #: When the request arrived, on the virtual clock.
+    at: datetime | None = None
+    #: The operation routing found (``None``: unknown path, or a method the path lacks).
+    op: Operation | None = None
+    #: The request's context, once built (it carries the key and tenant, when resolved).
+    ctx: Context | None = None
+    #: The planned fault that answered instead of the handler.
+    fault: Fault | None = None
 
 
 class MockServer:
@@ -69,6 +101,8 @@ class MockServer:
         clock: clock for a new store; frozen at a fixed instant by default.
         strict: validate every response against the spec and raise on a mismatch.
         spec: the parsed OpenAPI document (the packaged one by default).
+        journal_size: how many requests :attr:`journal` keeps (``0``: none).
+        sleep: how planned latency waits (``time.sleep``); tests inject a recorder.
     """
 
     def __init__(
@@ -79,6 +113,8 @@ class MockServer:
         clock: Clock | None = None,
         strict: bool = False,
         spec: Spec | None = None,
+        journal_size: int = DEFAULT_MAX_ENTRIES,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         from mockserver.http.handlers import HANDLERS
 
@@ -99,6 +135,35 @@ class MockServer:
         #: Unexpected exceptions raised while handling requests (a bug in the fake);
         #: the pytest plugin re-raises them in the test that caused them.
         self.errors: list[BaseException] = []
+        #: Canonical names of every operation, and of PostHog's (the control plane's excluded).
+        self.operation_names = frozenset(canonical_name(op.operation_id) for op in self.spec.operations.values())
+        self.posthog_operations = self.operation_names - {
+            op.operation_id for op in self.spec.operations.values() if op.level == "control"
+        }
+        #: Planned faults (``/_mock/faults/``), latency (``/_mock/latency/``) and the
+        #: request journal (``/_mock/journal/``); ``store.reset()`` clears all three.
+        self.faults = Faults(self.posthog_operations)
+        self.latency = Latency(self.posthog_operations, sleep=sleep)
+        self.journal = Journal(journal_size, operations=self.operation_names)
+        self.store.reset_listeners.extend([self.faults.reset, self.latency.reset, self.journal.reset])
+
+    # -- planned outcomes (Python API of /_mock/outcomes/) ----------------------------
+
+    def plan_outcomes(self, export_id: str, planned: Iterable[Outcome]) -> list[Outcome]:
+        """Make the export's next runs end as ``planned``, in order; returns the whole queue.
+
+        >>> from mockserver.domain.lifecycle import Outcome
+        >>> server = MockServer()
+        >>> server.plan_outcomes("not-an-export", [Outcome("Failed", "boom")])
+        Traceback (most recent call last):
+        ...
+        mockserver.errors.ValidationError: Invalid pk "not-an-export" - object does not exist.
+        """
+        return outcomes.plan_outcomes(self.store, export_id, planned)
+
+    def planned_outcomes(self, export_id: str) -> list[Outcome]:
+        """The outcomes still waiting for a run of the export, next first."""
+        return outcomes.planned_outcomes(self.store, export_id)
 
     # -- WSGI ------------------------------------------------------------------------
 
@@ -109,11 +174,12 @@ class MockServer:
 
     def handle(self, request: Request) -> Response:
         """Answer one request (the whole pipeline described in the module docstring)."""
-        routed: list[Operation] = []  # the operation, once routing found one
+        trace = _Trace()
         try:
             with self.store.lock:
                 self.backend.engine.catch_up()  # a real or accelerated clock moved on its own
-                reply = self._dispatch(request, routed)
+                trace.at = self.store.clock.now()
+                reply = self._dispatch(request, trace)
         except APIError as error:
             reply = _error_reply(error)
         except Exception as exc:  # noqa: BLE001 - a bug in the fake: report it, answer PostHog-style
@@ -123,13 +189,16 @@ class MockServer:
                 500, {"type": "server_error", "code": "error", "detail": "A server error occurred.", "attr": None}
             )
         response = self._encode(reply)
-        if self.strict and routed:
-            self._check_contract(routed[0], request, response)
+        if self.strict and trace.op is not None and trace.fault is None:
+            self._check_contract(trace.op, request, response)
+        delay = self._delay(trace)
+        self._record(request, response, trace, delay)
+        self.latency.wait(delay)  # outside the store's lock: other requests proceed
         return response
 
     # -- pipeline --------------------------------------------------------------------
 
-    def _dispatch(self, request: Request, routed: list[Operation]) -> Reply:
+    def _dispatch(self, request: Request, trace: _Trace) -> Reply:
         adapter = self.url_map.bind_to_environ(request.environ)
         not_allowed: WzMethodNotAllowed | None = None
         try:
@@ -141,7 +210,7 @@ class MockServer:
             operation_id, path_params = self._any_operation_at(adapter, exc)
         op = self.spec.operations[str(operation_id)]
         if not_allowed is None:
-            routed.append(op)
+            trace.op = op
         parsed = self.validator.parse_request(
             op,
             path=request.path,
@@ -150,7 +219,7 @@ class MockServer:
             body=request.get_data() if not_allowed is None else b"",
             content_type=request.mimetype,
         )
-        ctx = Context(
+        ctx = trace.ctx = Context(
             server=self,
             op=op,
             parsed=parsed,
@@ -170,6 +239,11 @@ class MockServer:
         if not_allowed is not None:
             allowed = sorted(m for m in (not_allowed.valid_methods or []) if m != "HEAD")
             raise MethodNotAllowed(request.method, [*allowed, "OPTIONS"] if allowed else None)
+        if op.level != "control":
+            # Where DRF checks throttles: after authentication and permissions, before the body.
+            trace.fault = self.faults.take(canonical_name(op.operation_id), _key(ctx), ctx.team_ids)
+            if trace.fault is not None:
+                return trace.fault.reply(request.method)
         return self.handlers[op.operation_id](ctx)
 
     def _any_operation_at(self, adapter: Any, exc: WzMethodNotAllowed) -> tuple[str, dict[str, Any]]:
@@ -184,12 +258,59 @@ class MockServer:
         if reply.body is None:
             response = Response(b"", status=reply.status)
             response.headers.remove("Content-Type")
+        elif isinstance(reply.body, bytes):
+            # A file served as it is (``/_mock/files/``); the handler's headers give its type.
+            response = Response(reply.body, status=reply.status)
         else:
             payload = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode()
             response = Response(payload, status=reply.status, mimetype="application/json")
         for name, value in reply.headers.items():
             response.headers[name] = value
         return response
+
+    def _delay(self, trace: _Trace) -> float:
+        """Planned latency for this request (PostHog operations only, whatever the answer)."""
+        if trace.op is None or trace.op.level == "control" or trace.ctx is None:
+            return 0.0
+        return self.latency.delay_for(canonical_name(trace.op.operation_id), _key(trace.ctx), trace.ctx.team_ids)
+
+    def _record(self, request: Request, response: Response, trace: _Trace, delay: float) -> None:
+        """Append the exchange to the journal (secrets redacted, bodies kept as bytes)."""
+        op = trace.op
+        if (op is not None and op.operation_id in _UNJOURNALED) or not self.journal.max_entries:
+            return
+        ctx = trace.ctx
+        request_data = request.get_data()
+        response_data = response.get_data()
+        self.journal.record(
+            JournalEntry(
+                id=0,
+                timestamp=format_datetime(trace.at) or "",
+                method=request.method,
+                path=request.path,
+                query=tuple(
+                    (name, redact(value) if name == "personal_api_key" else value)
+                    for name, value in request.args.items(multi=True)
+                ),
+                operation_id=op.operation_id if op is not None else None,
+                status=response.status_code,
+                project_id=ctx.team.id if ctx is not None and ctx.team is not None else None,
+                organization_id=ctx.organization.id if ctx is not None and ctx.organization is not None else None,
+                request_headers=tuple(
+                    (name, redact_authorization(value) if name.lower() == "authorization" else value)
+                    for name, value in request.headers.items()
+                ),
+                request_content_type=request.mimetype,
+                request_data=request_data if len(request_data) <= MAX_BODY_BYTES else None,
+                request_size=len(request_data),
+                response_headers=tuple(response.headers.items()),
+                response_content_type=response.mimetype or "",
+                response_data=response_data if len(response_data) <= MAX_BODY_BYTES else None,
+                response_size=len(response_data),
+                fault_id=trace.fault.id if trace.fault is not None else None,
+                latency=delay,
+            )
+        )
 
     def _check_contract(self, op: Operation, request: Request, response: Response) -> None:
         if response.status_code == 500:
@@ -208,6 +329,10 @@ class MockServer:
         except ResponseContractError as exc:
             self.errors.append(exc)
             raise
+
+
+def _key(ctx: Context) -> str | None:
+    return ctx.key.value if ctx.key is not None else None
 
 
 def _error_reply(error: APIError) -> Reply:

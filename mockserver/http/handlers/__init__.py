@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from mockserver.http.context import Context, Reply
-from mockserver.http.handlers import backfills, batch_exports, control, pending, runs
+from mockserver.http.handlers import backfills, batch_exports, control, file_downloads, runs
 
 __all__ = ["HANDLERS"]
 
@@ -15,5 +15,5 @@ HANDLERS: dict[str, Callable[[Context], Reply]] = {
     **runs.HANDLERS,
     **backfills.HANDLERS,
     **control.HANDLERS,
-    **pending.HANDLERS,
+    **file_downloads.HANDLERS,
 }

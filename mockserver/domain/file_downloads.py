@@ -1,0 +1,406 @@
+"""File downloads (PostHog's "batch exports on demand"): one-off exports to files.
+
+PostHog models a file download as a ``BatchExportRun`` whose parent is a
+``BatchExportOnDemand`` with a ``FileDownload`` destination; the API's ``{id}`` is the
+**run** id. The fake keeps the same shape:
+
+* :class:`OnDemandExport`: the parent (model, file options, include/exclude, and the
+  seed its rows are drawn from);
+* a :class:`~mockserver.domain.models.Run` with ``batch_export_on_demand_id`` set, created
+  ``Starting`` and progressed by the :class:`~mockserver.domain.engine.Engine` like any
+  run (``Running`` 30 s later, ``Completed`` 150 s after that by default);
+* :class:`DownloadFile`: the files written when the run completes (PostHog's
+  ``BatchExportFileDownload``), with their bytes, listed in ``key`` order, downloadable
+  until ``expires_at``.
+
+How a run ends is decided at create: the engine takes the next planned
+:class:`~mockserver.domain.lifecycle.Outcome` of the on-demand export, and the fake
+always plans one, so the engine's log line and ``records_completed`` match the rows
+actually written. A test can choose the ending with :meth:`FileDownloads.plan_outcomes`
+(the team's next file downloads) or :meth:`FileDownloads.plan_run_outcome` (a run that
+has not finished yet).
+
+>>> from datetime import timedelta
+>>> from mockserver.domain.engine import Engine
+>>> from mockserver.domain.store import Store
+>>> store = Store(seed=3)
+>>> team = store.teams[store.create_tenant().project_id]
+>>> downloads = FileDownloads(store, Engine(store))
+>>> end = store.clock.now()
+>>> run = downloads.create(team.id, {"file": {"format": "JSONLines"}, "model": "events",
+...     "data_interval_start": (end - timedelta(hours=1)).isoformat(), "data_interval_end": end.isoformat()})
+>>> run.status
+'Starting'
+"""
+
+from __future__ import annotations
+
+import posixpath
+import uuid
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from mockserver.domain.datagen import (
+    DataSpec,
+    content_type,
+    default_row_count,
+    encode_files,
+    encoding_problem,
+    file_extension,
+    generate_rows,
+)
+from mockserver.domain.dates import parse_datetime
+from mockserver.domain.destinations import SUPPORTED_COMPRESSIONS
+from mockserver.domain.engine import Engine
+from mockserver.domain.lifecycle import ACTIVE, Outcome
+from mockserver.domain.models import Destination, Run
+from mockserver.domain.store import Store
+from mockserver.errors import APIError, NotFound, TooManyConcurrentFileDownloads, ValidationError
+
+__all__ = ["FILE_DOWNLOAD_MAX_RANGE", "DownloadFile", "FileDownloads", "FileExpired", "OnDemandExport"]
+
+#: ``FILE_DOWNLOAD_MAX_RANGE``: the longest interval one file download may cover.
+FILE_DOWNLOAD_MAX_RANGE = timedelta(weeks=1)
+#: ``Run.status`` values ``download`` refuses with "has failed".
+_FAILED = frozenset({"Terminated", "TimedOut", "Failed", "FailedRetryable", "FailedBilling"})
+#: Planned ``records_completed`` above this is clamped: the rows are really generated.
+MAX_PLANNED_ROWS = 100_000
+
+
+@dataclass
+class OnDemandExport:
+    """PostHog's ``BatchExportOnDemand``: the parent of one file-download run.
+
+    ``destination.config`` holds the file options as PostHog stores them (``format``,
+    ``compression``, ``max_size_mb``, and ``include_events``/``exclude_events`` for the
+    events model only).
+    """
+
+    id: str
+    team_id: int
+    model: str
+    destination: Destination
+    created_at: datetime
+    #: Everything in the files is drawn from this seed (itself from the store's PRNG).
+    data_seed: int
+    deleted: bool = False
+
+    @property
+    def file_format(self) -> str:
+        return str(self.destination.config.get("format") or "Parquet")
+
+    @property
+    def compression(self) -> str | None:
+        value = self.destination.config.get("compression")
+        return str(value) if value else None
+
+    @property
+    def max_size_mb(self) -> int | None:
+        value = self.destination.config.get("max_size_mb")
+        return int(value) if value is not None else None
+
+
+@dataclass
+class DownloadFile:
+    """PostHog's ``BatchExportFileDownload``, plus the bytes the fake serves for it."""
+
+    id: str
+    team_id: int
+    run_id: str
+    #: The object key PostHog would have written to its bucket; files are ordered by it.
+    key: str
+    content: bytes
+    content_type: str
+    records: int
+    created_at: datetime
+    expires_at: datetime | None
+
+    @property
+    def filename(self) -> str:
+        """What ``Content-Disposition`` names the file: the key's last segment."""
+        return posixpath.basename(self.key)
+
+
+class FileExpired(APIError):
+    """410 from ``/_mock/files/{file_id}/``: the file outlived ``expires_at``.
+
+    PostHog's bucket would delete the object (S3 answers 404 ``NoSuchKey``) or the
+    pre-signed URL would have expired (403); the fake says plainly what happened.
+    """
+
+    status = 410
+    type = "invalid_request"
+    default_code = "gone"
+    default_detail = "This file download has expired"
+
+
+class FileDownloads:
+    """Every rule of ``FileDownloadBatchExportOnDemandViewSet`` over one store."""
+
+    def __init__(self, store: Store, engine: Engine) -> None:
+        self.store = store
+        self.engine = engine
+
+    # -- create ----------------------------------------------------------------------
+
+    def create(self, team_id: int, data: Mapping[str, Any]) -> Run:
+        """Validate like ``FileDownloadBatchExportOnDemandSerializer``, then start a run.
+
+        ``data`` has passed the spec's structural checks (required fields, enums,
+        datetime formats); what remains is the serializer's ``validate()``, the
+        concurrency limit, and what this fake can encode.
+        """
+        store = self.store
+        start = _datetime(data["data_interval_start"])
+        end = _datetime(data["data_interval_end"])
+        if start > end:
+            raise ValidationError("'data_interval_end' must occur after 'data_interval_start'")
+        if end - start > FILE_DOWNLOAD_MAX_RANGE:
+            raise ValidationError("data interval range too big")
+        now = store.clock.now()
+        if end > now:
+            # DRF parsed the value into UTC, so the message shows it with "+00:00".
+            raise ValidationError(f"The provided 'data_interval_end' ({end.isoformat()}) is in the future")
+        limit = store.limits.concurrent_file_downloads
+        if sum(1 for run in self.query(team_id) if run.status in ACTIVE) >= limit:
+            raise TooManyConcurrentFileDownloads()
+        options = dict(data["file"])
+        file_format = options.get("format") or "Parquet"
+        compression = options.get("compression")
+        problem = encoding_problem(file_format, compression)
+        if problem is not None:
+            raise ValidationError(problem, attr="file__format" if file_format == "Parquet" else "file__compression")
+        model = str(data["model"])
+        config: dict[str, Any] = {
+            "format": file_format,
+            "compression": compression,
+            "max_size_mb": options.get("max_size_mb"),
+        }
+        # PostHog keeps include/exclude for the events model only and drops them silently otherwise.
+        if model == "events" and data.get("include") is not None:
+            config["include_events"] = list(data["include"])
+        if model == "events" and data.get("exclude") is not None:
+            config["exclude_events"] = list(data["exclude"])
+        export = OnDemandExport(
+            id=str(store.ids.uuidt(now)),
+            team_id=team_id,
+            model=model,
+            destination=Destination("FileDownload", config),
+            created_at=now,
+            data_seed=store.ids.random.getrandbits(64),
+        )
+        run = Run(
+            id=str(store.ids.uuidt(now)),
+            team_id=team_id,
+            status="Starting",
+            data_interval_start=start,
+            data_interval_end=end,
+            created_at=now,
+            last_updated_at=now,
+            batch_export_on_demand_id=export.id,
+        )
+        store.on_demand_exports[export.id] = export
+        store.file_downloads_by_team.setdefault(team_id, []).append(run.id)
+        store.planned_outcomes[export.id] = deque([self._ending(export, run)])
+        self.engine.add_run(run, now)
+        return run
+
+    def _ending(self, export: OnDemandExport, run: Run) -> Outcome:
+        """The outcome the engine will apply: the team's next planned one, or Completed.
+
+        A Completed outcome gets its ``records_completed`` filled in with the rows that
+        will be written, so the engine's bookkeeping agrees with the files.
+        """
+        queue = self.store.file_download_outcomes.get(export.team_id)
+        outcome = queue.popleft() if queue else Outcome("Completed")
+        if outcome.status != "Completed":
+            return outcome
+        # JSONLines cannot carry zstd/lz4/snappy: PostHog's API accepts the request and
+        # the workflow then fails, as the S3 destination's check would.
+        allowed = SUPPORTED_COMPRESSIONS[export.file_format]
+        if export.compression and export.compression not in allowed:
+            return Outcome(
+                "Failed",
+                latest_error=(
+                    f"UnsupportedCompressionError: Compression {export.compression} is not supported for file "
+                    f"format {export.file_format}. Supported compressions are {allowed!r}"
+                ),
+            )
+        rows = outcome.records_completed
+        if rows is None:
+            rows = default_row_count(self._data_spec(export, run))
+        return Outcome("Completed", outcome.latest_error, min(rows, MAX_PLANNED_ROWS))
+
+    # -- planning (Python API for tests) ---------------------------------------------
+
+    def plan_outcomes(self, team_id: int, outcomes: Iterable[Outcome]) -> None:
+        """The team's next file downloads end as ``outcomes``, in order.
+
+        A ``Completed`` outcome with ``records_completed`` writes exactly that many rows
+        (``0``: the run completes with ``files: []``).
+        """
+        with self.store.lock:
+            self.store.file_download_outcomes.setdefault(team_id, deque()).extend(outcomes)
+
+    def plan_run_outcome(self, run_id: str, outcome: Outcome) -> None:
+        """Replace how a file-download run that has not finished yet will end."""
+        with self.store.lock:
+            run = self.store.runs.get(run_id)
+            if run is None or run.batch_export_on_demand_id is None:
+                raise KeyError(run_id)
+            export = self.store.on_demand_exports[run.batch_export_on_demand_id]
+            if outcome.status == "Completed" and outcome.records_completed is None:
+                outcome = Outcome("Completed", outcome.latest_error, default_row_count(self._data_spec(export, run)))
+            self.store.planned_outcomes[export.id] = deque([outcome])
+
+    # -- reads -----------------------------------------------------------------------
+
+    def query(self, team_id: int) -> list[Run]:
+        """The team's file-download runs, newest first (ties: the later create first)."""
+        store = self.store
+        runs = [store.runs[i] for i in reversed(store.file_downloads_by_team.get(team_id, ()))]
+        runs = [r for r in runs if not store.on_demand_exports[r.batch_export_on_demand_id or ""].deleted]
+        runs.sort(key=lambda r: r.created_at, reverse=True)  # stable: ties keep newest-created first
+        return runs
+
+    def get(self, team_id: int, run_id: str) -> Run:
+        """One file-download run of the team; anything else (another team's run, a
+        scheduled export's run, a malformed id) is a 404 ``Not found.``"""
+        run = self.store.runs.get(run_id)
+        export = self.store.on_demand_exports.get(run.batch_export_on_demand_id or "") if run else None
+        if run is None or export is None or export.team_id != team_id or export.deleted:
+            raise NotFound()
+        return run
+
+    def files(self, run: Run) -> list[DownloadFile]:
+        """The run's files in ``key`` order."""
+        store = self.store
+        files = [store.download_files[i] for i in store.files_by_run.get(run.id, ())]
+        return sorted(files, key=lambda f: f.key)
+
+    def visible_status(self, run: Run) -> str:
+        """``retrieve``'s status: a Completed run with records but no file rows yet is
+        still "Running" (PostHog writes the file rows just after completing the run)."""
+        if run.status == "Completed" and not self.files(run) and (run.records_completed or 0) > 0:
+            return "Running"
+        return run.status
+
+    # -- actions ---------------------------------------------------------------------
+
+    def cancel(self, run: Run) -> None:
+        if run.status not in ACTIVE:
+            raise ValidationError(f"Cannot cancel a run that is in '{run.status}' status")
+        self.engine.cancel_run(run, self.store.clock.now())
+
+    def resolve_download(self, run: Run, part: str | None) -> DownloadFile:
+        """``download``: refuse unfinished runs, find the file by id or index, check expiry."""
+        if run.status in ACTIVE:
+            raise ValidationError("Batch export run is still in progress")
+        if run.status in _FAILED:
+            raise ValidationError("Batch export run has failed")
+        if run.status == "Cancelled":
+            raise ValidationError("Batch export run was cancelled")
+        file = self._file_for_part(run, part)
+        if file.expires_at is not None and file.expires_at < self.store.clock.now():
+            raise ValidationError("This file download has expired")
+        return file
+
+    def _file_for_part(self, run: Run, part: str | None) -> DownloadFile:
+        """``_get_file_download_for_run``: a UUID names a file; anything else is an index
+        parsed with Python's ``int()`` (so ``" 1"`` and ``"-1"`` are indexes too)."""
+        files = self.files(run)
+        try:
+            file_id = uuid.UUID(part) if part is not None else None
+        except ValueError:
+            file_id = None
+        if file_id is not None:
+            for file in files:
+                if file.id == str(file_id):
+                    return file
+            raise NotFound()
+        try:
+            index = int(part) if part is not None else 0
+        except ValueError:
+            raise ValidationError(f"Invalid file id or index: '{part}'") from None
+        if index < 0 or index >= len(files):
+            raise NotFound(f"No files with index {index}")
+        return files[index]
+
+    def served_file(self, file_id: str) -> DownloadFile:
+        """The file behind a download URL: 404 if unknown, 410 once expired."""
+        file = self.store.download_files.get(file_id)
+        if file is None:
+            raise NotFound()
+        if file.expires_at is not None and file.expires_at < self.store.clock.now():
+            raise FileExpired()
+        return file
+
+    # -- the workflow's side effects -------------------------------------------------
+
+    def run_finished(self, run: Run, at: datetime) -> None:
+        """Engine listener: write the files of a file-download run that completed."""
+        export = self.store.on_demand_exports.get(run.batch_export_on_demand_id or "")
+        if export is None or run.status != "Completed":
+            return
+        store = self.store
+        spec = self._data_spec(export, run)
+        rows = generate_rows(spec, run.records_completed or 0)
+        encoded = encode_files(
+            export.model,
+            rows,
+            file_format=export.file_format,
+            compression=export.compression,
+            max_size_mb=export.max_size_mb,
+        )
+        expires_at = at + timedelta(seconds=store.limits.file_download_expiration_seconds)
+        base = self._key_base(export, run)
+        numbered = bool(export.max_size_mb and export.max_size_mb > 0)
+        extension = file_extension(export.file_format, export.compression)
+        media_type = content_type(export.file_format, export.compression)
+        ids = store.files_by_run.setdefault(run.id, [])
+        for number, item in enumerate(encoded):
+            key = f"{base}-{number}.{extension}" if numbered else f"{base}.{extension}"
+            file = DownloadFile(
+                id=str(store.ids.uuidt(at)),
+                team_id=run.team_id,
+                run_id=run.id,
+                key=key,
+                content=item.content,
+                content_type=media_type,
+                records=item.records,
+                created_at=at,
+                expires_at=expires_at,
+            )
+            store.download_files[file.id] = file
+            ids.append(file.id)
+        run.records_completed = run.records_total_count = len(rows)
+        run.bytes_exported = sum(len(item.content) for item in encoded)
+        files = "file" if len(encoded) == 1 else "files"
+        self.engine.log(run, at, "INFO", f"Exported {len(rows)} records to {len(encoded)} {files}")
+
+    def _key_base(self, export: OnDemandExport, run: Run) -> str:
+        """``batch-exports/{export}/{run}/{start}-{end}``, as PostHog's file-download bucket lays keys out."""
+        start = run.data_interval_start.isoformat() if run.data_interval_start else "START"
+        return f"batch-exports/{export.id}/{run.id}/{start}-{run.data_interval_end.isoformat()}"
+
+    def _data_spec(self, export: OnDemandExport, run: Run) -> DataSpec:
+        config = export.destination.config
+        return DataSpec(
+            model=export.model,
+            team_id=export.team_id,
+            start=run.data_interval_start or run.data_interval_end,
+            end=run.data_interval_end,
+            seed=export.data_seed,
+            include=tuple(config.get("include_events") or ()),
+            exclude=tuple(config.get("exclude_events") or ()),
+        )
+
+
+def _datetime(value: Any) -> datetime:
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:  # pragma: no cover - the spec's date-time format rejects it first
+        raise ValidationError("Datetime has wrong format.", code="invalid")
+    return parsed

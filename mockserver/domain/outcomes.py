@@ -1,0 +1,63 @@
+"""Planned outcomes: decide how the next runs of an export end.
+
+Runs of an export finish in order; each one that finishes takes the next planned
+:class:`~mockserver.domain.lifecycle.Outcome` (scheduled, backfill and retry runs
+alike), and once the queue is empty runs complete normally. The queue lives in
+``store.planned_outcomes`` so ``store.reset()`` forgets it.
+
+>>> from mockserver.domain.store import Store
+>>> store = Store()
+>>> plan_outcomes(store, "018f0000-0000-7000-8000-000000000000", [Outcome("Failed")])
+Traceback (most recent call last):
+...
+mockserver.errors.ValidationError: Invalid pk "018f0000-0000-7000-8000-000000000000" - object does not exist.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+from mockserver.domain.lifecycle import Outcome
+from mockserver.domain.store import Store
+from mockserver.errors import ValidationError
+
+__all__ = ["OUTCOME_STATUSES", "Outcome", "clear_outcomes", "plan_outcomes", "planned_outcomes"]
+
+#: Every status a planned outcome may have: each ending of a run, or ``Running`` (never ends).
+OUTCOME_STATUSES = (
+    "Completed", "Failed", "FailedRetryable", "FailedBilling", "Terminated", "TimedOut", "ContinuedAsNew", "Running",
+)  # fmt: skip
+
+
+def plan_outcomes(store: Store, export_id: str, outcomes: Iterable[Outcome]) -> list[Outcome]:
+    """Append ``outcomes`` to the export's queue; returns the whole queue.
+
+    Raises:
+        ValidationError: the export does not exist or was deleted (``attr`` ``batch_export_id``,
+            DRF's message for an unknown primary key).
+    """
+    with store.lock:
+        export = store.batch_exports.get(export_id)
+        if export is None or export.deleted:
+            raise ValidationError(
+                f'Invalid pk "{export_id}" - object does not exist.', code="does_not_exist", attr="batch_export_id"
+            )
+        queue = store.planned_outcomes.setdefault(export_id, deque())
+        queue.extend(outcomes)
+        return list(queue)
+
+
+def planned_outcomes(store: Store, export_id: str) -> list[Outcome]:
+    """The outcomes still waiting for a run of the export, next first (empty if none)."""
+    with store.lock:
+        return list(store.planned_outcomes.get(export_id, ()))
+
+
+def clear_outcomes(store: Store, export_id: str | None = None) -> None:
+    """Forget the planned outcomes of one export, or of every export."""
+    with store.lock:
+        if export_id is None:
+            store.planned_outcomes.clear()
+        else:
+            store.planned_outcomes.pop(export_id, None)

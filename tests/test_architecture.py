@@ -1,0 +1,174 @@
+"""Rules of the code base that keep the fake deterministic and layered, checked on its source.
+
+* Only ``mockserver/clock.py`` reads the wall clock and only ``mockserver/ids.py`` owns
+  randomness: no ``datetime.now()``, ``time.time()``, ``uuid.uuid4()``, unseeded
+  ``random`` and the like anywhere else, so one ``--seed`` fixes every response.
+* ``mockserver/domain/`` knows nothing of HTTP: it never imports werkzeug or
+  ``mockserver.http``.
+
+The checks read the syntax tree rather than grepping text, so ``store.ids.uuid4()`` (the
+seeded source) and ``random.Random(seed)`` (a seeded generator) are not false alarms,
+while ``from uuid import uuid4 as make_id; make_id()`` is still caught.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "mockserver"
+SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+#: Calls that read the wall clock or an unseeded source of randomness.
+NONDETERMINISTIC = {
+    "datetime.datetime.now", "datetime.datetime.utcnow", "datetime.datetime.today", "datetime.date.today",
+    "time.time", "time.time_ns", "time.monotonic", "time.monotonic_ns", "time.perf_counter",
+    "time.perf_counter_ns", "uuid.uuid1", "uuid.uuid4", "os.urandom", "os.getrandom",
+    "faker.Faker.seed", "builtins.hash",
+}  # fmt: skip
+#: Where some of them are the point.
+ALLOWED = {
+    "clock.py": {"datetime.datetime.now", "time.monotonic"},
+    "ids.py": set(),
+}
+
+
+def _relative(path: Path) -> str:
+    return path.relative_to(PACKAGE.parent).as_posix()
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(tree: ast.AST, path: Path) -> Iterator[tuple[ast.stmt, str, str | None, str | None]]:
+    """Every import anywhere in the module (functions and ``TYPE_CHECKING`` blocks included),
+    as (node, absolute module, imported name or ``None``, local alias or ``None``)."""
+    module_name = _module_name(path)
+    package = module_name if path.name == "__init__.py" else module_name.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node, alias.name, None, alias.asname
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:  # from ..http import app → mockserver.http
+                base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                module = ".".join([*base, module] if module else base)
+            for alias in node.names:
+                yield node, module, alias.name, alias.asname
+
+
+def _aliases(tree: ast.AST, path: Path) -> dict[str, str]:
+    """Local name → what it refers to: ``dt`` → ``datetime.datetime``, ``uuid4`` → ``uuid.uuid4``."""
+    names = {"hash": "builtins.hash"}
+    for _node, module, name, asname in _imports(tree, path):
+        if name is None:  # import a.b [as c]
+            names[asname or module.split(".")[0]] = module if asname else module.split(".")[0]
+        elif name != "*":  # from a import b [as c]
+            names[asname or name] = f"{module}.{name}"
+    return names
+
+
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    """``datetime.now`` → ``datetime.datetime.now`` when ``datetime`` is the class."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name) or node.id not in aliases:
+        return None
+    return ".".join([aliases[node.id], *reversed(parts)])
+
+
+def _unseeded_random(call: ast.Call, aliases: dict[str, str]) -> bool:
+    return _dotted(call.func, aliases) == "random.Random" and not call.args and not call.keywords
+
+
+def _violations(path: Path) -> list[str]:
+    """Every use (a call or a mere reference, such as ``now=time.time``) of a forbidden source."""
+    tree = ast.parse(path.read_text(), str(path))
+    aliases = _aliases(tree, path)
+    allowed = ALLOWED.get(path.name, set()) if path.parent == PACKAGE else set()
+    where = _relative(path)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _unseeded_random(node, aliases) and path.name != "ids.py":
+            found.append(f"{where}:{node.lineno}: random.Random() without a seed")
+        if not isinstance(node, (ast.Attribute, ast.Name)):
+            continue
+        name = _dotted(node, aliases)
+        if name is None:
+            continue
+        if name in NONDETERMINISTIC and name not in allowed:
+            found.append(f"{where}:{node.lineno}: {name}")
+        elif name.startswith("random.") and name != "random.Random":
+            # The module-level functions share one unseeded generator; random.Random(seed) is fine.
+            found.append(f"{where}:{node.lineno}: {name} (the shared, unseeded generator)")
+        elif name.startswith("secrets."):
+            found.append(f"{where}:{node.lineno}: {name}")
+    for node, module, name, _asname in _imports(tree, path):
+        if module == "random" and name not in (None, "Random"):
+            found.append(f"{where}:{node.lineno}: from random import {name}")
+        if module == "secrets":
+            found.append(f"{where}:{node.lineno}: import secrets")
+    return sorted(set(found), key=found.index)
+
+
+def test_the_sources_are_found() -> None:
+    names = {_relative(p) for p in SOURCES}
+    assert {"mockserver/clock.py", "mockserver/ids.py", "mockserver/domain/store.py"} <= names
+
+
+def test_only_the_clock_and_the_id_source_touch_time_and_randomness() -> None:
+    violations = [v for path in SOURCES for v in _violations(path)]
+    assert violations == []
+
+
+def test_the_domain_never_imports_http() -> None:
+    offending = [
+        f"{_relative(path)}: imports {module}"
+        for path in SOURCES
+        if path.is_relative_to(PACKAGE / "domain")
+        for _node, module, _name, _asname in _imports(ast.parse(path.read_text()), path)
+        if module.split(".")[0] == "werkzeug" or module == "mockserver.http" or module.startswith("mockserver.http.")
+    ]
+    assert offending == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from datetime import datetime\ndatetime.now()", ["x.py:2: datetime.datetime.now"]),
+        ("import datetime\ndatetime.datetime.now(datetime.UTC)", ["x.py:2: datetime.datetime.now"]),
+        ("from datetime import datetime as dt\ndt.utcnow()", ["x.py:2: datetime.datetime.utcnow"]),
+        ("import time\ntime.time()", ["x.py:2: time.time"]),
+        ("import time\ndef f(now=time.time): ...", ["x.py:2: time.time"]),
+        ("from uuid import uuid4 as make_id\nmake_id()", ["x.py:2: uuid.uuid4"]),
+        ("import uuid\nuuid.uuid4()", ["x.py:2: uuid.uuid4"]),
+        ("from faker import Faker\nFaker.seed(1)", ["x.py:2: faker.Faker.seed"]),
+        ("import os\nos.urandom(8)", ["x.py:2: os.urandom"]),
+        ("import secrets\nsecrets.token_hex()", ["x.py:2: secrets.token_hex", "x.py:1: import secrets"]),
+        ("import random\nrandom.randint(1, 2)", ["x.py:2: random.randint (the shared, unseeded generator)"]),
+        ("import random\nrandom.Random()", ["x.py:2: random.Random() without a seed"]),
+        ("from random import choice", ["x.py:1: from random import choice"]),
+        ("hash('x')", ["x.py:1: builtins.hash"]),
+        ("import random\nrandom.Random(7).random()", []),
+        ("self.ids.uuid4()\nstore.ids.random.randint(1, 2)", []),
+        ("import time\ntime.sleep(1)", []),
+        ("from random import Random\nRandom(3)", []),
+    ],
+)
+def test_the_checker_catches_what_it_should_and_nothing_else(
+    tmp_path: Path, source: str, expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "mockserver"
+    package.mkdir()
+    monkeypatch.setattr(f"{__name__}.PACKAGE", package)
+    path = package / "x.py"
+    path.write_text(source)
+    assert _violations(path) == [f"mockserver/{v}" for v in expected]

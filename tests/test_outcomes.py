@@ -1,0 +1,243 @@
+"""Planned run outcomes (``/_mock/outcomes/``) and lifecycle timings (``/_mock/progression/``).
+
+An hourly export created at 12:00 fires at 13:00: its run is ``Starting`` at 13:00,
+``Running`` 30 s later and ends 150 s after that (13:03:00) by default. A planned
+outcome decides how that ending goes; the progression decides when it happens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import Api, error
+from werkzeug.test import Client, TestResponse
+
+from mockserver import MockServer
+from mockserver.domain.lifecycle import RUN_TRANSITIONS, Outcome, Progression
+from mockserver.domain.outcomes import OUTCOME_STATUSES
+from mockserver.http.spec import load_spec
+
+HOUR = 3600
+UNKNOWN_ID = "018f3c2a-9b4e-7000-a8d1-5e3f6c7b2a91"
+
+
+def control(server: MockServer, method: str, path: str, **kwargs: Any) -> TestResponse:
+    """A control-plane call with no credentials at all."""
+    return Client(server).open(path, method=method, **kwargs)
+
+
+def advance(api: Api, seconds: float) -> None:
+    assert api.post("/_mock/clock/advance/", json={"seconds": seconds}).status_code == 200
+
+
+def runs(api: Api, export_id: str) -> list[dict[str, Any]]:
+    response = api.get(f"/batch_exports/{export_id}/runs/", query_string={"ordering": "data_interval_start"})
+    assert response.status_code == 200
+    return response.json["results"]  # type: ignore[no-any-return]
+
+
+def plan(server: MockServer, export_id: str, *outcomes: dict[str, Any]) -> TestResponse:
+    return control(server, "POST", "/_mock/outcomes/", json={"batch_export_id": export_id, "outcomes": list(outcomes)})
+
+
+# -- planning over HTTP ----------------------------------------------------------------------
+
+
+def test_planning_answers_201_with_the_whole_queue(server: MockServer, api: Api) -> None:
+    export = api.create_export()
+    first = plan(server, export["id"], {"status": "Failed", "latest_error": "S3 said no", "records_completed": 0})
+    assert first.status_code == 201
+    assert first.json == {
+        "batch_export_id": export["id"],
+        "outcomes": [{"status": "Failed", "latest_error": "S3 said no", "records_completed": 0}],
+    }
+    second = plan(server, export["id"], {"status": "TimedOut"})
+    assert second.json["outcomes"] == [
+        {"status": "Failed", "latest_error": "S3 said no", "records_completed": 0},
+        {"status": "TimedOut", "latest_error": None, "records_completed": None},
+    ]
+    read = control(server, "GET", "/_mock/outcomes/", query_string={"batch_export_id": export["id"]})
+    assert (read.status_code, read.json) == (200, second.json)
+
+
+def test_the_next_runs_end_as_planned_then_complete_normally(server: MockServer, api: Api) -> None:
+    export = api.create_export(interval="hour")
+    plan(
+        server,
+        export["id"],
+        {"status": "Failed", "latest_error": "Access Denied"},
+        {"status": "Completed", "records_completed": 42},
+    )
+    advance(api, 3 * HOUR + 200)
+    first, second, third = runs(api, export["id"])
+    assert (first["status"], first["latest_error"], first["records_completed"]) == ("Failed", "Access Denied", 0)
+    assert first["finished_at"] == "2026-01-05T13:03:00Z"
+    assert (second["status"], second["records_completed"], second["latest_error"]) == ("Completed", 42, None)
+    assert third["status"] == "Completed" and third["records_completed"] > 0
+    queue = control(server, "GET", "/_mock/outcomes/", query_string={"batch_export_id": export["id"]})
+    assert queue.json == {"batch_export_id": export["id"], "outcomes": []}
+    failure_logs = api.get(f"/batch_exports/{export['id']}/logs/", query_string={"level": "ERROR"}).json["results"]
+    assert [e["message"] for e in failure_logs] == ["Batch export run failed: Access Denied"]
+
+
+def test_a_planned_running_outcome_never_ends_until_cancelled(server: MockServer, api: Api) -> None:
+    export = api.create_export(interval="hour")
+    plan(server, export["id"], {"status": "Running"})
+    advance(api, HOUR + 3600)
+    hanging = runs(api, export["id"])[0]
+    assert hanging["status"] == "Running" and hanging["finished_at"] is None
+    cancelled = api.post(f"/batch_exports/{export['id']}/runs/{hanging['id']}/cancel/")
+    assert cancelled.status_code == 200
+    assert runs(api, export["id"])[0]["status"] == "Cancelled"
+
+
+def test_backfill_runs_take_planned_outcomes_too(server: MockServer, api: Api) -> None:
+    export = api.create_export(interval="hour")
+    server.plan_outcomes(export["id"], [Outcome("Failed", "planned")])
+    created = api.post(
+        f"/batch_exports/{export['id']}/backfills/",
+        json={"start_at": "2026-01-05T09:00:00Z", "end_at": "2026-01-05T11:00:00Z"},
+    )
+    assert created.status_code == 201
+    advance(api, 600)
+    (backfill,) = api.get(f"/batch_exports/{export['id']}/backfills/").json["results"]
+    assert backfill["status"] == "Failed"
+    (run,) = runs(api, export["id"])
+    assert (run["status"], run["latest_error"], run["backfill"]) == ("Failed", "planned", backfill["id"])
+
+
+def test_outcome_status_must_be_a_way_a_run_can_end(server: MockServer, api: Api) -> None:
+    export = api.create_export()
+    for status in ("Exploded", "Cancelled", "Starting"):
+        response = plan(server, export["id"], {"status": "Completed"}, {"status": status})
+        assert (response.status_code, response.json) == (
+            400,
+            error("invalid_choice", f'"{status}" is not a valid choice.', "outcomes__1__status"),
+        )
+    assert server.planned_outcomes(export["id"]) == []  # nothing half-planned
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"outcomes": []}, error("required", "This field is required.", "batch_export_id")),
+        ({"batch_export_id": UNKNOWN_ID}, error("required", "This field is required.", "outcomes")),
+        (
+            {"batch_export_id": "nope", "outcomes": []},
+            error("invalid_input", "Must be a valid UUID.", "batch_export_id"),
+        ),
+        (
+            {"batch_export_id": UNKNOWN_ID, "outcomes": []},
+            error("does_not_exist", f'Invalid pk "{UNKNOWN_ID}" - object does not exist.', "batch_export_id"),
+        ),
+        (
+            {"batch_export_id": UNKNOWN_ID, "outcomes": [{}]},
+            error("required", "This field is required.", "outcomes__0__status"),
+        ),
+        (
+            {"batch_export_id": UNKNOWN_ID, "outcomes": [{"status": "Failed", "records_completed": -1}]},
+            error("min_value", "Ensure this value is greater than or equal to 0.", "outcomes__0__records_completed"),
+        ),
+        (
+            {"batch_export_id": UNKNOWN_ID, "outcomes": [{"status": "Failed", "latest_error": 7}]},
+            error("invalid_input", "Not a valid string.", "outcomes__0__latest_error"),
+        ),
+    ],
+)
+def test_invalid_plans_are_400_in_postHogs_shape(server: MockServer, body: dict[str, Any], expected: Any) -> None:
+    response = control(server, "POST", "/_mock/outcomes/", json=body)
+    assert (response.status_code, response.json) == (400, expected)
+
+
+def test_a_deleted_export_cannot_be_planned(server: MockServer, api: Api) -> None:
+    export = api.create_export()
+    assert api.delete(f"/batch_exports/{export['id']}/").status_code == 204
+    response = plan(server, export["id"], {"status": "Failed"})
+    assert response.json == error(
+        "does_not_exist", f'Invalid pk "{export["id"]}" - object does not exist.', "batch_export_id"
+    )
+
+
+def test_reading_needs_a_valid_batch_export_id(server: MockServer) -> None:
+    missing = control(server, "GET", "/_mock/outcomes/")
+    assert (missing.status_code, missing.json) == (400, error("required", "This field is required.", "batch_export_id"))
+    bad = control(server, "GET", "/_mock/outcomes/", query_string={"batch_export_id": "x"})
+    assert (bad.status_code, bad.json) == (400, error("invalid_input", "Must be a valid UUID.", "batch_export_id"))
+    empty = control(server, "GET", "/_mock/outcomes/", query_string={"batch_export_id": UNKNOWN_ID})
+    assert (empty.status_code, empty.json) == (200, {"batch_export_id": UNKNOWN_ID, "outcomes": []})
+
+
+def test_delete_forgets_one_export_or_all(server: MockServer, api: Api) -> None:
+    one, two = api.create_export(), api.create_export()
+    server.plan_outcomes(one["id"], [Outcome("Failed")])
+    server.plan_outcomes(two["id"], [Outcome("Failed")])
+    response = control(server, "DELETE", "/_mock/outcomes/", query_string={"batch_export_id": one["id"]})
+    assert (response.status_code, response.data) == (204, b"")
+    assert (server.planned_outcomes(one["id"]), len(server.planned_outcomes(two["id"]))) == ([], 1)
+    assert control(server, "DELETE", "/_mock/outcomes/").status_code == 204
+    assert server.planned_outcomes(two["id"]) == []
+
+
+# -- the Python API --------------------------------------------------------------------------
+
+
+def test_python_api_plans_the_same_queue(server: MockServer, api: Api) -> None:
+    export = api.create_export()
+    queue = server.plan_outcomes(export["id"], [Outcome("FailedBilling", "over quota"), Outcome("Completed")])
+    assert queue == [Outcome("FailedBilling", "over quota"), Outcome("Completed")]
+    read = control(server, "GET", "/_mock/outcomes/", query_string={"batch_export_id": export["id"]})
+    assert [o["status"] for o in read.json["outcomes"]] == ["FailedBilling", "Completed"]
+
+
+def test_the_spec_enum_is_the_lifecycle_s_set_of_endings() -> None:
+    endings = set(RUN_TRANSITIONS["Running"]) - {"Cancelled"}
+    assert set(OUTCOME_STATUSES) == endings | {"Running"}
+    schemas = load_spec().document["components"]["schemas"]
+    for name in ("PlannedOutcomeRequest", "PlannedOutcome"):
+        assert schemas[name]["properties"]["status"]["enum"] == list(OUTCOME_STATUSES)
+    for status in OUTCOME_STATUSES:
+        Outcome(status)  # each one is accepted by the domain
+
+
+# -- progression -----------------------------------------------------------------------------
+
+
+def test_progression_reads_and_sets_the_lifecycle_timings(server: MockServer, api: Api) -> None:
+    assert control(server, "GET", "/_mock/progression/").json == {"start_after": 30.0, "finish_after": 150.0}
+    response = control(server, "PUT", "/_mock/progression/", json={"start_after": 10, "finish_after": 20.5})
+    assert (response.status_code, response.json) == (200, {"start_after": 10.0, "finish_after": 20.5})
+    assert server.store.progression == Progression(10.0, 20.5)
+    export = api.create_export(interval="hour")
+    advance(api, HOUR + 31)  # fired at 13:00, Running at 13:00:10, ended at 13:00:30.5
+    (run,) = runs(api, export["id"])
+    assert (run["status"], run["finished_at"]) == ("Completed", "2026-01-05T13:00:30.500000Z")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"start_after": 1}, error("required", "This field is required.", "finish_after")),
+        (
+            {"start_after": -1, "finish_after": 1},
+            error("min_value", "Ensure this value is greater than or equal to 0.", "start_after"),
+        ),
+        (
+            {"start_after": "soon", "finish_after": 1},
+            error("invalid_input", "A valid number is required.", "start_after"),
+        ),
+    ],
+)
+def test_invalid_progressions_are_400(server: MockServer, body: dict[str, Any], expected: Any) -> None:
+    response = control(server, "PUT", "/_mock/progression/", json=body)
+    assert (response.status_code, response.json) == (400, expected)
+    assert server.store.progression == Progression()
+
+
+def test_reset_forgets_outcomes_and_restores_the_default_progression(server: MockServer, api: Api) -> None:
+    export = api.create_export()
+    server.plan_outcomes(export["id"], [Outcome("Failed")])
+    control(server, "PUT", "/_mock/progression/", json={"start_after": 1, "finish_after": 1})
+    assert control(server, "POST", "/_mock/reset/").status_code == 204
+    assert server.store.planned_outcomes == {}
+    assert server.store.progression == Progression()
