@@ -162,7 +162,7 @@ def test_logs_answer_the_exports_entries_newest_first(api: Api, server: MockServ
     export = api.create_export()
     base = server.store.clock.now()
     for minutes, message in ((1, "first"), (2, "second")):
-        server.store.logs.append(
+        server.store.add_log(
             LogEntry(tenant.project_id, export["id"], "run-1", base + timedelta(minutes=minutes), "info", message)
         )
 

@@ -181,7 +181,7 @@ def logged(api: Api, server: MockServer, tenant: Tenant) -> dict[str, Any]:
     export = api.create_export()
     for minutes in (1, 2, 3):
         at = server.store.clock.now() + timedelta(minutes=minutes)
-        server.store.logs.append(LogEntry(tenant.project_id, export["id"], "run", at, "INFO", f"line {minutes}"))
+        server.store.add_log(LogEntry(tenant.project_id, export["id"], "run", at, "INFO", f"line {minutes}"))
     return export
 
 

@@ -40,9 +40,7 @@ class Backfills:
         raw_start, raw_end = data.get("start_at"), data.get("end_at")
         if raw_start is None and "batch-export-earliest-backfill" not in feature_flags:
             raise ValidationError("Backfilling from the beginning of time is not enabled for this team.")
-        running = sum(
-            1 for b in store.backfills.values() if b.team_id == team_id and b.status in ACTIVE
-        )  # fmt: skip
+        running = sum(1 for i in store.backfills_by_team.get(team_id, ()) if store.backfills[i].status in ACTIVE)
         limit = store.limits.concurrent_backfills
         if running >= limit:
             raise TooManyConcurrentBackfills(
@@ -144,9 +142,7 @@ class Backfills:
             return None
         store = self.store
         finished = sum(
-            1
-            for i in store.runs_by_export.get(backfill.batch_export_id, ())
-            if store.runs[i].backfill_id == backfill.id and store.runs[i].status in ("Completed", "Failed")
+            1 for i in store.runs_by_backfill.get(backfill.id, ()) if store.runs[i].status in ("Completed", "Failed")
         )
         total = max(total, finished)
         return {"total_runs": total, "finished_runs": finished, "progress": round(finished / total, 1)}

@@ -17,6 +17,8 @@ adds the rules a schema cannot express.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -80,26 +82,39 @@ class BatchExports:
 
     # -- reads -----------------------------------------------------------------------
 
-    def list_for_teams(self, team_ids: list[int]) -> list[BatchExport]:
-        """Visible exports of these teams, newest first (no deleted ones, no Workflows ones)."""
-        exports = self.store.batch_exports
-        out = [
-            exports[i]
-            for team_id in team_ids
-            for i in self.store.exports_by_team.get(team_id, ())
-            if not exports[i].deleted and exports[i].destination.type != "Workflows"
-        ]
-        out.sort(key=lambda e: (e.created_at, e.id), reverse=True)
-        return out
+    def page_for_teams(self, team_ids: list[int], *, offset: int, limit: int | None) -> tuple[int, list[BatchExport]]:
+        """``(count, one page)`` of the teams' visible exports, newest first, in O(page) for one team.
+
+        Visible: neither deleted nor Workflows exports (which PostHog leaves out of lists).
+
+        Exports are kept in creation order, which is ``created_at`` order (the clock never
+        goes back), so newest first is the list read backwards.
+        """
+        exports, listed = self.store.batch_exports, self.store.listed_exports
+        lists = [listed.get(team_id, []) for team_id in team_ids]
+        count = sum(len(ids) for ids in lists)
+        stop = count if limit is None else min(count, offset + limit)
+        if len(lists) == 1:
+            ids = lists[0]
+            chosen = ids[len(ids) - stop : len(ids) - offset] if stop > offset else []
+            return count, [exports[i] for i in reversed(chosen)]
+        newest_first = heapq.merge(
+            *([exports[i] for i in reversed(ids)] for ids in lists),
+            key=lambda e: e.created_at,
+            reverse=True,
+        )
+        return count, list(itertools.islice(newest_first, offset, stop))
 
     def get(self, team_ids: list[int], export_id: str) -> BatchExport:
         """A non-deleted export of one of ``team_ids`` (Workflows ones included), else 404."""
-        try:
-            # Django's UUIDField reads any spelling uuid.UUID accepts (upper case, no dashes…).
-            canonical = str(uuid.UUID(export_id))
-        except ValueError:
-            raise NotFound() from None
-        export = self.store.batch_exports.get(canonical)
+        export = self.store.batch_exports.get(export_id)
+        if export is None:
+            try:
+                # Django's UUIDField reads any spelling uuid.UUID accepts (upper case, no dashes…).
+                canonical = str(uuid.UUID(export_id))
+            except ValueError:
+                raise NotFound() from None
+            export = self.store.batch_exports.get(canonical)
         if export is None or export.deleted or export.team_id not in team_ids:
             raise NotFound()
         return export
@@ -125,6 +140,8 @@ class BatchExports:
         self._apply(export, write)
         self.store.batch_exports[export.id] = export
         self.store.exports_by_team.setdefault(team.id, []).append(export.id)
+        if export.destination.type != "Workflows":
+            self.store.listed_exports.setdefault(team.id, []).append(export.id)
         self._changed(export)
         return export
 
@@ -161,6 +178,9 @@ class BatchExports:
     def delete(self, export: BatchExport) -> None:
         """Soft delete; cancels the export's *Running* runs and backfills (``delete_batch_export``)."""
         export.deleted = True
+        listed = self.store.listed_exports.get(export.team_id, [])
+        if export.id in listed:
+            listed.remove(export.id)
         self._changed(export)
         now = self.store.clock.now()
         for backfill_id in self.store.backfills_by_export.get(export.id, ()):

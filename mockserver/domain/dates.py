@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 
@@ -49,5 +50,10 @@ def format_datetime(value: datetime | None) -> str | None:
     """DRF's rendering: UTC with ``Z``; microseconds only when non-zero."""
     if value is None:
         return None
-    text = value.astimezone(UTC).replace(tzinfo=None).isoformat()
-    return text + "Z"
+    return _format(value)
+
+
+@functools.lru_cache(maxsize=65536)
+def _format(value: datetime) -> str:
+    # Cached: the same few timestamps are rendered over and over (every list, every run).
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"

@@ -117,6 +117,8 @@ class Engine:
         store.runs[run.id] = run
         key = run.batch_export_id or run.batch_export_on_demand_id or ""
         store.runs_by_export.setdefault(key, []).append(run.id)
+        if run.backfill_id:
+            store.runs_by_backfill.setdefault(run.backfill_id, []).append(run.id)
         self.log(run, at, "INFO", f"Batch export run {run.id} starting")
         self.plan(at + timedelta(seconds=store.progression.start_after), "start", run.id)
 
@@ -172,6 +174,7 @@ class Engine:
         store = self.store
         store.backfills[backfill.id] = backfill
         store.backfills_by_export.setdefault(backfill.batch_export_id, []).append(backfill.id)
+        store.backfills_by_team.setdefault(backfill.team_id, []).append(backfill.id)
         self.plan(at, "backfill", backfill.id)
 
     def backfill_ranges(self, backfill: Backfill) -> list[tuple[datetime | None, datetime]]:
@@ -193,11 +196,7 @@ class Engine:
         backfill = store.backfills[backfill_id]
         if backfill.status not in ACTIVE:
             return
-        runs = [
-            store.runs[i]
-            for i in store.runs_by_export.get(backfill.batch_export_id, ())
-            if store.runs[i].backfill_id == backfill.id
-        ]
+        runs = [store.runs[i] for i in store.runs_by_backfill.get(backfill.id, ())]
         if any(r.status in ACTIVE for r in runs):
             return
         if backfill.status == "Starting":
@@ -218,9 +217,9 @@ class Engine:
         """Cancel the backfill, then every run of it that is still ``Starting``/``Running``."""
         transition(backfill, "Cancelled", at, BACKFILL_TRANSITIONS)
         store = self.store
-        for run_id in store.runs_by_export.get(backfill.batch_export_id, ()):
+        for run_id in store.runs_by_backfill.get(backfill.id, ()):
             run = store.runs[run_id]
-            if run.backfill_id == backfill.id and run.status in ACTIVE:
+            if run.status in ACTIVE:
                 self.cancel_run(run, at)
 
     # -- logs ------------------------------------------------------------------------
@@ -228,7 +227,7 @@ class Engine:
     def log(self, run: Run, at: datetime, level: str, message: str) -> None:
         """A worker log line: ``log_source_id`` is the export (or on-demand export), ``instance_id`` the run."""
         source = run.batch_export_id or run.batch_export_on_demand_id or run.id
-        self.store.logs.append(LogEntry(run.team_id, source, run.id, at, level, message))
+        self.store.add_log(LogEntry(run.team_id, source, run.id, at, level, message))
 
 
 _HANDLERS: dict[str, Callable[[Engine, datetime, str, int], None]] = {

@@ -61,10 +61,15 @@ class Runs:
             runs = [r for r in runs if lower <= r.created_at <= upper]
         if query.statuses:
             runs = [r for r in runs if r.status in query.statuses]
+        # Runs are kept in creation order; a stable sort keeps ties in that order (newest
+        # first when descending), which is also the order of ``latest_runs``.
         field = ordering.lstrip("-")
-        runs.sort(key=lambda r: (getattr(r, field) or datetime.min.replace(tzinfo=now.tzinfo), r.id))
+        floor = datetime.min.replace(tzinfo=now.tzinfo)
         if ordering.startswith("-"):
             runs.reverse()
+            runs.sort(key=lambda r: getattr(r, field) or floor, reverse=True)
+        else:
+            runs.sort(key=lambda r: getattr(r, field) or floor)
         return runs
 
     def get(self, team_id: int, export_id: str, run_id: str, query: RunQuery) -> Run:

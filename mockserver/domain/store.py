@@ -107,11 +107,19 @@ class Store:
         self.batch_exports: dict[str, BatchExport] = {}
         #: Per team, ids in creation order (lists are served newest first).
         self.exports_by_team: dict[int, list[str]] = {}
+        #: Per team, the ids a list shows (not deleted, not Workflows), in creation order:
+        #: a page is a slice of it, whatever the number of exports.
+        self.listed_exports: dict[int, list[str]] = {}
         self.runs: dict[str, Run] = {}
+        #: Run ids per export (or on-demand export) and per backfill, in creation order.
         self.runs_by_export: dict[str, list[str]] = {}
+        self.runs_by_backfill: dict[str, list[str]] = {}
         self.backfills: dict[str, Backfill] = {}
         self.backfills_by_export: dict[str, list[str]] = {}
+        self.backfills_by_team: dict[int, list[str]] = {}
+        #: Worker log lines, all of them and per ``log_source_id``.
         self.logs: list[LogEntry] = []
+        self.logs_by_source: dict[str, list[LogEntry]] = {}
         #: The scheduler's pending events, a heap of ``(time, seq, kind, object id, version)``.
         self.events: list[tuple[datetime, int, str, str, int]] = []
         self.event_seq = 0
@@ -131,6 +139,12 @@ class Store:
         self.file_downloads_by_team: dict[int, list[str]] = {}
         #: Endings planned for a team's next file downloads (``FileDownloads.plan_outcomes``).
         self.file_download_outcomes: dict[int, deque[Outcome]] = {}
+
+    def add_log(self, entry: LogEntry) -> None:
+        """Record a worker log line (what PostHog's workers write to ``log_entries``)."""
+        with self.lock:
+            self.logs.append(entry)
+            self.logs_by_source.setdefault(entry.log_source_id, []).append(entry)
 
     def reset(self, seed: int | None = None) -> None:
         """Forget every tenant and object; optionally reseed the id source."""

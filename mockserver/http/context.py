@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from werkzeug.wrappers import Request
+
 from mockserver.domain.models import ApiKey, Organization, Team
 from mockserver.domain.store import Store
 from mockserver.errors import APIError
@@ -35,11 +37,8 @@ class Context:
     parsed: ParsedRequest
     #: Raw path values from the URL (strings).
     path_params: dict[str, str]
-    #: Absolute URL of the request without its query string, and the query string:
-    #: pagination links are built from them.
-    base_url: str
-    query_string: str
-    raw_query: dict[str, list[str]]
+    #: The werkzeug request, for the few handlers that need more than the above.
+    request: Request
     key: ApiKey | None = None
     team: Team | None = None
     organization: Organization | None = None
@@ -47,6 +46,18 @@ class Context:
     @property
     def store(self) -> Store:
         return self.server.store
+
+    @property
+    def base_url(self) -> str:
+        """Absolute URL of the request without its query string (pagination links start here).
+
+        Computed on demand: building it costs more than most handlers do.
+        """
+        return self.request.base_url
+
+    @property
+    def query_string(self) -> str:
+        return self.request.query_string.decode("latin-1")
 
     @property
     def team_ids(self) -> list[int]:
@@ -73,8 +84,7 @@ class Context:
 
     def arg(self, name: str) -> str | None:
         """A raw query value (first occurrence), for lenient parameters."""
-        values = self.raw_query.get(name)
-        return values[0] if values else None
+        return self.request.args.get(name)
 
     def check_field_errors(self) -> None:
         """Raise the first structural body error (for bodies no domain serializer orders)."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode
 
-__all__ = ["DEFAULT_LIMIT", "limit_offset", "page"]
+__all__ = ["DEFAULT_LIMIT", "limit_offset", "page", "page_links"]
 
 DEFAULT_LIMIT = 100
 T = TypeVar("T")
@@ -50,8 +50,12 @@ def page(
     items: Sequence[T], *, limit: int, offset: int, base_url: str, query_string: str
 ) -> tuple[list[T], dict[str, Any]]:
     """Slice one page; return it with the envelope keys (``count``, ``next``, ``previous``)."""
-    count = len(items)
     results = list(items[offset : offset + limit])
+    return results, page_links(len(items), limit=limit, offset=offset, base_url=base_url, query_string=query_string)
+
+
+def page_links(count: int, *, limit: int, offset: int, base_url: str, query_string: str) -> dict[str, Any]:
+    """The envelope keys of a page at ``offset`` of ``count`` items, when the page is already cut."""
     next_url = None
     if offset + limit < count:
         next_url = _with_query(base_url, query_string, {"limit": limit, "offset": offset + limit})
@@ -61,4 +65,4 @@ def page(
             previous_url = _with_query(base_url, query_string, {"limit": limit, "offset": None})
         else:
             previous_url = _with_query(base_url, query_string, {"limit": limit, "offset": offset - limit})
-    return results, {"count": count, "next": next_url, "previous": previous_url}
+    return {"count": count, "next": next_url, "previous": previous_url}

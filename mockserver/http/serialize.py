@@ -20,8 +20,9 @@ LATEST_RUNS = 10
 
 def batch_export_json(store: Store, export: BatchExport) -> dict[str, Any]:
     destination = export.destination
+    # Runs are kept in creation order, so the newest ten are the last ten.
     run_ids = store.runs_by_export.get(export.id, [])
-    latest = sorted((store.runs[i] for i in run_ids), key=lambda r: (r.created_at, r.id), reverse=True)
+    latest = [store.runs[i] for i in reversed(run_ids[-LATEST_RUNS:])]
     return {
         "id": export.id,
         "team_id": export.team_id,
@@ -39,7 +40,7 @@ def batch_export_json(store: Store, export: BatchExport) -> dict[str, Any]:
         "last_paused_at": dt(export.last_paused_at),
         "start_at": dt(export.start_at),
         "end_at": dt(export.end_at),
-        "latest_runs": [run_json(r) for r in latest[:LATEST_RUNS]],
+        "latest_runs": [run_json(r) for r in latest],
         "schema": export.schema,
         "filters": export.filters,
         "timezone": export.timezone,

@@ -8,7 +8,7 @@ from mockserver.domain.dates import parse_datetime
 from mockserver.domain.models import BatchExport, Team
 from mockserver.errors import EmptyBodyError, ValidationError
 from mockserver.http.context import Context, Reply
-from mockserver.http.pagination import limit_offset, page
+from mockserver.http.pagination import limit_offset, page, page_links
 from mockserver.http.serialize import batch_export_json, log_entry_json
 
 __all__ = ["HANDLERS"]
@@ -38,9 +38,9 @@ def _body_object(ctx: Context) -> dict[str, Any]:
 
 
 def list_exports(ctx: Context) -> Reply:
-    exports = ctx.server.batch_exports.list_for_teams(ctx.team_ids)
     limit, offset = limit_offset(ctx.arg("limit"), ctx.arg("offset"))
-    items, envelope = page(exports, limit=limit, offset=offset, base_url=ctx.base_url, query_string=ctx.query_string)
+    count, items = ctx.server.batch_exports.page_for_teams(ctx.team_ids, offset=offset, limit=limit)
+    envelope = page_links(count, limit=limit, offset=offset, base_url=ctx.base_url, query_string=ctx.query_string)
     return Reply(200, {**envelope, "results": [batch_export_json(ctx.store, e) for e in items]})
 
 
@@ -106,9 +106,8 @@ def log_page(ctx: Context, source_id: str, *, instance_id: str | None = None) ->
     wanted_instance = instance_id if instance_id is not None else query.get("instance_id")
     entries = [
         e
-        for e in ctx.store.logs
-        if e.log_source_id == source_id
-        and e.team_id in ctx.team_ids
+        for e in ctx.store.logs_by_source.get(source_id, ())
+        if e.team_id in ctx.team_ids
         and (wanted_instance is None or e.instance_id == wanted_instance)
         and (after is None or e.timestamp > after)
         and (before is None or e.timestamp < before)
