@@ -51,7 +51,6 @@ from werkzeug.wrappers import Request, Response
 from mockserver.clock import Clock
 from mockserver.domain import outcomes
 from mockserver.domain.backend import Backend
-from mockserver.domain.dates import format_datetime
 from mockserver.domain.lifecycle import Outcome
 from mockserver.domain.store import Store
 from mockserver.errors import APIError, MethodNotAllowed, NotFound
@@ -59,14 +58,7 @@ from mockserver.http import auth
 from mockserver.http.context import Context, Reply
 from mockserver.http.fastpath import FastValidator
 from mockserver.http.faults import Fault, Faults, Latency, canonical_name
-from mockserver.http.journal import (
-    DEFAULT_MAX_ENTRIES,
-    MAX_BODY_BYTES,
-    Journal,
-    JournalEntry,
-    redact,
-    redact_authorization,
-)
+from mockserver.http.journal import DEFAULT_MAX_ENTRIES, Exchange, Journal
 from mockserver.http.spec import Operation, Spec, load_spec
 from mockserver.http.validation import ResponseContractError, SpecValidator
 
@@ -75,6 +67,9 @@ __all__ = ["MockServer", "canonical_name"]
 log = logging.getLogger("mockserver")
 
 Handler = Callable[[Context], Reply]
+
+_CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+_CONTENT_HTTP_KEYS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 
 #: Operations whose requests the journal does not record (reading it must not change it).
 _UNJOURNALED = frozenset({"mock_journal_list", "mock_journal_destroy"})
@@ -287,33 +282,26 @@ class MockServer:
         if (op is not None and op.operation_id in _UNJOURNALED) or not self.journal.max_entries:
             return
         ctx = trace.ctx
-        request_data = request.get_data()
-        response_data = response.get_data()
-        self.journal.record(
-            JournalEntry(
-                id=0,
-                timestamp=format_datetime(trace.at) or "",
+        environ = request.environ
+        self.journal.capture(
+            Exchange(
+                timestamp=trace.at,
                 method=request.method,
                 path=request.path,
-                query=tuple(
-                    (name, redact(value) if name == "personal_api_key" else value)
-                    for name, value in request.args.items(multi=True)
+                query_string=request.query_string,
+                environ_headers=tuple(
+                    (key, value)
+                    for key, value in environ.items()
+                    if (key.startswith("HTTP_") and key not in _CONTENT_HTTP_KEYS) or (key in _CONTENT_KEYS and value)
                 ),
-                operation_id=op.operation_id if op is not None else None,
+                request_data=request.get_data(),
                 status=response.status_code,
-                project_id=ctx.team.id if ctx is not None and ctx.team is not None else None,
-                organization_id=ctx.organization.id if ctx is not None and ctx.organization is not None else None,
-                request_headers=tuple(
-                    (name, redact_authorization(value) if name.lower() == "authorization" else value)
-                    for name, value in request.headers.items()
-                ),
-                request_content_type=request.mimetype,
-                request_data=request_data if len(request_data) <= MAX_BODY_BYTES else None,
-                request_size=len(request_data),
                 response_headers=tuple(response.headers.items()),
                 response_content_type=response.mimetype or "",
-                response_data=response_data if len(response_data) <= MAX_BODY_BYTES else None,
-                response_size=len(response_data),
+                response_data=response.get_data(),
+                operation_id=op.operation_id if op is not None else None,
+                project_id=ctx.team.id if ctx is not None and ctx.team is not None else None,
+                organization_id=ctx.organization.id if ctx is not None and ctx.organization is not None else None,
                 fault_id=trace.fault.id if trace.fault is not None else None,
                 latency=delay,
             )

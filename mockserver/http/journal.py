@@ -29,11 +29,14 @@ import threading
 from collections import deque
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
+from mockserver.domain.dates import format_datetime
 from mockserver.http.faults import canonical_name
 
-__all__ = ["DEFAULT_MAX_ENTRIES", "Journal", "JournalEntry", "redact", "redact_authorization"]
+__all__ = ["DEFAULT_MAX_ENTRIES", "Exchange", "Journal", "JournalEntry", "redact", "redact_authorization"]
 
 DEFAULT_MAX_ENTRIES = 1000
 #: Bodies larger than this are not kept (only their size is): the journal stays small.
@@ -161,6 +164,67 @@ class JournalEntry:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request/response as captured on the hot path: raw, unredacted, unparsed.
+
+    Capturing costs a few microseconds; :meth:`entry` does the redacting and parsing
+    when (and only if) someone reads the journal.
+    """
+
+    timestamp: datetime | None
+    method: str
+    path: str
+    query_string: bytes
+    #: The WSGI environ's header items (``HTTP_*``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``), as they came.
+    environ_headers: tuple[tuple[str, str], ...]
+    request_data: bytes
+    status: int
+    response_headers: tuple[tuple[str, str], ...]
+    response_content_type: str
+    response_data: bytes
+    operation_id: str | None
+    project_id: int | None
+    organization_id: str | None
+    fault_id: int | None
+    latency: float
+
+    def entry(self, entry_id: int) -> JournalEntry:
+        headers = []
+        content_type = ""
+        for key, value in self.environ_headers:
+            # werkzeug's EnvironHeaders naming: HTTP_X_API_KEY -> X-Api-Key.
+            name = key.removeprefix("HTTP_").replace("_", "-").title()
+            if name == "Content-Type":
+                content_type = value
+            headers.append((name, redact_authorization(value) if name == "Authorization" else value))
+        query = tuple(
+            (name, redact(value) if name == "personal_api_key" else value)
+            for name, value in parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)
+        )
+        return JournalEntry(
+            id=entry_id,
+            timestamp=format_datetime(self.timestamp) or "",
+            method=self.method,
+            path=self.path,
+            query=query,
+            operation_id=self.operation_id,
+            status=self.status,
+            project_id=self.project_id,
+            organization_id=self.organization_id,
+            request_headers=tuple(headers),
+            request_content_type=content_type.split(";")[0].strip().lower(),
+            request_data=self.request_data if len(self.request_data) <= MAX_BODY_BYTES else None,
+            request_size=len(self.request_data),
+            response_headers=self.response_headers,
+            response_content_type=self.response_content_type,
+            response_data=self.response_data if len(self.response_data) <= MAX_BODY_BYTES else None,
+            response_size=len(self.response_data),
+            fault_id=self.fault_id,
+            latency=self.latency,
+        )
+
+
 class Journal:
     """A bounded, thread-safe log of :class:`JournalEntry`, oldest first.
 
@@ -174,7 +238,8 @@ class Journal:
             raise ValueError("max_entries must be >= 0")
         self.max_entries = max_entries
         self._operations = frozenset(operations) if operations is not None else None
-        self._entries: deque[JournalEntry] = deque(maxlen=max_entries)
+        #: ``(id, entry or exchange)``: exchanges become entries when first read.
+        self._entries: deque[tuple[int, JournalEntry | Exchange]] = deque(maxlen=max_entries)
         self._lock = threading.Lock()
         self._next_id = 1
 
@@ -184,8 +249,25 @@ class Journal:
             entry = replace(entry, id=self._next_id)
             self._next_id += 1
             if self.max_entries:
-                self._entries.append(entry)
+                self._entries.append((entry.id, entry))
             return entry
+
+    def capture(self, exchange: Exchange) -> None:
+        """Append a raw exchange (the server's hot path: no parsing or redaction yet)."""
+        with self._lock:
+            if self.max_entries:
+                self._entries.append((self._next_id, exchange))
+            self._next_id += 1
+
+    def _materialized(self) -> list[JournalEntry]:
+        """Every kept entry as a :class:`JournalEntry`, converting exchanges once."""
+        out = []
+        for index, (entry_id, item) in enumerate(self._entries):
+            if isinstance(item, Exchange):
+                item = item.entry(entry_id)
+                self._entries[index] = (entry_id, item)
+            out.append(item)
+        return out
 
     def entries(
         self,
@@ -214,7 +296,7 @@ class Journal:
         with self._lock:
             found = [
                 e
-                for e in self._entries
+                for e in self._materialized()
                 if (wanted is None or e.operation == wanted)
                 and (project_id is None or e.project_id == project_id)
                 and (method is None or e.method == method.upper())
