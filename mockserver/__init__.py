@@ -9,6 +9,6 @@ from mockserver.clock import Clock
 from mockserver.domain.store import Store, Tenant
 from mockserver.errors import APIError
 from mockserver.http.app import MockServer
-from mockserver.http.validation import ResponseContractError
+from mockserver.http.parsed import ResponseContractError
 
 __all__ = ["APIError", "Clock", "MockServer", "ResponseContractError", "Store", "Tenant"]

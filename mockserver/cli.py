@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from mockserver.clock import DEFAULT_EPOCH, Clock
 from mockserver.domain.store import Store
 from mockserver.http.app import MockServer
-from mockserver.server import ServerThread
+from mockserver.server import ServerThread, free_port, granian_available, serve_granian
 
 __all__ = ["build_parser", "main"]
 
@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--journal-size", type=int, default=1000, help="requests the journal (/_mock/journal/) keeps; 0 keeps none"
     )
+    serve.add_argument(
+        "--server",
+        choices=["auto", "granian", "werkzeug"],
+        default="auto",
+        help="granian (keep-alive, fastest; the 'serve' extra) or werkzeug's threaded server; auto prefers granian",
+    )
     serve.add_argument("--print-tenant", action="store_true", help="create a tenant and print its ids and key")
     serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
@@ -67,14 +73,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.journal_size < 0:
         raise SystemExit("--journal-size: must be >= 0")
     app = MockServer(store, strict=args.strict, journal_size=args.journal_size)
-    running = ServerThread(app, args.host, args.port, quiet=not args.verbose)
-    print(f"PostHog batch-exports mock listening on {running.url}", flush=True)
+    server = args.server if args.server != "auto" else ("granian" if granian_available() else "werkzeug")
+    if server == "granian" and not granian_available():
+        raise SystemExit("--server granian: install the 'serve' extra: pip install 'posthog-batch-exports-mock[serve]'")
+    port = args.port or free_port(args.host)
+    url = f"http://{args.host}:{port}"
+    print(f"PostHog batch-exports mock listening on {url} ({server})", flush=True)
     if args.print_tenant:
         tenant = store.create_tenant()
         print("A ready tenant (create more with POST /_mock/tenants/):", flush=True)
         print(json.dumps(tenant.to_dict(), indent=2), flush=True)
-        listing = f"{running.url}/api/projects/{tenant.project_id}/batch_exports/"
+        listing = f"{url}/api/projects/{tenant.project_id}/batch_exports/"
         print(f'\ncurl -H "Authorization: Bearer {tenant.api_key}" {listing}', flush=True)
+    if server == "granian":
+        serve_granian(app, args.host, port, access_log=args.verbose)
+        return 0
+    running = ServerThread(app, args.host, port, quiet=not args.verbose)
     try:
         running.server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

@@ -8,6 +8,9 @@ True
 
 from __future__ import annotations
 
+import importlib.util
+import multiprocessing
+import socket
 import threading
 from types import TracebackType
 from typing import Any
@@ -16,7 +19,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mockserver.http.app import MockServer
 
-__all__ = ["QuietHandler", "ServerThread"]
+__all__ = ["QuietHandler", "ServerThread", "free_port", "granian_available", "serve_granian"]
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -65,3 +68,41 @@ class ServerThread:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (for servers that cannot report the one they got)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def granian_available() -> bool:
+    return importlib.util.find_spec("granian") is not None
+
+
+def serve_granian(app: MockServer, host: str, port: int, *, threads: int = 8, access_log: bool = False) -> None:
+    """Serve ``app`` with granian (Rust HTTP, keep-alive) until interrupted.
+
+    One worker process holds all state: granian forks it from this process, so the
+    worker starts with ``app`` already built (and any tenant already created) instead of
+    importing and rebuilding it. Several workers would each have their own store, so
+    there is exactly one. Its ``threads`` run requests; the store's lock lets one at a
+    time touch state, while planned latency waits outside it.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    # The worker must inherit the built app: fork, whatever the platform default is.
+    multiprocessing.set_start_method("fork", force=True)
+    server = Granian(
+        "mockserver:app",  # only a label: the loader below hands over the app itself
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=1,
+        blocking_threads=threads,
+        log_enabled=access_log,
+        log_access=access_log,
+    )
+    server.serve(target_loader=lambda _target: app)

@@ -5,22 +5,27 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[str, dict[str, object]]]:
+@pytest.fixture(params=["granian", "werkzeug"])
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, object]]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--seed", "3", "--print-tenant"],
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--seed", "3", "--print-tenant",
+         "--server", request.param],
         stdout=subprocess.PIPE,
         text=True,
-    )
+    )  # fmt: skip
     try:
         assert process.stdout is not None
-        url = process.stdout.readline().rsplit(" ", 1)[-1].strip()
+        first = process.stdout.readline()
+        assert first.endswith(f"({request.param})\n"), first
+        url = first.split(" on ", 1)[1].split()[0]
         assert process.stdout.readline().startswith("A ready tenant")
         lines = [process.stdout.readline()]
         while lines[-1] not in ("}\n", ""):
@@ -42,7 +47,16 @@ def test_serve_prints_its_url_and_a_ready_tenant_that_works(served: tuple[str, d
         f"{url}/api/projects/{tenant['project_id']}/batch_exports/",
         headers={"Authorization": f"Bearer {tenant['api_key']}"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
+    deadline = time.monotonic() + 10
+    while True:  # the port is printed before the server listens
+        try:
+            response = urllib.request.urlopen(request, timeout=10)
+            break
+        except urllib.error.URLError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+    with response:
         assert response.status == 200
         assert json.loads(response.read()) == {"count": 0, "next": None, "previous": None, "results": []}
 

@@ -44,9 +44,10 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
 
 __all__ = [
     "COLUMNS",
@@ -240,6 +241,8 @@ def generate_rows(spec: DataSpec, count: int) -> list[dict[str, Any]]:
     if count <= 0:
         return []
     rng = random.Random(spec.seed)
+    from faker import Faker  # imported on first use: it costs 60 ms at start-up
+
     fake = Faker("en_US")
     fake.seed_instance(rng.getrandbits(64))
     world = _World(rng, fake, spec.start)

@@ -40,11 +40,12 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from werkzeug.exceptions import MethodNotAllowed as WzMethodNotAllowed
 from werkzeug.exceptions import NotFound as WzNotFound
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
@@ -59,8 +60,11 @@ from mockserver.http.context import Context, Reply
 from mockserver.http.fastpath import FastValidator
 from mockserver.http.faults import Fault, Faults, Latency, canonical_name
 from mockserver.http.journal import DEFAULT_MAX_ENTRIES, Exchange, Journal
+from mockserver.http.parsed import ResponseContractError
 from mockserver.http.spec import Operation, Spec, load_spec
-from mockserver.http.validation import ResponseContractError, SpecValidator
+
+if TYPE_CHECKING:
+    from mockserver.http.validation import SpecValidator
 
 __all__ = ["MockServer", "canonical_name"]
 
@@ -68,6 +72,7 @@ log = logging.getLogger("mockserver")
 
 Handler = Callable[[Context], Reply]
 
+_ROUTE_CACHE_SIZE = 4096
 _CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
 _CONTENT_HTTP_KEYS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 
@@ -117,13 +122,18 @@ class MockServer:
 
         self.store = store or Store(seed=seed, clock=clock)
         self.spec = spec or load_spec()
-        self.validator = SpecValidator(self.spec)
+        self._validator: SpecValidator | None = None
         self.strict = strict
         #: The domain services (batch exports, scheduler, runs, backfills) over the store.
         self.backend = Backend(self.store)
         self.batch_exports = self.backend.batch_exports
         compiled = _compile(self.spec)
         self.url_map = compiled.url_map
+        # Bound once: the host plays no part in matching, and binding per request costs ~8 µs.
+        self._routes = self.url_map.bind("localhost")
+        #: Recent successful matches, ``(method, path) → (operationId, path values)``: clients
+        #: poll the same URLs over and over, and matching costs more than the lookup.
+        self._route_cache: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
         self.fast = compiled.fast
         self.handlers: dict[str, Handler] = {
             op.operation_id: HANDLERS[canonical_name(op.operation_id)] for op in self.spec.operations.values()
@@ -142,6 +152,15 @@ class MockServer:
         self.latency = Latency(self.posthog_operations, sleep=sleep)
         self.journal = Journal(journal_size, operations=self.operation_names)
         self.store.reset_listeners.extend([self.faults.reset, self.latency.reset, self.journal.reset])
+
+    @property
+    def validator(self) -> SpecValidator:
+        """openapi-core, the authority, built on first need (importing it takes ~0.25 s)."""
+        if self._validator is None:
+            from mockserver.http.validation import SpecValidator
+
+            self._validator = SpecValidator(self.spec)
+        return self._validator
 
     # -- planned outcomes (Python API of /_mock/outcomes/) ----------------------------
 
@@ -164,12 +183,17 @@ class MockServer:
     # -- WSGI ------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        request = Request(environ)
-        response = self.handle(request)
-        return response(environ, start_response)
+        # Straight to WSGI: a werkzeug Response object would cost a third of a request.
+        out = self._answer(Request(environ))
+        start_response(f"{out.status} {HTTP_STATUS_CODES.get(out.status, 'UNKNOWN')}", out.headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [out.body]
 
     def handle(self, request: Request) -> Response:
-        """Answer one request (the whole pipeline described in the module docstring)."""
+        """Answer one request as a werkzeug ``Response`` (the whole pipeline of the module docstring)."""
+        out = self._answer(request)
+        return Response(out.body, status=out.status, headers=out.headers)
+
+    def _answer(self, request: Request) -> _Output:
         trace = _Trace()
         try:
             with self.store.lock:
@@ -184,13 +208,13 @@ class MockServer:
             reply = Reply(
                 500, {"type": "server_error", "code": "error", "detail": "A server error occurred.", "attr": None}
             )
-        response = self._encode(reply)
+        out = _encode(reply)
         if self.strict and trace.op is not None and trace.fault is None:
-            self._check_contract(trace.op, request, response)
+            self._check_contract(trace.op, request, out)
         delay = self._delay(trace)
-        self._record(request, response, trace, delay)
+        self._record(request, out, trace, delay)
         self.latency.wait(delay)  # outside the store's lock: other requests proceed
-        return response
+        return out
 
     # -- pipeline --------------------------------------------------------------------
 
@@ -200,11 +224,17 @@ class MockServer:
         werkzeug reports a method mismatch only for the exact path, so the slashless
         spelling is matched again with its slash before concluding "not found".
         """
-        adapter = self.url_map.bind_to_environ(request.environ)
         path = request.path
+        cached = self._route_cache.get((request.method, path))
+        if cached is not None:
+            return cached[0], cached[1], None
+        adapter = self._routes
         for candidate in (path, path + "/") if not path.endswith("/") else (path,):
             try:
                 endpoint, params = adapter.match(candidate, method=request.method)
+                if len(self._route_cache) >= _ROUTE_CACHE_SIZE:
+                    self._route_cache.clear()
+                self._route_cache[(request.method, path)] = (str(endpoint), params)
                 return str(endpoint), params, None
             except WzNotFound:
                 continue
@@ -255,28 +285,13 @@ class MockServer:
 
     # -- responses -------------------------------------------------------------------
 
-    def _encode(self, reply: Reply) -> Response:
-        if reply.body is None:
-            response = Response(b"", status=reply.status)
-            response.headers.remove("Content-Type")
-        elif isinstance(reply.body, bytes):
-            # A file served as it is (``/_mock/files/``); the handler's headers give its type.
-            response = Response(reply.body, status=reply.status)
-        else:
-            # orjson writes what DRF's JSONRenderer writes (compact, UTF-8), several times faster.
-            payload = orjson.dumps(reply.body)
-            response = Response(payload, status=reply.status, mimetype="application/json")
-        for name, value in reply.headers.items():
-            response.headers[name] = value
-        return response
-
     def _delay(self, trace: _Trace) -> float:
         """Planned latency for this request (PostHog operations only, whatever the answer)."""
         if trace.op is None or trace.op.level == "control" or trace.ctx is None:
             return 0.0
         return self.latency.delay_for(canonical_name(trace.op.operation_id), _key(trace.ctx), trace.ctx.team_ids)
 
-    def _record(self, request: Request, response: Response, trace: _Trace, delay: float) -> None:
+    def _record(self, request: Request, out: _Output, trace: _Trace, delay: float) -> None:
         """Append the exchange to the journal (secrets redacted, bodies kept as bytes)."""
         op = trace.op
         if (op is not None and op.operation_id in _UNJOURNALED) or not self.journal.max_entries:
@@ -295,10 +310,10 @@ class MockServer:
                     if (key.startswith("HTTP_") and key not in _CONTENT_HTTP_KEYS) or (key in _CONTENT_KEYS and value)
                 ),
                 request_data=request.get_data(),
-                status=response.status_code,
-                response_headers=tuple(response.headers.items()),
-                response_content_type=response.mimetype or "",
-                response_data=response.get_data(),
+                status=out.status,
+                response_headers=tuple(out.headers),
+                response_content_type=out.mimetype,
+                response_data=out.body,
                 operation_id=op.operation_id if op is not None else None,
                 project_id=ctx.team.id if ctx is not None and ctx.team is not None else None,
                 organization_id=ctx.organization.id if ctx is not None and ctx.organization is not None else None,
@@ -307,12 +322,10 @@ class MockServer:
             )
         )
 
-    def _check_contract(self, op: Operation, request: Request, response: Response) -> None:
-        if response.status_code == 500:
+    def _check_contract(self, op: Operation, request: Request, out: _Output) -> None:
+        if out.status == 500:
             return  # already recorded in self.errors as a bug of the fake
-        if self.fast.response_is_valid(
-            op.operation_id, response.status_code, response.get_data(), response.mimetype or ""
-        ):
+        if self.fast.response_is_valid(op.operation_id, out.status, out.body, out.mimetype):
             return
         try:
             self.validator.check_response(
@@ -320,14 +333,46 @@ class MockServer:
                 path=request.path,
                 query=request.args,
                 headers=request.headers,
-                status=response.status_code,
-                body=response.get_data(),
-                content_type=response.mimetype or "",
-                response_headers=dict(response.headers),
+                status=out.status,
+                body=out.body,
+                content_type=out.mimetype,
+                response_headers=dict(out.headers),
             )
         except ResponseContractError as exc:
             self.errors.append(exc)
             raise
+
+
+@dataclass(frozen=True, slots=True)
+class _Output:
+    """A response as WSGI wants it: status, header list, body."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    #: The body's media type without parameters ("" when there is no body type).
+    mimetype: str
+
+
+def _encode(reply: Reply) -> _Output:
+    """A handler's :class:`Reply` as bytes and headers."""
+    headers: list[tuple[str, str]] = []
+    if reply.body is None:
+        body, mimetype = b"", ""
+    elif isinstance(reply.body, bytes):
+        # A file served as it is (``/_mock/files/``); the handler's headers give its type.
+        body, mimetype = reply.body, ""
+    else:
+        # orjson writes what DRF's JSONRenderer writes (compact, UTF-8), several times faster.
+        body, mimetype = orjson.dumps(reply.body), "application/json"
+        headers.append(("Content-Type", "application/json"))
+    for name, value in reply.headers.items():
+        if name.lower() == "content-type":
+            mimetype = value.split(";", 1)[0].strip().lower()
+        headers.append((name, value))
+    if reply.status != 204 and not 100 <= reply.status < 200:
+        headers.append(("Content-Length", str(len(body))))
+    return _Output(reply.status, headers, body, mimetype)
 
 
 @dataclass(frozen=True)

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from werkzeug.sansio.utils import get_current_url
 from werkzeug.wrappers import Request
 
 from mockserver.domain.models import ApiKey, Organization, Team
 from mockserver.domain.store import Store
 from mockserver.errors import APIError
+from mockserver.http.parsed import ParsedRequest
 from mockserver.http.spec import Operation
-from mockserver.http.validation import ParsedRequest
 
 if TYPE_CHECKING:
     from mockserver.http.app import MockServer
 
 __all__ = ["Context", "Reply"]
+
+
+@functools.lru_cache(maxsize=4096)
+def _base_url(scheme: str, host: str, root_path: str, path: str) -> str:
+    return get_current_url(scheme, host, root_path, path)
 
 
 @dataclass
@@ -51,9 +58,11 @@ class Context:
     def base_url(self) -> str:
         """Absolute URL of the request without its query string (pagination links start here).
 
-        Computed on demand: building it costs more than most handlers do.
+        Computed on demand and cached per path: werkzeug's IRI handling costs more than
+        most handlers do.
         """
-        return self.request.base_url
+        request = self.request
+        return _base_url(request.scheme, request.host, request.root_path, request.path)
 
     @property
     def query_string(self) -> str:

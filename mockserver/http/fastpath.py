@@ -29,8 +29,8 @@ import jsonschema_rs
 from werkzeug.datastructures import MultiDict
 
 from mockserver.domain.dates import parse_datetime
+from mockserver.http.parsed import ParsedRequest
 from mockserver.http.spec import Spec
-from mockserver.http.validation import ParsedRequest
 
 __all__ = ["FastValidator"]
 

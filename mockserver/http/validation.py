@@ -28,7 +28,6 @@ import json
 import threading
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -47,30 +46,10 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict, MultiDict
 
 from mockserver.domain.dates import DATETIME_FORMAT_ERROR, parse_datetime
 from mockserver.errors import APIError, ParseError, UnsupportedMediaType, ValidationError
+from mockserver.http.parsed import ParsedRequest, ResponseContractError
 from mockserver.http.spec import Operation, Spec
 
 __all__ = ["ParsedRequest", "ResponseContractError", "SpecValidator"]
-
-
-class ResponseContractError(AssertionError):
-    """The fake produced a response its own spec does not allow (strict mode)."""
-
-
-@dataclass
-class ParsedRequest:
-    """What validation learned about one request."""
-
-    path_params: dict[str, Any] = field(default_factory=dict)
-    query: dict[str, Any] = field(default_factory=dict)
-    #: The decoded JSON body (``{}`` for an empty body); ``None`` when it did not parse.
-    body: Any = None
-    #: Error to raise when the handler reads the body (malformed JSON, wrong media type,
-    #: a body that is not an object).
-    body_error: APIError | None = None
-    #: First structural error of each top-level body field.
-    field_errors: dict[str, APIError] = field(default_factory=dict)
-    #: Error to raise when the handler reads the query (invalid, non-lenient parameter).
-    query_error: APIError | None = None
 
 
 class _OpenAPIRequest:
