@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SEED   ?= 0
 
-.PHONY: run test lint typecheck check bench contract-live clean
+.PHONY: run test lint typecheck bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

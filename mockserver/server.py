@@ -12,12 +12,16 @@ import importlib.util
 import multiprocessing
 import socket
 import threading
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mockserver.http.app import MockServer
+
+#: Any WSGI application (the fake, or the benchmark's trivial ceiling app).
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 __all__ = ["QuietHandler", "ServerThread", "free_port", "granian_available", "serve_granian"]
 
@@ -81,7 +85,7 @@ def granian_available() -> bool:
     return importlib.util.find_spec("granian") is not None
 
 
-def serve_granian(app: MockServer, host: str, port: int, *, threads: int = 8, access_log: bool = False) -> None:
+def serve_granian(app: WSGIApp, host: str, port: int, *, threads: int = 8, access_log: bool = False) -> None:
     """Serve ``app`` with granian (Rust HTTP, keep-alive) until interrupted.
 
     One worker process holds all state: granian forks it from this process, so the

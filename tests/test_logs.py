@@ -1,0 +1,77 @@
+"""Log filters of PostHog's ``LogEntryMixin``: level, search, after/before, instance_id, limit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from conftest import Api, error
+
+from mockserver import MockServer, Tenant
+from mockserver.domain.dates import DATETIME_FORMAT_ERROR
+from mockserver.domain.models import LogEntry
+
+
+@pytest.fixture
+def logged(api: Api, server: MockServer, tenant: Tenant) -> dict[str, Any]:
+    """An export with five log lines, one a minute from now, two runs' worth."""
+    export = api.create_export()
+    base = server.store.clock.now()
+    lines = [
+        ("run-a", "INFO", "Batch export run started"),
+        ("run-a", "WARNING", "Retrying a slow upload"),
+        ("run-a", "ERROR", "Upload FAILED for good"),
+        ("run-b", "info", "Batch export run started"),
+        ("run-b", "DEBUG", "Wrote 10 rows"),
+    ]
+    for minute, (run, level, message) in enumerate(lines, start=1):
+        server.store.add_log(
+            LogEntry(tenant.project_id, export["id"], run, base + timedelta(minutes=minute), level, message)
+        )
+    return {"export": export, "base": base}
+
+
+def messages(api: Api, logged: dict[str, Any], **params: str) -> list[str]:
+    response = api.get(f"/batch_exports/{logged['export']['id']}/logs/", query_string=params)
+    assert response.status_code == 200, response.json
+    return [entry["message"] for entry in response.json["results"]]
+
+
+def test_levels_are_comma_separated_and_case_insensitive(api: Api, logged: dict[str, Any]) -> None:
+    assert messages(api, logged, level="error,warning") == ["Upload FAILED for good", "Retrying a slow upload"]
+    # Stored levels are shown upper-cased, as PostHog's SQL does (upper(level)).
+    levels = [e["level"] for e in api.get(f"/batch_exports/{logged['export']['id']}/logs/").json["results"]]
+    assert levels == ["DEBUG", "INFO", "ERROR", "WARNING", "INFO"]
+
+
+def test_search_is_a_case_insensitive_substring(api: Api, logged: dict[str, Any]) -> None:
+    assert messages(api, logged, search="failed") == ["Upload FAILED for good"]
+    assert messages(api, logged, search="RUN STARTED") == ["Batch export run started", "Batch export run started"]
+
+
+def test_after_and_before_are_exclusive(api: Api, logged: dict[str, Any]) -> None:
+    base = logged["base"]
+    after = (base + timedelta(minutes=2)).isoformat()
+    before = (base + timedelta(minutes=5)).isoformat()
+    assert messages(api, logged, after=after, before=before) == ["Batch export run started", "Upload FAILED for good"]
+
+
+def test_instance_id_picks_one_runs_lines(api: Api, logged: dict[str, Any]) -> None:
+    assert messages(api, logged, instance_id="run-b") == ["Wrote 10 rows", "Batch export run started"]
+
+
+def test_a_malformed_after_is_a_400_naming_the_parameter(api: Api, logged: dict[str, Any]) -> None:
+    response = api.get(f"/batch_exports/{logged['export']['id']}/logs/", query_string={"after": "yesterday"})
+    assert (response.status_code, response.json) == (400, error("invalid_input", DATETIME_FORMAT_ERROR, "after"))
+
+
+def test_limit_caps_what_is_read(api: Api, logged: dict[str, Any]) -> None:
+    response = api.get(f"/batch_exports/{logged['export']['id']}/logs/", query_string={"limit": "2"})
+    assert response.json["count"] == 2
+    assert [e["message"] for e in response.json["results"]] == ["Wrote 10 rows", "Batch export run started"]
+
+
+def test_another_projects_export_has_no_logs_here(api: Api, logged: dict[str, Any], server: MockServer) -> None:
+    other = Api(server, server.store.create_tenant())
+    assert other.get(f"/batch_exports/{logged['export']['id']}/logs/").status_code == 404
