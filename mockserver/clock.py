@@ -94,8 +94,12 @@ class Clock:
         if seconds < 0:
             raise ClockError("the clock never moves backwards")
         with self._lock:
+            try:
+                # Computed before committing: an instant past year 9999 leaves the clock as it was.
+                now = self.now() + timedelta(seconds=seconds)
+            except OverflowError:
+                raise ClockError("the clock cannot go past the year 9999") from None
             self._shift += seconds
-            now = self.now()
         for listener in list(self.listeners):
             listener(now)
         return now

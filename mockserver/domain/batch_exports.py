@@ -100,7 +100,7 @@ class BatchExports:
             return count, [exports[i] for i in reversed(chosen)]
         newest_first = heapq.merge(
             *([exports[i] for i in reversed(ids)] for ids in lists),
-            key=lambda e: e.created_at,
+            key=lambda e: e.seq,
             reverse=True,
         )
         return count, list(itertools.islice(newest_first, offset, stop))
@@ -136,6 +136,7 @@ class BatchExports:
             paused=bool(data.get("paused", False)),
             created_at=now,
             last_updated_at=now,
+            seq=self.store.ids.next_int("export"),
         )
         self._apply(export, write)
         self.store.batch_exports[export.id] = export
@@ -176,21 +177,13 @@ class BatchExports:
         return instance.destination
 
     def delete(self, export: BatchExport) -> None:
-        """Soft delete; cancels the export's *Running* runs and backfills (``delete_batch_export``)."""
+        """Soft delete. The scheduler, told through :attr:`listeners`, stops the schedule and
+        cancels the export's *Running* runs and backfills (``delete_batch_export``)."""
         export.deleted = True
         listed = self.store.listed_exports.get(export.team_id, [])
         if export.id in listed:
             listed.remove(export.id)
         self._changed(export)
-        now = self.store.clock.now()
-        for backfill_id in self.store.backfills_by_export.get(export.id, ()):
-            backfill = self.store.backfills[backfill_id]
-            if backfill.status == "Running":
-                backfill.status, backfill.last_updated_at = "Cancelled", now
-        for run_id in self.store.runs_by_export.get(export.id, ()):
-            run = self.store.runs[run_id]
-            if run.status == "Running":
-                run.status, run.last_updated_at = "Cancelled", now
 
     def pause(self, export: BatchExport) -> None:
         """Idempotent: pausing a paused export changes nothing, timestamps included."""

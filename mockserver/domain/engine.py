@@ -68,11 +68,27 @@ class Engine:
         store = self.store
         version = store.schedule_versions.get(export.id, 0) + 1
         store.schedule_versions[export.id] = version
-        if export.paused or export.deleted:
+        if export.deleted:
+            self._cancel_for_delete(export, store.clock.now())
+            return
+        if export.paused:
             return
         fire = next_fire(export, store.clock.now())
         if fire is not None:
             self.plan(fire, "fire", export.id, version)
+
+    def _cancel_for_delete(self, export: BatchExport, at: datetime) -> None:
+        """``delete_batch_export``: cancel *Running* backfills, then *Running* runs (``Starting``
+        ones are left to finish, as PostHog leaves them)."""
+        store = self.store
+        for backfill_id in store.backfills_by_export.get(export.id, ()):
+            backfill = store.backfills[backfill_id]
+            if backfill.status == "Running":
+                transition(backfill, "Cancelled", at, BACKFILL_TRANSITIONS)
+        for run_id in store.runs_by_export.get(export.id, ()):
+            run = store.runs[run_id]
+            if run.status == "Running":
+                self.cancel_run(run, at)
 
     def _fire(self, at: datetime, export_id: str, version: int) -> None:
         store = self.store

@@ -96,6 +96,8 @@ class BatchExport:
     #: Seconds after the interval boundary; the API shows it as offset_day/offset_hour.
     interval_offset: int | None = None
     deleted: bool = False
+    #: Creation order within the store: newest first is descending ``seq``, ties included.
+    seq: int = 0
 
     @property
     def offset_day(self) -> int | None:

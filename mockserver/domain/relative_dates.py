@@ -28,8 +28,16 @@ def _months_back(moment: datetime, months: int) -> datetime:
 def parse_relative(value: str, now: datetime, timezone: str = "UTC") -> datetime | None:
     """``"2026-01-01"``, ``"2026-01-01T10:00:00Z"``, ``"-7d"``, ``"-24h"``, ``"-1m"`` (month), ``"-30M"`` (minutes).
 
-    Values are read in the team's ``timezone``; ``None`` when the value means nothing.
+    Values are read in the team's ``timezone``; ``None`` when the value means nothing,
+    including an offset that reaches before year 1.
     """
+    try:
+        return _parse(value, now, timezone)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _parse(value: str, now: datetime, timezone: str) -> datetime | None:
     absolute = parse_datetime(value)
     if absolute is not None:
         if not re.search(r"(Z|[+-]\d\d:?\d\d)$", value.strip()):

@@ -16,14 +16,13 @@ tests can predict every run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from mockserver.domain.models import BatchExport
 
-__all__ = ["INTERVALS", "fire_times", "interval_delta", "next_fire"]
+__all__ = ["INTERVALS", "interval_delta", "next_fire"]
 
 #: ``BATCH_EXPORT_INTERVALS`` and the timedelta of each.
 INTERVALS: dict[str, timedelta] = {
@@ -51,7 +50,17 @@ def _local(day: date, hour: int, zone: ZoneInfo) -> datetime:
 
 
 def next_fire(export: BatchExport, after: datetime) -> datetime | None:
-    """The first fire time strictly after ``after`` within ``start_at``/``end_at``, if any."""
+    """The first fire time strictly after ``after`` within ``start_at``/``end_at``, if any.
+
+    ``None`` too when it would fall past year 9999: such a schedule never fires.
+    """
+    try:
+        return _next_fire(export, after)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _next_fire(export: BatchExport, after: datetime) -> datetime | None:
     interval = export.interval
     if export.start_at is not None and after < export.start_at:
         after = export.start_at - timedelta(microseconds=1)
@@ -74,11 +83,3 @@ def next_fire(export: BatchExport, after: datetime) -> datetime | None:
     if candidate is None or (export.end_at is not None and candidate > export.end_at):
         return None
     return candidate
-
-
-def fire_times(export: BatchExport, after: datetime, until: datetime) -> Iterator[datetime]:
-    """Every fire time in ``(after, until]``."""
-    fire = next_fire(export, after)
-    while fire is not None and fire <= until:
-        yield fire
-        fire = next_fire(export, fire)

@@ -1,9 +1,12 @@
 """The WSGI application: request in, PostHog-shaped response out.
 
-One request flows through :meth:`MockServer.handle`:
+One request flows through :meth:`MockServer.__call__`:
 
-1. route by the spec's paths (werkzeug ``Map``; unknown path → 404 ``Endpoint not found.``);
-2. validate against the spec with openapi-core (errors are kept, raised where PostHog would);
+1. route by the spec's paths (werkzeug ``Map``, recent matches cached; unknown path → 404
+   ``Endpoint not found.``);
+2. validate against the spec: validators compiled from it settle every valid request, and
+   openapi-core, the authority, judges and explains the rest (errors are kept, and raised
+   where PostHog would raise them);
 3. authenticate the personal API key (401), check its scope (403);
 4. resolve the project or organization in the URL (404/403); a method the path does not
    have answers 405 only now, as DRF does after its permission checks;
@@ -13,13 +16,14 @@ One request flows through :meth:`MockServer.handle`:
    :class:`~mockserver.errors.APIError`;
 7. turn errors into PostHog's body (the only place that does), encode JSON, and in strict
    mode check the response against the spec (planned faults are exempt: they are
-   deliberately outside the contract);
+   deliberately outside the contract; a mismatch is recorded in ``errors`` and answered
+   as a 500 ``contract_violation``);
 8. record the exchange in the :mod:`journal <mockserver.http.journal>`, then wait out the
    planned latency, if any.
 
-Steps 1–7 run under the store's lock, so concurrent clients see one request at a time:
-the fake's state is never half-written. Step 8 runs outside it, so a slow response
-holds up nobody else.
+Steps 1–6 run under the store's lock, so concurrent clients see one request at a time:
+the fake's state is never half-written. Steps 7 and 8 only read the finished response,
+outside the lock, so a slow response holds up nobody else.
 
 >>> from werkzeug.test import Client
 >>> server = MockServer(strict=True)
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -47,7 +52,7 @@ from werkzeug.exceptions import MethodNotAllowed as WzMethodNotAllowed
 from werkzeug.exceptions import NotFound as WzNotFound
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
 
 from mockserver.clock import Clock
 from mockserver.domain import outcomes
@@ -59,7 +64,7 @@ from mockserver.http import auth
 from mockserver.http.context import Context, Reply
 from mockserver.http.fastpath import FastValidator
 from mockserver.http.faults import Fault, Faults, Latency, canonical_name
-from mockserver.http.journal import DEFAULT_MAX_ENTRIES, Exchange, Journal
+from mockserver.http.journal import DEFAULT_MAX_ENTRIES, MAX_BODY_BYTES, Exchange, Journal
 from mockserver.http.parsed import ResponseContractError
 from mockserver.http.spec import Operation, Spec, load_spec
 
@@ -123,6 +128,7 @@ class MockServer:
         self.store = store or Store(seed=seed, clock=clock)
         self.spec = spec or load_spec()
         self._validator: SpecValidator | None = None
+        self._validator_lock = threading.Lock()
         self.strict = strict
         #: The domain services (batch exports, scheduler, runs, backfills) over the store.
         self.backend = Backend(self.store)
@@ -156,11 +162,12 @@ class MockServer:
     @property
     def validator(self) -> SpecValidator:
         """openapi-core, the authority, built on first need (importing it takes ~0.25 s)."""
-        if self._validator is None:
-            from mockserver.http.validation import SpecValidator
+        with self._validator_lock:
+            if self._validator is None:
+                from mockserver.http.validation import SpecValidator
 
-            self._validator = SpecValidator(self.spec)
-        return self._validator
+                self._validator = SpecValidator(self.spec)
+            return self._validator
 
     # -- planned outcomes (Python API of /_mock/outcomes/) ----------------------------
 
@@ -188,11 +195,6 @@ class MockServer:
         start_response(f"{out.status} {HTTP_STATUS_CODES.get(out.status, 'UNKNOWN')}", out.headers)
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [out.body]
 
-    def handle(self, request: Request) -> Response:
-        """Answer one request as a werkzeug ``Response`` (the whole pipeline of the module docstring)."""
-        out = self._answer(request)
-        return Response(out.body, status=out.status, headers=out.headers)
-
     def _answer(self, request: Request) -> _Output:
         trace = _Trace()
         try:
@@ -210,7 +212,14 @@ class MockServer:
             )
         out = _encode(reply)
         if self.strict and trace.op is not None and trace.fault is None:
-            self._check_contract(trace.op, request, out)
+            try:
+                self._check_contract(trace.op, request, out)
+            except ResponseContractError as exc:
+                # Loud: recorded in self.errors (the plugin and the test fixtures fail the
+                # test with it), journaled, and answered as a 500 that says what is wrong.
+                self.errors.append(exc)
+                out = _encode(Reply(500, {"type": "server_error", "code": "contract_violation",
+                                          "detail": str(exc), "attr": None}))  # fmt: skip
         delay = self._delay(trace)
         self._record(request, out, trace, delay)
         self.latency.wait(delay)  # outside the store's lock: other requests proceed
@@ -275,7 +284,7 @@ class MockServer:
                 ctx.organization = auth.resolve_organization(self.store, ctx.key, ctx.path_params["organization_id"])
         if not_allowed is not None:
             allowed = sorted(m for m in (not_allowed.valid_methods or []) if m != "HEAD")
-            raise MethodNotAllowed(request.method, [*allowed, "OPTIONS"] if allowed else None)
+            raise MethodNotAllowed(request.method, allowed or None)
         if op.level != "control":
             # Where DRF checks throttles: after authentication and permissions, before the body.
             trace.fault = self.faults.take(canonical_name(op.operation_id), _key(ctx), ctx.team_ids)
@@ -298,6 +307,7 @@ class MockServer:
             return
         ctx = trace.ctx
         environ = request.environ
+        request_data = request.get_data()
         self.journal.capture(
             Exchange(
                 timestamp=trace.at,
@@ -309,11 +319,13 @@ class MockServer:
                     for key, value in environ.items()
                     if (key.startswith("HTTP_") and key not in _CONTENT_HTTP_KEYS) or (key in _CONTENT_KEYS and value)
                 ),
-                request_data=request.get_data(),
+                request_data=request_data if len(request_data) <= MAX_BODY_BYTES else None,
+                request_size=len(request_data),
                 status=out.status,
                 response_headers=tuple(out.headers),
                 response_content_type=out.mimetype,
-                response_data=out.body,
+                response_data=out.body if len(out.body) <= MAX_BODY_BYTES else None,
+                response_size=len(out.body),
                 operation_id=op.operation_id if op is not None else None,
                 project_id=ctx.team.id if ctx is not None and ctx.team is not None else None,
                 organization_id=ctx.organization.id if ctx is not None and ctx.organization is not None else None,
@@ -323,24 +335,21 @@ class MockServer:
         )
 
     def _check_contract(self, op: Operation, request: Request, out: _Output) -> None:
+        """Raise :class:`ResponseContractError` unless ``out`` is what the spec allows."""
         if out.status == 500:
             return  # already recorded in self.errors as a bug of the fake
         if self.fast.response_is_valid(op.operation_id, out.status, out.body, out.mimetype):
             return
-        try:
-            self.validator.check_response(
-                op,
-                path=request.path,
-                query=request.args,
-                headers=request.headers,
-                status=out.status,
-                body=out.body,
-                content_type=out.mimetype,
-                response_headers=dict(out.headers),
-            )
-        except ResponseContractError as exc:
-            self.errors.append(exc)
-            raise
+        self.validator.check_response(
+            op,
+            path=request.path,
+            query=request.args,
+            headers=request.headers,
+            status=out.status,
+            body=out.body,
+            content_type=out.mimetype,
+            response_headers=dict(out.headers),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -387,7 +396,8 @@ class _Compiled:
 def _compile(spec: Spec) -> _Compiled:
     """Built once per parsed spec (building the ``Map`` alone takes ~50 ms)."""
     rules = [Rule(op.rule, endpoint=op.operation_id, methods=[op.method]) for op in spec.operations.values()]
-    return _Compiled(Map(rules, strict_slashes=False), FastValidator(spec))
+    # No slash merging: werkzeug would answer "//" with a redirect; PostHog has no such route.
+    return _Compiled(Map(rules, strict_slashes=False, merge_slashes=False), FastValidator(spec))
 
 
 def _key(ctx: Context) -> str | None:

@@ -20,6 +20,9 @@ from mockserver.errors import AuthenticationFailed, NotAuthenticated, NotFound, 
 
 __all__ = ["authenticate", "check_scope", "resolve_organization", "resolve_team"]
 
+#: What Django's integer path converter would accept (ASCII digits, a sane length).
+_PROJECT_ID = re.compile(r"[0-9]{1,18}")
+
 _BEARER = re.compile(r"^Bearer\s+(\S.+)$")
 
 
@@ -64,7 +67,7 @@ def check_scope(key: ApiKey, scope: str | None) -> None:
 def resolve_team(store: Store, key: ApiKey, raw_id: str) -> Team:
     if raw_id == "@current":
         team_id = key.current_team_id
-    elif raw_id.isdigit():
+    elif _PROJECT_ID.fullmatch(raw_id):
         team_id = int(raw_id)
     else:
         raise NotFound("Project not found.")

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Request
 
 from mockserver.domain.models import ApiKey, Organization, Team
 from mockserver.domain.store import Store
-from mockserver.errors import APIError
+from mockserver.errors import ValidationError
 from mockserver.http.parsed import ParsedRequest
 from mockserver.http.spec import Operation
 
@@ -101,4 +101,6 @@ class Context:
         if self.parsed.field_errors:
             raise next(iter(self.parsed.field_errors.values()))
         if not isinstance(body, dict):
-            raise APIError()
+            raise ValidationError(
+                f"Invalid data. Expected a dictionary, but got {type(body).__name__}.", code="invalid"
+            )

@@ -10,9 +10,10 @@ Entries keep the raw bytes and decode them only when read, so recording stays ch
     entry = server.journal.entries(operation="batch_exports_create")[-1]
     assert entry.status == 201 and entry.request_json["name"] == "my export"
 
-Secrets are redacted when recorded: the ``Authorization`` header and a
+Secrets are redacted before anyone sees an entry: the ``Authorization`` header and a
 ``personal_api_key`` in the query string or the JSON body keep a short prefix only
-(``Bearer phx_AbCd…``), enough to tell tenants apart.
+(``Bearer phx_AbCd…``), enough to tell tenants apart. (Raw exchanges are kept inside the
+journal and redacted when first read, which keeps recording cheap.)
 
 >>> journal = Journal(max_entries=2)
 >>> for n in range(3):
@@ -178,11 +179,14 @@ class Exchange:
     query_string: bytes
     #: The WSGI environ's header items (``HTTP_*``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``), as they came.
     environ_headers: tuple[tuple[str, str], ...]
-    request_data: bytes
+    #: Bodies over :data:`MAX_BODY_BYTES` are not kept (``None``); their sizes are.
+    request_data: bytes | None
+    request_size: int
     status: int
     response_headers: tuple[tuple[str, str], ...]
     response_content_type: str
-    response_data: bytes
+    response_data: bytes | None
+    response_size: int
     operation_id: str | None
     project_id: int | None
     organization_id: str | None
@@ -214,12 +218,12 @@ class Exchange:
             organization_id=self.organization_id,
             request_headers=tuple(headers),
             request_content_type=content_type.split(";")[0].strip().lower(),
-            request_data=self.request_data if len(self.request_data) <= MAX_BODY_BYTES else None,
-            request_size=len(self.request_data),
+            request_data=self.request_data,
+            request_size=self.request_size,
             response_headers=self.response_headers,
             response_content_type=self.response_content_type,
-            response_data=self.response_data if len(self.response_data) <= MAX_BODY_BYTES else None,
-            response_size=len(self.response_data),
+            response_data=self.response_data,
+            response_size=self.response_size,
             fault_id=self.fault_id,
             latency=self.latency,
         )
@@ -253,7 +257,7 @@ class Journal:
             return entry
 
     def capture(self, exchange: Exchange) -> None:
-        """Append a raw exchange (the server's hot path: no parsing or redaction yet)."""
+        """Append a raw exchange (the server's hot path: no parsing or redaction until read)."""
         with self._lock:
             if self.max_entries:
                 self._entries.append((self._next_id, exchange))

@@ -61,7 +61,10 @@ def clock(ctx: Context) -> Reply:
 
 def clock_advance(ctx: Context) -> Reply:
     ctx.check_field_errors()
-    now = ctx.store.clock.advance(float(ctx.body["seconds"]))
+    try:
+        now = ctx.store.clock.advance(float(ctx.body["seconds"]))
+    except ClockError as exc:
+        raise ValidationError(f"{str(exc).capitalize()}.", attr="seconds") from None
     return Reply(200, {"now": format_datetime(now)})
 
 
