@@ -35,7 +35,6 @@ __all__ = [
     "MethodNotAllowed",
     "NotAuthenticated",
     "NotFound",
-    "NotImplementedYet",
     "ParseError",
     "PermissionDenied",
     "ServerError",
@@ -182,12 +181,3 @@ class EmptyBodyError(APIError):
     def __init__(self, status: int) -> None:
         super().__init__("")
         self.http_status = status
-
-
-class NotImplementedYet(APIError):
-    """501: an operation of the spec this version of the fake does not serve yet."""
-
-    status = 501
-    type = "server_error"
-    default_code = "not_implemented"
-    default_detail = "This operation is described by the spec but not served by this version of the fake."

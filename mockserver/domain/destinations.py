@@ -426,7 +426,8 @@ def merge_config(stored: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict
 
 
 def strip_secrets(dest_type: str, config: Any) -> Any:
-    """A copy of ``config`` without the type's secret keys, at every depth."""
+    """``config`` without the type's secret keys, at every depth (the stored dict itself when the
+    type has none: callers serialise it and never change it)."""
     secrets = SECRET_FIELDS.get(dest_type)
     if not secrets:
         return config

@@ -39,7 +39,7 @@ class Runs:
         self.engine = engine
 
     def query(self, team_id: int, export_id: str, query: RunQuery) -> list[Run]:
-        """The runs of an export inside the window, in ``ordering`` (ties broken by id).
+        """The runs of an export inside the window, in ``ordering`` (ties in creation order).
 
         An export of another team yields an empty list, not a 404 (PostHog filters by team).
         """

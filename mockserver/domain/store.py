@@ -1,7 +1,7 @@
 """The root of all state in one fake: tenants and everything they own, with one ``reset()``.
 
 A :class:`Store` is a plain object; make as many as you like (two fakes in one process
-never share anything). Every mutation happens under :attr:`Store.lock`, which the HTTP
+share no state: only the parsed, read-only spec). Every mutation happens under :attr:`Store.lock`, which the HTTP
 layer holds for the length of one request, so a request sees and leaves a consistent
 state even on a threaded server.
 

@@ -69,6 +69,12 @@ class Context:
         return self.request.query_string.decode("latin-1")
 
     @property
+    def team_id(self) -> int:
+        """The project of a project-level URL (runs, backfills and file downloads exist only there)."""
+        assert self.team is not None, f"{self.op.operation_id} is not a project-level operation"
+        return self.team.id
+
+    @property
     def team_ids(self) -> list[int]:
         """The teams this URL covers: one at team level, every team of the org at org level."""
         if self.team is not None:

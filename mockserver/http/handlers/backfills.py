@@ -13,13 +13,8 @@ __all__ = ["HANDLERS"]
 PAGE_SIZE = 50
 
 
-def _team_id(ctx: Context) -> int:
-    assert ctx.team is not None
-    return ctx.team.id
-
-
 def _backfill(ctx: Context) -> Backfill:
-    return ctx.server.backend.backfills.get(_team_id(ctx), ctx.path_params["batch_export_id"], ctx.path_params["id"])
+    return ctx.server.backend.backfills.get(ctx.team_id, ctx.path_params["batch_export_id"], ctx.path_params["id"])
 
 
 def _json(ctx: Context, backfill: Backfill) -> dict[str, object]:
@@ -27,7 +22,7 @@ def _json(ctx: Context, backfill: Backfill) -> dict[str, object]:
 
 
 def list_backfills(ctx: Context) -> Reply:
-    items = ctx.server.backend.backfills.query(_team_id(ctx), ctx.path_params["batch_export_id"], ctx.arg("ordering"))
+    items = ctx.server.backend.backfills.query(ctx.team_id, ctx.path_params["batch_export_id"], ctx.arg("ordering"))
     page, links = cursor_page(
         items, page_size=PAGE_SIZE, cursor=ctx.arg("cursor"), base_url=ctx.base_url, query_string=ctx.query_string
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from mockserver.domain.dates import parse_datetime
@@ -122,14 +124,14 @@ def log_page(ctx: Context, source_id: str, *, instance_id: str | None = None) ->
 
 
 #: Connectivity-check steps per destination type (``destination_tests/``).
-TEST_STEPS: dict[str, list[tuple[str, str]]] = {
-    "S3": [
+_STEPS: dict[str, tuple[tuple[str, str], ...]] = {
+    "S3": (
         (
             "Verify S3 bucket",
             "Ensure the configured S3 bucket exists and that we have the required permissions to access it.",
         ),
-    ],
-    "BigQuery": [
+    ),
+    "BigQuery": (
         (
             "Verify BigQuery project",
             "Ensure the configured BigQuery project exists and that we have the required permissions to access it.",
@@ -139,8 +141,8 @@ TEST_STEPS: dict[str, list[tuple[str, str]]] = {
             "Ensure the configured BigQuery dataset exists and that we have the required permissions to access it.",
         ),
         ("Verify BigQuery table", "Ensure the configured BigQuery table exists or that we can create it."),
-    ],
-    "Snowflake": [
+    ),
+    "Snowflake": (
         ("Verify Snowflake connection", "Ensure we can connect to Snowflake with the configured credentials."),
         (
             "Verify Snowflake warehouse",
@@ -155,8 +157,8 @@ TEST_STEPS: dict[str, list[tuple[str, str]]] = {
             "Ensure the configured schema exists and that we have the required permissions to use it.",
         ),
         ("Verify Snowflake table", "Ensure the configured table exists or that we can create it."),
-    ],
-    "Databricks": [
+    ),
+    "Databricks": (
         ("Verify Databricks connection", "Ensure we can connect to Databricks with the configured integration."),
         (
             "Verify Databricks catalog",
@@ -166,15 +168,17 @@ TEST_STEPS: dict[str, list[tuple[str, str]]] = {
             "Verify Databricks schema",
             "Ensure the configured schema exists and that we have the required permissions to use it.",
         ),
-    ],
-    "AzureBlob": [
+    ),
+    "AzureBlob": (
         (
             "Verify Azure Blob container",
             "Ensure the configured container exists and that we have the required permissions to write to it.",
         ),
-    ],
+    ),
 }
-TEST_STEPS["AwsS3"] = TEST_STEPS["S3Compatible"] = TEST_STEPS["S3"]
+_STEPS["AwsS3"] = _STEPS["S3Compatible"] = _STEPS["S3"]
+#: Read-only: shared by every fake in the process.
+TEST_STEPS: Mapping[str, tuple[tuple[str, str], ...]] = MappingProxyType(_STEPS)
 
 
 def test_steps(ctx: Context) -> Reply:
@@ -194,7 +198,7 @@ def _run_step(ctx: Context, body: dict[str, Any], export: BatchExport | None) ->
     errors = {k: v for k, v in ctx.parsed.field_errors.items() if k != "step"}
     team = _write_team(ctx, export)
     destination = ctx.server.batch_exports.validate_only(team, body, errors, instance=export)
-    steps = TEST_STEPS.get(destination.type, [])
+    steps = TEST_STEPS.get(destination.type, ())
     if not isinstance(step, int) or not 0 <= step < len(steps):
         # PostHog indexes its step list and fails with a 500 (IndexError) out of range.
         raise ValidationError(f"Invalid step {step}: this destination has {len(steps)} test steps.", attr="step")

@@ -20,17 +20,12 @@ from mockserver.http.pagination import limit_offset, page
 __all__ = ["HANDLERS"]
 
 
-def _team_id(ctx: Context) -> int:
-    assert ctx.team is not None  # file downloads exist at project level only
-    return ctx.team.id
-
-
 def _run(ctx: Context) -> Run:
-    return ctx.server.backend.file_downloads.get(_team_id(ctx), ctx.path_params["id"])
+    return ctx.server.backend.file_downloads.get(ctx.team_id, ctx.path_params["id"])
 
 
 def list_downloads(ctx: Context) -> Reply:
-    runs = ctx.server.backend.file_downloads.query(_team_id(ctx))
+    runs = ctx.server.backend.file_downloads.query(ctx.team_id)
     limit, offset = limit_offset(ctx.arg("limit"), ctx.arg("offset"))
     items, envelope = page(runs, limit=limit, offset=offset, base_url=ctx.base_url, query_string=ctx.query_string)
     return Reply(200, {**envelope, "results": [{"id": r.id, "status": r.status} for r in items]})
@@ -38,7 +33,7 @@ def list_downloads(ctx: Context) -> Reply:
 
 def create(ctx: Context) -> Reply:
     ctx.check_field_errors()
-    run = ctx.server.backend.file_downloads.create(_team_id(ctx), ctx.body)
+    run = ctx.server.backend.file_downloads.create(ctx.team_id, ctx.body)
     return Reply(202, {"id": run.id})
 
 

@@ -28,18 +28,13 @@ def _query(ctx: Context) -> RunQuery:
     )
 
 
-def _team_id(ctx: Context) -> int:
-    assert ctx.team is not None  # runs exist at team level only
-    return ctx.team.id
-
-
 def _run(ctx: Context) -> Run:
     runs = ctx.server.backend.runs
-    return runs.get(_team_id(ctx), ctx.path_params["batch_export_id"], ctx.path_params["id"], _query(ctx))
+    return runs.get(ctx.team_id, ctx.path_params["batch_export_id"], ctx.path_params["id"], _query(ctx))
 
 
 def list_runs(ctx: Context) -> Reply:
-    runs = ctx.server.backend.runs.query(_team_id(ctx), ctx.path_params["batch_export_id"], _query(ctx))
+    runs = ctx.server.backend.runs.query(ctx.team_id, ctx.path_params["batch_export_id"], _query(ctx))
     items, links = cursor_page(
         runs, page_size=PAGE_SIZE, cursor=ctx.arg("cursor"), base_url=ctx.base_url, query_string=ctx.query_string
     )
