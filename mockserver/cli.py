@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from mockserver.clock import DEFAULT_EPOCH, Clock
 from mockserver.domain.store import Store
 from mockserver.http.app import MockServer
-from mockserver.server import ServerThread, free_port, granian_available, serve_granian
+from mockserver.server import FrozenHeap, ServerThread, free_port, granian_available, serve_granian
 
 __all__ = ["build_parser", "main"]
 
@@ -86,9 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         listing = f"{url}/api/projects/{tenant.project_id}/batch_exports/"
         print(f'\ncurl -H "Authorization: Bearer {tenant.api_key}" {listing}', flush=True)
     if server == "granian":
-        serve_granian(app, args.host, port, access_log=args.verbose)
+        serve_granian(FrozenHeap(app), args.host, port, access_log=args.verbose)
         return 0
-    running = ServerThread(app, args.host, port, quiet=not args.verbose)
+    running = ServerThread(app, args.host, port, quiet=not args.verbose, wsgi=FrozenHeap(app))
     try:
         running.server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:

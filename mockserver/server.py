@@ -8,7 +8,9 @@ True
 
 from __future__ import annotations
 
+import gc
 import importlib.util
+import itertools
 import multiprocessing
 import socket
 import threading
@@ -23,7 +25,7 @@ from mockserver.http.app import MockServer
 #: Any WSGI application (the fake, or the benchmark's trivial ceiling app).
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-__all__ = ["QuietHandler", "ServerThread", "free_port", "granian_available", "serve_granian"]
+__all__ = ["FrozenHeap", "QuietHandler", "ServerThread", "free_port", "granian_available", "serve_granian"]
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -40,10 +42,20 @@ class ServerThread:
     wait in the backlog) before the thread even starts: no readiness race.
     """
 
-    def __init__(self, app: MockServer, host: str = "127.0.0.1", port: int = 0, *, quiet: bool = True) -> None:
+    def __init__(
+        self,
+        app: MockServer,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        quiet: bool = True,
+        wsgi: WSGIApp | None = None,
+    ) -> None:
         self.app = app
         handler = QuietHandler if quiet else WSGIRequestHandler
-        self.server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=handler)
+        # ``wsgi``: what actually answers, when ``app`` is wrapped (``serve`` adds FrozenHeap).
+        served = wsgi or app
+        self.server: BaseWSGIServer = make_server(host, port, served, threaded=True, request_handler=handler)
         self.host = host
         self.port = self.server.server_port
         self._thread: threading.Thread | None = None
@@ -72,6 +84,31 @@ class ServerThread:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class FrozenHeap:
+    """WSGI wrapper for a long-running ``serve``: keeps garbage-collection pauses short.
+
+    The store only grows (exports, runs, log lines), and CPython's full collections scan
+    all of it: under a create-heavy load the p99 latency climbed to ~60 ms. Every
+    ``every`` requests this collects once and then freezes what survived (``gc.freeze``),
+    so later collections scan only what came since. Measured with POST create at 8
+    connections for 15 s: p99 63 ms → 4.5 ms at the same throughput. Frozen objects are
+    still freed by reference counting (the store holds no cycles); only a cycle among
+    them would be kept. Used by ``serve`` only: a library must not change the GC of the
+    test process it runs in.
+    """
+
+    def __init__(self, app: WSGIApp, every: int = 5000) -> None:
+        self.app = app
+        self.every = every
+        self._count = itertools.count(1)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if next(self._count) % self.every == 0:
+            gc.collect()
+            gc.freeze()
+        return self.app(environ, start_response)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

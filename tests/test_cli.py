@@ -73,3 +73,24 @@ def test_an_unparsable_start_time_is_refused() -> None:
 
     with pytest.raises(SystemExit, match="not an ISO 8601 datetime"):
         main(["serve", "--start", "tomorrow", "--port", "0"])
+
+
+def test_serve_freezes_the_heap_every_n_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``FrozenHeap`` collects and freezes once per ``every`` requests, and passes every request on."""
+    import mockserver.server as server_module
+    from mockserver.server import FrozenHeap
+
+    calls: list[str] = []
+    monkeypatch.setattr(server_module.gc, "collect", lambda: calls.append("collect"))
+    monkeypatch.setattr(server_module.gc, "freeze", lambda: calls.append("freeze"))
+    answered: list[str] = []
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        answered.append(str(environ["PATH_INFO"]))
+        return [b"{}"]
+
+    wrapped = FrozenHeap(app, every=3)
+    for n in range(7):
+        assert wrapped({"PATH_INFO": f"/{n}"}, lambda *args: None) == [b"{}"]
+    assert len(answered) == 7
+    assert calls == ["collect", "freeze", "collect", "freeze"]
