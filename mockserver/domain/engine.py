@@ -25,6 +25,7 @@ from mockserver.domain.lifecycle import ACTIVE, BACKFILL_TRANSITIONS, Outcome, t
 from mockserver.domain.models import Backfill, BatchExport, LogEntry, Run
 from mockserver.domain.schedule import interval_delta, next_fire
 from mockserver.domain.store import Store
+from mockserver.errors import ValidationError
 
 __all__ = ["Engine"]
 
@@ -177,6 +178,12 @@ class Engine:
         if planned:
             return planned.popleft()
         return Outcome("Completed")
+
+    def request_cancel(self, run: Run) -> None:
+        """The API's cancel (runs and file downloads alike): 400 unless ``Starting``/``Running``."""
+        if run.status not in ACTIVE:
+            raise ValidationError(f"Cannot cancel a run that is in '{run.status}' status")
+        self.cancel_run(run, self.store.clock.now())
 
     def cancel_run(self, run: Run, at: datetime) -> None:
         """``Starting``/``Running`` → ``Cancelled`` (``finished_at`` stays unset, as in PostHog's API path)."""

@@ -291,9 +291,7 @@ class FileDownloads:
     # -- actions ---------------------------------------------------------------------
 
     def cancel(self, run: Run) -> None:
-        if run.status not in ACTIVE:
-            raise ValidationError(f"Cannot cancel a run that is in '{run.status}' status")
-        self.engine.cancel_run(run, self.store.clock.now())
+        self.engine.request_cancel(run)
 
     def resolve_download(self, run: Run, part: str | None) -> DownloadFile:
         """``download``: refuse unfinished runs, find the file by id or index, check expiry."""

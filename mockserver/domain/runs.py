@@ -8,11 +8,10 @@ from typing import Any
 
 from mockserver.domain.backfills import Backfills
 from mockserver.domain.engine import Engine
-from mockserver.domain.lifecycle import ACTIVE
 from mockserver.domain.models import BatchExport, Run
 from mockserver.domain.relative_dates import parse_relative
 from mockserver.domain.store import Store
-from mockserver.errors import NotFound, ValidationError
+from mockserver.errors import NotFound
 
 __all__ = ["RunQuery", "Runs"]
 
@@ -80,9 +79,7 @@ class Runs:
         raise NotFound()
 
     def cancel(self, run: Run) -> None:
-        if run.status not in ACTIVE:
-            raise ValidationError(f"Cannot cancel a run that is in '{run.status}' status")
-        self.engine.cancel_run(run, self.store.clock.now())
+        self.engine.request_cancel(run)
 
     def retry(self, run: Run, export: BatchExport, backfills: Backfills) -> str:
         """Backfill the run's interval again, unchecked; returns PostHog's Temporal workflow id.

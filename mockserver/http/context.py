@@ -101,12 +101,18 @@ class Context:
         """A raw query value (first occurrence), for lenient parameters."""
         return self.request.args.get(name)
 
-    def check_field_errors(self) -> None:
-        """Raise the first structural body error (for bodies no domain serializer orders)."""
+    @property
+    def body_object(self) -> dict[str, Any]:
+        """The JSON body, which must be an object (DRF: "Invalid data. Expected a dictionary…")."""
         body = self.body
-        if self.parsed.field_errors:
-            raise next(iter(self.parsed.field_errors.values()))
         if not isinstance(body, dict):
             raise ValidationError(
                 f"Invalid data. Expected a dictionary, but got {type(body).__name__}.", code="invalid"
             )
+        return body
+
+    def check_field_errors(self) -> None:
+        """Raise the first structural body error (for bodies no domain serializer orders)."""
+        _ = self.body_object  # a malformed body or a non-object one is reported first
+        if self.parsed.field_errors:
+            raise next(iter(self.parsed.field_errors.values()))

@@ -32,13 +32,6 @@ def _write_team(ctx: Context, export: BatchExport | None = None) -> Team:
     return teams[ctx.organization.team_ids[0]]
 
 
-def _body_object(ctx: Context) -> dict[str, Any]:
-    body = ctx.body
-    if not isinstance(body, dict):
-        raise ValidationError(f"Invalid data. Expected a dictionary, but got {type(body).__name__}.", code="invalid")
-    return body
-
-
 def list_exports(ctx: Context) -> Reply:
     limit, offset = limit_offset(ctx.arg("limit"), ctx.arg("offset"))
     count, items = ctx.server.batch_exports.page_for_teams(ctx.team_ids, offset=offset, limit=limit)
@@ -47,7 +40,7 @@ def list_exports(ctx: Context) -> Reply:
 
 
 def create(ctx: Context) -> Reply:
-    body = _body_object(ctx)
+    body = ctx.body_object
     export = ctx.server.batch_exports.create(_write_team(ctx), body, ctx.parsed.field_errors)
     return Reply(201, batch_export_json(ctx.store, export))
 
@@ -58,7 +51,7 @@ def retrieve(ctx: Context) -> Reply:
 
 def _update(ctx: Context, *, partial: bool) -> Reply:
     export = _export(ctx)
-    body = _body_object(ctx)
+    body = ctx.body_object
     ctx.server.batch_exports.update(export, _write_team(ctx, export), body, ctx.parsed.field_errors, partial=partial)
     return Reply(200, batch_export_json(ctx.store, export))
 
@@ -207,12 +200,12 @@ def _run_step(ctx: Context, body: dict[str, Any], export: BatchExport | None) ->
 
 
 def run_test_step_new(ctx: Context) -> Reply:
-    return _run_step(ctx, _body_object(ctx), None)
+    return _run_step(ctx, ctx.body_object, None)
 
 
 def run_test_step(ctx: Context) -> Reply:
     export = _export(ctx)
-    return _run_step(ctx, _body_object(ctx), export)
+    return _run_step(ctx, ctx.body_object, export)
 
 
 HANDLERS = {
