@@ -55,7 +55,11 @@ def test_an_entry_records_the_whole_exchange(server: MockServer, api: Api) -> No
         },
         "request_body": NOOP_EXPORT,
         "request_size": len(json.dumps(NOOP_EXPORT)),
-        "response_headers": {"Content-Type": "application/json", "Content-Length": str(len(created.data))},
+        "response_headers": {
+            "Content-Type": "application/json",
+            "Allow": "GET, POST, HEAD, OPTIONS",
+            "Content-Length": str(len(created.data)),
+        },
         "response_body": created.json,
         "response_size": len(created.data),
         "fault_id": None,
@@ -179,11 +183,11 @@ def test_faulted_responses_carry_the_fault_id(server: MockServer, api: Api) -> N
 
 
 def test_non_json_and_empty_bodies(server: MockServer, api: Api) -> None:
-    api.post("/batch_exports/", data="name=x", content_type="application/x-www-form-urlencoded")
+    api.post("/batch_exports/", data="name=x", content_type="text/plain")
     export = api.create_export()
     api.delete(f"/batch_exports/{export['id']}/")
-    form, _created, deleted = server.journal.entries()
-    assert (form.status, form.request_json) == (415, "name=x")
+    text, _created, deleted = server.journal.entries()
+    assert (text.status, text.request_json) == (415, "name=x")
     assert (deleted.status, deleted.response_json, deleted.response_size) == (204, None, 0)
 
 

@@ -59,11 +59,12 @@ from mockserver.domain import outcomes
 from mockserver.domain.backend import Backend
 from mockserver.domain.lifecycle import Outcome
 from mockserver.domain.store import Store
-from mockserver.errors import APIError, MethodNotAllowed, NotFound
-from mockserver.http import auth
+from mockserver.errors import APIError, MethodNotAllowed, NotFound, ParseError
+from mockserver.http import auth, metadata
 from mockserver.http.context import Context, Reply
 from mockserver.http.fastpath import FastValidator
 from mockserver.http.faults import Fault, Faults, Latency, canonical_name
+from mockserver.http.forms import FORM_MEDIA_TYPES, form_to_data
 from mockserver.http.journal import DEFAULT_MAX_ENTRIES, MAX_BODY_BYTES, Exchange, Journal
 from mockserver.http.parsed import ResponseContractError
 from mockserver.http.spec import Operation, Spec, load_spec
@@ -97,6 +98,8 @@ class _Trace:
     ctx: Context | None = None
     #: The planned fault that answered instead of the handler.
     fault: Fault | None = None
+    #: The ``Allow`` header of the route (DRF sends it with every response of a view).
+    allow: list[str] | None = None
 
 
 class MockServer:
@@ -137,9 +140,12 @@ class MockServer:
         self.url_map = compiled.url_map
         # Bound once: the host plays no part in matching, and binding per request costs ~8 µs.
         self._routes = self.url_map.bind("localhost")
-        #: Recent successful matches, ``(method, path) → (operationId, path values)``: clients
-        #: poll the same URLs over and over, and matching costs more than the lookup.
-        self._route_cache: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+        #: Recent successful matches, ``path → (spec path, path values)``: clients poll the
+        #: same URLs over and over, and matching costs more than the lookup.
+        self._route_cache: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        self._operations_at = compiled.operations_at
+        self._fallback_operation = compiled.fallback_operation
+        self._allow = compiled.allow
         self.fast = compiled.fast
         self.handlers: dict[str, Handler] = {
             op.operation_id: HANDLERS[canonical_name(op.operation_id)] for op in self.spec.operations.values()
@@ -191,7 +197,11 @@ class MockServer:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         # Straight to WSGI: a werkzeug Response object would cost a third of a request.
-        out = self._answer(Request(environ))
+        request = Request(environ)
+        try:
+            out = self._answer(request)
+        finally:
+            request.close()  # the spooled files of a multipart body
         start_response(f"{out.status} {HTTP_STATUS_CODES.get(out.status, 'UNKNOWN')}", out.headers)
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [out.body]
 
@@ -210,6 +220,8 @@ class MockServer:
             reply = Reply(
                 500, {"type": "server_error", "code": "error", "detail": "A server error occurred.", "attr": None}
             )
+        if trace.allow is not None and "Allow" not in reply.headers:
+            reply.headers = {**reply.headers, "Allow": ", ".join(trace.allow)}
         out = _encode(reply)
         if self.strict and trace.op is not None and trace.fault is None:
             try:
@@ -227,46 +239,65 @@ class MockServer:
 
     # -- pipeline --------------------------------------------------------------------
 
-    def _route(self, request: Request) -> tuple[str, Mapping[str, Any], WzMethodNotAllowed | None]:
-        """The operation and path values; for a method the path lacks, some operation at it.
+    def _route(self, request: Request) -> tuple[str, Mapping[str, Any]]:
+        """The spec path the URL names (``…/batch_exports/{id}/``) and its path values.
 
-        werkzeug reports a method mismatch only for the exact path, so the slashless
-        spelling is matched again with its slash before concluding "not found".
+        Like Django's URL resolver, routing looks at the path alone and the method is
+        checked afterwards, so ``POST …/batch_exports/test/`` reaches the ``test`` action
+        (and its own 405) instead of falling through to ``{id}``: literal segments win over
+        path values, as DRF's router lists list-level actions before the detail route.
+        The slashless spelling is matched too (PostHog's trailing slash is optional).
         """
         path = request.path
-        cached = self._route_cache.get((request.method, path))
+        cached = self._route_cache.get(path)
         if cached is not None:
-            return cached[0], cached[1], None
+            return cached
         adapter = self._routes
         for candidate in (path, path + "/") if not path.endswith("/") else (path,):
             try:
-                endpoint, params = adapter.match(candidate, method=request.method)
-                if len(self._route_cache) >= _ROUTE_CACHE_SIZE:
-                    self._route_cache.clear()
-                self._route_cache[(request.method, path)] = (str(endpoint), params)
-                return str(endpoint), params, None
-            except WzNotFound:
+                endpoint, params = adapter.match(candidate, method="GET")
+            except (WzNotFound, WzMethodNotAllowed):
                 continue
-            except WzMethodNotAllowed as exc:
-                method = sorted(exc.valid_methods or ["GET"])[0]
-                endpoint, params = adapter.match(candidate, method=method)
-                return str(endpoint), params, exc
+            if len(self._route_cache) >= _ROUTE_CACHE_SIZE:
+                self._route_cache.clear()
+            self._route_cache[path] = (str(endpoint), params)
+            return str(endpoint), params
         raise NotFound("Endpoint not found.")
 
     def _dispatch(self, request: Request, trace: _Trace) -> Reply:
-        operation_id, path_params, not_allowed = self._route(request)
+        template, path_params = self._route(request)
+        trace.allow = self._allow[template]
+        method = "GET" if request.method == "HEAD" else request.method
+        operation_id = self._operations_at.get((template, method))
+        not_allowed = operation_id is None
+        if operation_id is None:
+            # Authenticate and resolve the tenant as for any operation at this path (the
+            # first in name order, as before), then answer OPTIONS or 405.
+            operation_id = self._fallback_operation[template]
         op = self.spec.operations[operation_id]
-        if not_allowed is None:
+        if not not_allowed:
             trace.op = op
-        body = request.get_data() if not_allowed is None else b""
+        body = request.get_data() if not not_allowed else b""
+        mimetype = request.mimetype
+        form = None
+        if op.has_body and mimetype in FORM_MEDIA_TYPES and body.strip():
+            form = form_to_data(
+                request.form, request.files, self.spec.request_schema(operation_id), self.spec.resolve,
+                partial=request.method == "PATCH",
+            )  # fmt: skip
+            body, mimetype = orjson.dumps(form.data), "application/json"
         # The compiled validators settle most requests; openapi-core, the authority,
         # decides (and explains) whenever they cannot say "valid".
-        parsed = self.fast.parse_request(operation_id, request.args, body, request.mimetype, op.has_body)
+        parsed = self.fast.parse_request(operation_id, request.args, body, mimetype, op.has_body)
         if parsed is None:
             parsed = self.validator.parse_request(
                 op, path=request.path, query=request.args, headers=request.headers, body=body,
-                content_type=request.mimetype,
+                content_type=mimetype,
             )  # fmt: skip
+        if form is not None:
+            parsed.field_errors.update(form.errors)
+            if request.mimetype == "multipart/form-data" and "boundary" not in request.mimetype_params:
+                parsed.body_error = ParseError("Multipart form parse error - Invalid boundary in multipart: None")
         ctx = trace.ctx = Context(
             server=self,
             op=op,
@@ -274,23 +305,72 @@ class MockServer:
             path_params={k: str(v) for k, v in path_params.items()},
             request=request,
         )
+        scope = op.scope
+        if not_allowed and request.method == "OPTIONS" and scope is not None:
+            scope = scope.split(":", 1)[0] + ":read"  # DRF's OPTIONS is a read (APIScopePermission)
         if op.level != "control":
             json_body = parsed.body if parsed.body_error is None else None
             ctx.key = auth.authenticate(self.store, request.headers, request.args, json_body)
-            auth.check_scope(ctx.key, op.scope)
+            auth.check_scope(ctx.key, scope)
             if op.level == "team":
                 ctx.team = auth.resolve_team(self.store, ctx.key, ctx.path_params["project_id"])
             else:
                 ctx.organization = auth.resolve_organization(self.store, ctx.key, ctx.path_params["organization_id"])
-        if not_allowed is not None:
-            allowed = sorted(m for m in (not_allowed.valid_methods or []) if m != "HEAD")
-            raise MethodNotAllowed(request.method, allowed or None)
+        if not_allowed:
+            if request.method == "OPTIONS":
+                return self._options(template, ctx)
+            raise MethodNotAllowed(request.method, trace.allow)
         if op.level != "control":
             # Where DRF checks throttles: after authentication and permissions, before the body.
             trace.fault = self.faults.take(canonical_name(op.operation_id), _key(ctx), ctx.team_ids)
             if trace.fault is not None:
                 return trace.fault.reply(request.method)
         return self.handlers[op.operation_id](ctx)
+
+    def _options(self, template: str, ctx: Context) -> Reply:
+        """DRF's ``SimpleMetadata`` for the route (:mod:`mockserver.http.metadata`)."""
+        body: dict[str, Any] = {
+            "name": metadata.view_name(template),
+            "description": metadata.view_description(template),
+            "renders": metadata.RENDERS,
+            "parses": metadata.PARSES,
+        }
+        actions: dict[str, Any] = {}
+        for method in ("PUT", "POST"):
+            operation_id = self._operations_at.get((template, method))
+            if operation_id is None:
+                continue
+            op = self.spec.operations[operation_id]
+            if ctx.key is not None:
+                try:
+                    auth.check_scope(ctx.key, op.scope)
+                except APIError:
+                    continue  # DRF leaves out what the caller may not do
+            info = self._serializer_info(template)
+            if info:
+                actions[method] = info
+        if actions:
+            body["actions"] = actions
+        return Reply(200, body)
+
+    def _serializer_info(self, template: str) -> dict[str, Any]:
+        """The fields of the viewset's serializer, as ``SimpleMetadata`` lists them."""
+        names = _SERIALIZERS.get(metadata.viewset_of(template))
+        if names is None:
+            return {}
+        read_name, write_name = names
+        schemas = self.spec.document["components"]["schemas"]
+        resolve = self.spec.resolve
+        write = resolve(schemas[write_name])
+        writable = write.get("properties", {})
+        required = set(write.get("required", []))
+        fields = dict(resolve(schemas[read_name]).get("properties", {})) if read_name else {}
+        for name, prop in writable.items():
+            fields.setdefault(name, prop)
+        return {
+            name: metadata.field_info(name, prop, resolve, writable=writable.get(name), required=name in required)
+            for name, prop in fields.items()
+        }
 
     # -- responses -------------------------------------------------------------------
 
@@ -390,14 +470,41 @@ class _Compiled:
 
     url_map: Map
     fast: FastValidator
+    #: ``(spec path, method) → operationId``.
+    operations_at: Mapping[tuple[str, str], str]
+    #: The operation that authenticates a method the path lacks (its first by name).
+    fallback_operation: Mapping[str, str]
+    #: ``spec path → Allow`` list, in DRF's order.
+    allow: Mapping[str, list[str]]
 
 
 @functools.lru_cache(maxsize=4)
 def _compile(spec: Spec) -> _Compiled:
     """Built once per parsed spec (building the ``Map`` alone takes ~50 ms)."""
-    rules = [Rule(op.rule, endpoint=op.operation_id, methods=[op.method]) for op in spec.operations.values()]
+    operations_at: dict[tuple[str, str], str] = {}
+    rules: dict[str, str] = {}
+    for op in spec.operations.values():
+        operations_at[(op.path, op.method)] = op.operation_id
+        rules.setdefault(op.path, op.rule)
+    methods: dict[str, list[str]] = {}
+    for path, method in operations_at:
+        methods.setdefault(path, []).append(method)
+    fallback = {path: operations_at[(path, sorted(found)[0])] for path, found in methods.items()}
+    allow = {path: metadata.allowed_methods(found) for path, found in methods.items()}
+    # One rule per path, any method: the method is checked after routing, as in Django.
     # No slash merging: werkzeug would answer "//" with a redirect; PostHog has no such route.
-    return _Compiled(Map(rules, strict_slashes=False, merge_slashes=False), FastValidator(spec))
+    url_map = Map([Rule(rule, endpoint=path) for path, rule in rules.items()], strict_slashes=False,
+                  merge_slashes=False)  # fmt: skip
+    return _Compiled(url_map, FastValidator(spec), operations_at, fallback, allow)
+
+
+#: viewset → (response schema, request schema) whose fields ``OPTIONS`` describes.
+_SERIALIZERS = {
+    "Batch Export": ("BatchExport", "BatchExportRequest"),
+    "Batch Export Organization": ("BatchExport", "BatchExportRequest"),
+    "Batch Export Backfill": ("BatchExportBackfill", "BackfillRequest"),
+    "File Download Batch Export On Demand": (None, "FileDownloadRequest"),
+}
 
 
 def _key(ctx: Context) -> str | None:
