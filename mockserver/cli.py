@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from mockserver.clock import DEFAULT_EPOCH, Clock
 from mockserver.domain.store import Store
 from mockserver.http.app import MockServer
-from mockserver.server import FrozenHeap, ServerThread, free_port, granian_available, serve_granian
+from mockserver.http.body import DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_TIMEOUT, BodyLimits
+from mockserver.server import GRACE_SECONDS, FrozenHeap, ServerThread, granian_available, serve_granian
 
 __all__ = ["build_parser", "main"]
 
@@ -46,6 +49,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--journal-size", type=int, default=1000, help="requests the journal (/_mock/journal/) keeps; 0 keeps none"
     )
     serve.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        help="largest request body accepted; larger ones get 413 (default: 10 MiB)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_READ_TIMEOUT,
+        help="seconds a client may take to send its body; slower ones get 408",
+    )
+    serve.add_argument(
         "--server",
         choices=["auto", "granian", "werkzeug"],
         default="auto",
@@ -72,29 +87,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = Store(seed=args.seed, clock=_clock(args))
     if args.journal_size < 0:
         raise SystemExit("--journal-size: must be >= 0")
-    app = MockServer(store, strict=args.strict, journal_size=args.journal_size)
+    if args.max_body_bytes < 0:
+        raise SystemExit("--max-body-bytes: must be >= 0")
+    if not args.body_timeout > 0:
+        raise SystemExit("--body-timeout: must be > 0")
+    limits = BodyLimits(max_bytes=args.max_body_bytes, timeout=args.body_timeout)
+    app = MockServer(store, strict=args.strict, journal_size=args.journal_size, body_limits=limits)
     server = args.server if args.server != "auto" else ("granian" if granian_available() else "werkzeug")
     if server == "granian" and not granian_available():
         raise SystemExit("--server granian: install the 'serve' extra: pip install 'posthog-batch-exports-mock[serve]'")
-    port = args.port or free_port(args.host)
-    url = f"http://{args.host}:{port}"
-    print(f"PostHog batch-exports mock listening on {url} ({server})", flush=True)
-    if args.print_tenant:
-        tenant = store.create_tenant()
-        print("A ready tenant (create more with POST /_mock/tenants/):", flush=True)
-        print(json.dumps(tenant.to_dict(), indent=2), flush=True)
-        listing = f"{url}/api/projects/{tenant.project_id}/batch_exports/"
-        print(f'\ncurl -H "Authorization: Bearer {tenant.api_key}" {listing}', flush=True)
+    tenant = store.create_tenant() if args.print_tenant else None
+
+    def announce(port: int) -> None:
+        """Say where the fake listens, once it does."""
+        url = f"http://{args.host}:{port}"
+        print(f"PostHog batch-exports mock listening on {url} ({server})", flush=True)
+        if tenant is not None:
+            print("A ready tenant (create more with POST /_mock/tenants/):", flush=True)
+            print(json.dumps(tenant.to_dict(), indent=2), flush=True)
+            listing = f"{url}/api/projects/{tenant.project_id}/batch_exports/"
+            print(f'\ncurl -H "Authorization: Bearer {tenant.api_key}" {listing}', flush=True)
+
     if server == "granian":
-        serve_granian(FrozenHeap(app), args.host, port, access_log=args.verbose)
+        # granian handles SIGTERM and Ctrl-C itself: requests in flight get the grace period.
+        serve_granian(FrozenHeap(app), args.host, args.port, access_log=args.verbose, on_ready=announce)
         return 0
-    running = ServerThread(app, args.host, port, quiet=not args.verbose, wsgi=FrozenHeap(app))
+    running = ServerThread(app, args.host, args.port, quiet=not args.verbose, wsgi=FrozenHeap(app))  # binds
+    announce(running.port)
+    return _serve_until_signalled(running)
+
+
+def _serve_until_signalled(running: ServerThread) -> int:
+    """Serve on a thread until SIGTERM or Ctrl-C, then stop gracefully and return 0."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        running.server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
+        running.start()
+        while not stop.wait(0.5):
+            pass
     finally:
-        running.server.server_close()
+        finished = running.stop(grace=GRACE_SECONDS)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if not finished:
+        print(f"stopped with requests still in flight after {GRACE_SECONDS:g} s", file=sys.stderr, flush=True)
     return 0
 
 

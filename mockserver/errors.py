@@ -16,6 +16,8 @@ Hierarchy::
      ├── PermissionDenied       403 authentication_error permission_denied
      ├── NotFound               404 invalid_request   not_found
      ├── MethodNotAllowed       405 invalid_request   method_not_allowed
+     ├── RequestTimeout         408 invalid_request   request_timeout (the body did not arrive in time)
+     ├── PayloadTooLarge        413 invalid_request   payload_too_large (over the fake's body limit)
      ├── UnsupportedMediaType   415 invalid_request   unsupported_media_type
      ├── Throttled              429 throttled_error   throttled
      ├── TooManyConcurrent…     429 server_error      too_many_concurrent_backfills / _file_downloads
@@ -36,7 +38,9 @@ __all__ = [
     "NotAuthenticated",
     "NotFound",
     "ParseError",
+    "PayloadTooLarge",
     "PermissionDenied",
+    "RequestTimeout",
     "ServerError",
     "ServiceUnavailable",
     "Throttled",
@@ -134,6 +138,28 @@ class MethodNotAllowed(APIError):
     def __init__(self, method: str, allowed: list[str] | None = None) -> None:
         headers = {"Allow": ", ".join(allowed)} if allowed else None
         super().__init__(f'Method "{method}" not allowed.', headers=headers)
+
+
+class RequestTimeout(APIError):
+    """408: the client did not send the body it announced in time."""
+
+    status = 408
+    type = "invalid_request"
+    default_code = "request_timeout"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"The request body did not arrive within {seconds:g} seconds.")
+
+
+class PayloadTooLarge(APIError):
+    """413: a body over the fake's size limit (it is not read, so nothing is stored)."""
+
+    status = 413
+    type = "invalid_request"
+    default_code = "payload_too_large"
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"Request body exceeds the limit of {max_bytes} bytes.")
 
 
 class UnsupportedMediaType(APIError):

@@ -18,14 +18,28 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
+from mockserver.clock import wall_seconds
 from mockserver.http.app import MockServer
+from mockserver.http.body import DEFAULT_READ_TIMEOUT
 
 #: Any WSGI application (the fake, or the benchmark's trivial ceiling app).
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-__all__ = ["FrozenHeap", "QuietHandler", "ServerThread", "free_port", "granian_available", "serve_granian"]
+__all__ = [
+    "GRACE_SECONDS",
+    "FrozenHeap",
+    "QuietHandler",
+    "ServerThread",
+    "free_port",
+    "granian_available",
+    "reserve_port",
+    "serve_granian",
+]
+
+#: How long a stopping server lets requests in flight finish before it exits anyway.
+GRACE_SECONDS = 5.0
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -35,11 +49,35 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+class _CountingServer(ThreadedWSGIServer):
+    """werkzeug's threaded server, counting the connections being handled (for a graceful stop)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.in_flight = 0
+        self._in_flight_lock = threading.Condition()
+        super().__init__(*args, **kwargs)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._in_flight_lock:
+            self.in_flight += 1
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._in_flight_lock:
+                self.in_flight -= 1
+                self._in_flight_lock.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no connection is being handled, at most ``timeout`` seconds."""
+        with self._in_flight_lock:
+            return self._in_flight_lock.wait_for(lambda: self.in_flight == 0, timeout)
+
+
 class ServerThread:
     """werkzeug's threaded server on ``host:port`` (port 0 = any free port).
 
-    ``make_server`` binds in its constructor, so the port accepts connections (they
-    wait in the backlog) before the thread even starts: no readiness race.
+    The constructor binds, so the port accepts connections (they wait in the backlog)
+    before the thread even starts: no readiness race, and :attr:`port` is the bound one.
     """
 
     def __init__(
@@ -52,10 +90,14 @@ class ServerThread:
         wsgi: WSGIApp | None = None,
     ) -> None:
         self.app = app
-        handler = QuietHandler if quiet else WSGIRequestHandler
+        base = QuietHandler if quiet else WSGIRequestHandler
+        # Every socket read and write times out (socketserver applies ``timeout``): a client
+        # that stops sending its body or reading its answer frees its thread.
+        timeout = app.body_limits.timeout if isinstance(app, MockServer) else DEFAULT_READ_TIMEOUT
+        handler = type(base.__name__, (base,), {"timeout": timeout})
         # ``wsgi``: what actually answers, when ``app`` is wrapped (``serve`` adds FrozenHeap).
         served = wsgi or app
-        self.server: BaseWSGIServer = make_server(host, port, served, threaded=True, request_handler=handler)
+        self.server = _CountingServer(host, port, served, handler)
         self.host = host
         self.port = self.server.server_port
         self._thread: threading.Thread | None = None
@@ -71,11 +113,17 @@ class ServerThread:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, grace: float = GRACE_SECONDS) -> bool:
+        """Stop accepting, let requests in flight finish (at most ``grace`` seconds), close.
+
+        Returns whether every request in flight finished in time.
+        """
         self.server.shutdown()
+        finished = self.server.wait_idle(grace)
         self.server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        return finished
 
     def __enter__(self) -> ServerThread:
         return self.start()
@@ -118,21 +166,86 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+def reserve_port(host: str, port: int) -> socket.socket | None:
+    """Bind ``host:port`` (0: any free port) without listening, sharing it (``SO_REUSEPORT``).
+
+    granian binds in its worker process, later; holding the port meanwhile means that the
+    port reported is the port served, and nobody else takes it in between. The socket
+    never listens, so no connection reaches it. ``None`` where ports cannot be shared.
+    """
+    if not hasattr(socket, "SO_REUSEPORT"):
+        return None
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    holder = socket.socket(family, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        holder.bind((host, port))
+    except OSError:
+        holder.close()
+        raise
+    return holder
+
+
+def wait_until_listening(host: str, port: int, timeout: float) -> bool:
+    """Whether ``host:port`` accepts a connection within ``timeout`` seconds."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    deadline = wall_seconds() + timeout
+    while True:
+        try:
+            with socket.create_connection((target, port), timeout=1):
+                return True
+        except OSError:
+            if wall_seconds() > deadline:
+                return False
+            threading.Event().wait(0.01)
+
+
 def granian_available() -> bool:
     return importlib.util.find_spec("granian") is not None
 
 
-def serve_granian(app: WSGIApp, host: str, port: int, *, threads: int = 8, access_log: bool = False) -> None:
-    """Serve ``app`` with granian (Rust HTTP, keep-alive) until interrupted.
+def serve_granian(
+    app: WSGIApp,
+    host: str,
+    port: int,
+    *,
+    threads: int = 8,
+    access_log: bool = False,
+    on_ready: Callable[[int], None] | None = None,
+    grace: float = GRACE_SECONDS,
+) -> None:
+    """Serve ``app`` with granian (Rust HTTP, keep-alive) until SIGTERM or Ctrl-C.
 
     One worker process holds all state: granian forks it from this process, so the
     worker starts with ``app`` already built (and any tenant already created) instead of
     importing and rebuilding it. Several workers would each have their own store, so
     there is exactly one. Its ``threads`` run requests; the store's lock lets one at a
     time touch state, while planned latency waits outside it.
+
+    ``on_ready(port)`` is called once the port accepts connections (``port`` 0 is
+    resolved first). On a signal, requests in flight get ``grace`` seconds to finish.
+
+    Connections: granian queues at most ``backpressure`` requests for the worker (the
+    rest wait in the kernel's backlog rather than in memory) and gives a client 5 s to
+    send its headers, so idle or half-open connections cannot take all of the worker's
+    attention.
     """
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+
+    holder = reserve_port(host, port)
+    if holder is not None:
+        port = holder.getsockname()[1]
+    elif port == 0:
+        port = free_port(host)
+
+    def announce() -> None:
+        if wait_until_listening(host, port, timeout=30):
+            if holder is not None:
+                holder.close()
+            if on_ready is not None:
+                on_ready(port)
 
     # The worker must inherit the built app: fork, whatever the platform default is.
     multiprocessing.set_start_method("fork", force=True)
@@ -143,7 +256,11 @@ def serve_granian(app: WSGIApp, host: str, port: int, *, threads: int = 8, acces
         interface=Interfaces.WSGI,
         workers=1,
         blocking_threads=threads,
+        backpressure=threads * 4,
+        http1_settings=HTTP1Settings(header_read_timeout=5_000, keep_alive=True),
+        workers_kill_timeout=max(1, round(grace)),
         log_enabled=access_log,
         log_access=access_log,
     )
+    threading.Thread(target=announce, name="mockserver-ready", daemon=True).start()
     server.serve(target_loader=lambda _target: app)

@@ -578,6 +578,14 @@ def compile_query(query: str) -> dict[str, Any]:
     as ClickHouse SQL with ``%(hogql_val_N)s`` placeholders filled from ``values``.
     """
     try:
+        return _compile(query)
+    except RecursionError:
+        # Nested past what a recursive parser handles (PostHog's gives up too): a parse failure.
+        raise ValidationError("Failed to parse query", attr=_ATTR) from None
+
+
+def _compile(query: str) -> dict[str, Any]:
+    try:
         parser = _Parser(_tokens(query))
         tree = parser.query()
         if parser.pos != len(parser.tokens):

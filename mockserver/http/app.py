@@ -4,26 +4,50 @@ One request flows through :meth:`MockServer.__call__`:
 
 1. route by the spec's paths (werkzeug ``Map``, recent matches cached; unknown path → 404
    ``Endpoint not found.``);
-2. validate against the spec: validators compiled from it settle every valid request, and
+2. read the whole body from the client (:mod:`mockserver.http.body`): over the size limit
+   → 413, not arrived in time → 408;
+3. validate against the spec: validators compiled from it settle every valid request, and
    openapi-core, the authority, judges and explains the rest (errors are kept, and raised
-   where PostHog would raise them);
-3. authenticate the personal API key (401), check its scope (403);
-4. resolve the project or organization in the URL (404/403); a method the path does not
+   where PostHog would raise them); JSON nested past :data:`~mockserver.http.body.MAX_JSON_DEPTH`
+   is refused (400) without being parsed;
+4. authenticate the personal API key (401), check its scope (403);
+5. resolve the project or organization in the URL (404/403); a method the path does not
    have answers 405 only now, as DRF does after its permission checks;
-5. a planned fault (:mod:`mockserver.http.faults`) for this operation and tenant answers
+6. a planned fault (:mod:`mockserver.http.faults`) for this operation and tenant answers
    now, instead of the handler: state is untouched, as when DRF throttles a request;
-6. call the handler named by the operation; it returns a :class:`Reply` or raises an
+7. call the handler named by the operation; it returns a :class:`Reply` or raises an
    :class:`~mockserver.errors.APIError`;
-7. turn errors into PostHog's body (the only place that does), encode JSON, and in strict
+8. turn errors into PostHog's body (the only place that does), encode JSON, and in strict
    mode check the response against the spec (planned faults are exempt: they are
    deliberately outside the contract; a mismatch is recorded in ``errors`` and answered
    as a 500 ``contract_violation``);
-8. record the exchange in the :mod:`journal <mockserver.http.journal>`, then wait out the
+9. record the exchange in the :mod:`journal <mockserver.http.journal>`, then wait out the
    planned latency, if any.
 
-Steps 1–6 run under the store's lock, so concurrent clients see one request at a time:
-the fake's state is never half-written. Steps 7 and 8 only read the finished response,
-outside the lock, so a slow response holds up nobody else.
+Locking
+-------
+One lock, :attr:`Store.lock <mockserver.domain.store.Store.lock>` (re-entrant), guards all
+state: every table of the store, the scheduler's catch-up with a moving clock, and the
+handlers that read or write them. A request holds it for steps 3–7 only, so concurrent
+clients see one request at a time and the state is never half-written.
+
+Nothing that waits on anyone else runs under it:
+
+* **the client**: routing and reading the body (steps 1–2) come first. A client that
+  announces ten bytes and sends one stalls only its own request, until its read timeout
+  (408); sending the response is the server's business, after :meth:`MockServer.__call__`
+  has returned;
+* **planned latency**: slept after step 9, outside the lock, so a slow answer for one
+  client holds up nobody else;
+* **encoding, contract checks and the journal** (steps 8–9) read only the finished
+  response. The journal, the planned faults and latency rules have small locks of their
+  own, never held while waiting and never held while taking the store's lock, so no two
+  locks are ever waited on in opposite orders.
+
+Errors: an :class:`~mockserver.errors.APIError` becomes PostHog's error body; a
+``RecursionError`` (input nested beyond what a recursive step handles) a 400; anything
+else is a bug of the fake, kept in :attr:`MockServer.errors` (the latest
+:data:`MAX_KEPT_ERRORS`) and answered as PostHog's bare 500.
 
 >>> from werkzeug.test import Client
 >>> server = MockServer(strict=True)
@@ -38,6 +62,7 @@ outside the lock, so a slow response holds up nobody else.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import threading
 import time
@@ -45,7 +70,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 from werkzeug.exceptions import MethodNotAllowed as WzMethodNotAllowed
@@ -61,6 +86,7 @@ from mockserver.domain.lifecycle import Outcome
 from mockserver.domain.store import Store
 from mockserver.errors import APIError, MethodNotAllowed, NotFound, ParseError
 from mockserver.http import auth, metadata
+from mockserver.http.body import MAX_JSON_DEPTH, BodyLimits, json_too_deep, read_body
 from mockserver.http.context import Context, Reply
 from mockserver.http.fastpath import FastValidator
 from mockserver.http.faults import Fault, Faults, Latency, canonical_name
@@ -79,11 +105,30 @@ log = logging.getLogger("mockserver")
 Handler = Callable[[Context], Reply]
 
 _ROUTE_CACHE_SIZE = 4096
+#: Unexpected exceptions kept in :attr:`MockServer.errors`.
+MAX_KEPT_ERRORS = 100
 _CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
 _CONTENT_HTTP_KEYS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 
+#: Answers given before the request reaches the API (body too slow or too large): the
+#: spec documents PostHog's answers, not a proxy's, so strict mode does not check these.
+_OUTSIDE_CONTRACT = frozenset({408, 413})
+#: Frames of a traceback written to the log for a bug of the fake.
+_TRACEBACK_LIMIT = 30
+
 #: Operations whose requests the journal does not record (reading it must not change it).
 _UNJOURNALED = frozenset({"mock_journal_list", "mock_journal_destroy"})
+
+
+class _Routed(NamedTuple):
+    """Where routing sent a request."""
+
+    #: The spec path (``…/batch_exports/{id}/``).
+    template: str
+    path_params: Mapping[str, Any]
+    #: The operation for this method, or (``not_allowed``) some operation at the path.
+    operation_id: str
+    not_allowed: bool
 
 
 @dataclass
@@ -100,6 +145,8 @@ class _Trace:
     fault: Fault | None = None
     #: The ``Allow`` header of the route (DRF sends it with every response of a view).
     allow: list[str] | None = None
+    #: The request body as read (empty when it was not: unknown path, refused, too slow).
+    body: bytes = b""
 
 
 class MockServer:
@@ -113,6 +160,8 @@ class MockServer:
         spec: the parsed OpenAPI document (the packaged one by default).
         journal_size: how many requests :attr:`journal` keeps (``0``: none).
         sleep: how planned latency waits (``time.sleep``); tests inject a recorder.
+        body_limits: the largest request body accepted (413 beyond) and how long it may
+            take to arrive (408 beyond).
     """
 
     def __init__(
@@ -125,6 +174,7 @@ class MockServer:
         spec: Spec | None = None,
         journal_size: int = DEFAULT_MAX_ENTRIES,
         sleep: Callable[[float], None] = time.sleep,
+        body_limits: BodyLimits | None = None,
     ) -> None:
         from mockserver.http.handlers import HANDLERS
 
@@ -133,6 +183,7 @@ class MockServer:
         self._validator: SpecValidator | None = None
         self._validator_lock = threading.Lock()
         self.strict = strict
+        self.body_limits = body_limits or BodyLimits()
         #: The domain services (batch exports, scheduler, runs, backfills) over the store.
         self.backend = Backend(self.store)
         self.batch_exports = self.backend.batch_exports
@@ -151,7 +202,8 @@ class MockServer:
             op.operation_id: HANDLERS[canonical_name(op.operation_id)] for op in self.spec.operations.values()
         }
         #: Unexpected exceptions raised while handling requests (a bug in the fake);
-        #: the pytest plugin re-raises them in the test that caused them.
+        #: the pytest plugin re-raises them in the test that caused them. Only the most
+        #: recent :data:`MAX_KEPT_ERRORS` are kept: each holds its traceback's frames.
         self.errors: list[BaseException] = []
         #: Canonical names of every operation, and of PostHog's (the control plane's excluded).
         self.operation_names = frozenset(canonical_name(op.operation_id) for op in self.spec.operations.values())
@@ -206,36 +258,48 @@ class MockServer:
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [out.body]
 
     def _answer(self, request: Request) -> _Output:
-        trace = _Trace()
+        trace = _Trace(at=self.store.clock.now())
         try:
+            routed = self._resolve(request, trace)
+            # The one step that waits on the client, so it runs before the lock (see "Locking").
+            body = trace.body = read_body(request.environ, self.body_limits) if not routed.not_allowed else b""
             with self.store.lock:
                 self.backend.engine.catch_up()  # a real or accelerated clock moved on its own
-                trace.at = self.store.clock.now()
-                reply = self._dispatch(request, trace)
+                reply = self._dispatch(request, trace, routed, body)
         except APIError as error:
             reply = _error_reply(error)
+        except RecursionError:
+            # Input nested beyond what a recursive step handles: the client's doing, not a
+            # bug of the fake. One log line, no traceback (it would be thousands of lines).
+            log.warning("refused a request nested too deeply to process: %s %s", request.method, request.path)
+            reply = _error_reply(ParseError(f"JSON parse error - nesting deeper than {MAX_JSON_DEPTH} levels"))
         except Exception as exc:  # noqa: BLE001 - a bug in the fake: report it, answer PostHog-style
-            self.errors.append(exc)
-            log.error("unhandled error in the fake:\n%s", traceback.format_exc())
+            self._note_error(exc)
+            log.error("unhandled error in the fake:\n%s", traceback.format_exc(limit=_TRACEBACK_LIMIT))
             reply = Reply(
                 500, {"type": "server_error", "code": "error", "detail": "A server error occurred.", "attr": None}
             )
         if trace.allow is not None and "Allow" not in reply.headers:
             reply.headers = {**reply.headers, "Allow": ", ".join(trace.allow)}
         out = _encode(reply)
-        if self.strict and trace.op is not None and trace.fault is None:
+        if self.strict and trace.op is not None and trace.fault is None and out.status not in _OUTSIDE_CONTRACT:
             try:
                 self._check_contract(trace.op, request, out)
             except ResponseContractError as exc:
                 # Loud: recorded in self.errors (the plugin and the test fixtures fail the
                 # test with it), journaled, and answered as a 500 that says what is wrong.
-                self.errors.append(exc)
+                self._note_error(exc)
                 out = _encode(Reply(500, {"type": "server_error", "code": "contract_violation",
                                           "detail": str(exc), "attr": None}))  # fmt: skip
         delay = self._delay(trace)
         self._record(request, out, trace, delay)
         self.latency.wait(delay)  # outside the store's lock: other requests proceed
         return out
+
+    def _note_error(self, exc: BaseException) -> None:
+        self.errors.append(exc)
+        if len(self.errors) > MAX_KEPT_ERRORS:
+            del self.errors[:-MAX_KEPT_ERRORS]
 
     # -- pipeline --------------------------------------------------------------------
 
@@ -264,7 +328,8 @@ class MockServer:
             return str(endpoint), params
         raise NotFound("Endpoint not found.")
 
-    def _dispatch(self, request: Request, trace: _Trace) -> Reply:
+    def _resolve(self, request: Request, trace: _Trace) -> _Routed:
+        """The operation the request names (no state, no I/O: runs before the lock)."""
         template, path_params = self._route(request)
         trace.allow = self._allow[template]
         method = "GET" if request.method == "HEAD" else request.method
@@ -274,10 +339,13 @@ class MockServer:
             # Authenticate and resolve the tenant as for any operation at this path (the
             # first in name order, as before), then answer OPTIONS or 405.
             operation_id = self._fallback_operation[template]
-        op = self.spec.operations[operation_id]
         if not not_allowed:
-            trace.op = op
-        body = request.get_data() if not not_allowed else b""
+            trace.op = self.spec.operations[operation_id]
+        return _Routed(template, path_params, operation_id, not_allowed)
+
+    def _dispatch(self, request: Request, trace: _Trace, routed: _Routed, body: bytes) -> Reply:
+        template, path_params, operation_id, not_allowed = routed
+        op = self.spec.operations[operation_id]
         mimetype = request.mimetype
         form = None
         if op.has_body and mimetype in FORM_MEDIA_TYPES and body.strip():
@@ -286,6 +354,9 @@ class MockServer:
                 partial=request.method == "PATCH",
             )  # fmt: skip
             body, mimetype = orjson.dumps(form.data), "application/json"
+        too_deep = op.has_body and json_too_deep(body)
+        if too_deep:
+            body = b""  # refused below, when the body is read; never parsed
         # The compiled validators settle most requests; openapi-core, the authority,
         # decides (and explains) whenever they cannot say "valid".
         parsed = self.fast.parse_request(operation_id, request.args, body, mimetype, op.has_body)
@@ -298,6 +369,9 @@ class MockServer:
             parsed.field_errors.update(form.errors)
             if request.mimetype == "multipart/form-data" and "boundary" not in request.mimetype_params:
                 parsed.body_error = ParseError("Multipart form parse error - Invalid boundary in multipart: None")
+        if too_deep:
+            parsed.body, parsed.field_errors = None, {}
+            parsed.body_error = ParseError(f"JSON parse error - nesting deeper than {MAX_JSON_DEPTH} levels")
         ctx = trace.ctx = Context(
             server=self,
             op=op,
@@ -387,7 +461,7 @@ class MockServer:
             return
         ctx = trace.ctx
         environ = request.environ
-        request_data = request.get_data()
+        request_data = trace.body  # never request.get_data(): that would wait on the client
         self.journal.capture(
             Exchange(
                 timestamp=trace.at,
@@ -452,8 +526,7 @@ def _encode(reply: Reply) -> _Output:
         # A file served as it is (``/_mock/files/``); the handler's headers give its type.
         body, mimetype = reply.body, ""
     else:
-        # orjson writes what DRF's JSONRenderer writes (compact, UTF-8), several times faster.
-        body, mimetype = orjson.dumps(reply.body), "application/json"
+        body, mimetype = dumps(reply.body), "application/json"
         headers.append(("Content-Type", "application/json"))
     for name, value in reply.headers.items():
         if name.lower() == "content-type":
@@ -462,6 +535,20 @@ def _encode(reply: Reply) -> _Output:
     if reply.status != 204 and not 100 <= reply.status < 200:
         headers.append(("Content-Length", str(len(body))))
     return _Output(reply.status, headers, body, mimetype)
+
+
+def dumps(value: Any) -> bytes:
+    """JSON as DRF's JSONRenderer writes it (compact, UTF-8), for anything a client stored.
+
+    orjson is several times faster and answers almost always; what it refuses (integers
+    beyond 64 bits, lone surrogates in strings, nesting past 255 levels) was still sent
+    by a client and stored, so the standard library writes it instead (lone surrogates
+    as ``\\u`` escapes).
+    """
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=True).encode()
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from mockserver.domain.dates import format_datetime
+from mockserver.http.body import json_too_deep
 from mockserver.http.faults import canonical_name
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "Exchange", "Journal", "JournalEntry", "redact", "redact_authorization"]
@@ -66,10 +67,14 @@ def redact_authorization(value: str) -> str:
 
 
 def _decode(data: bytes | None, content_type: str) -> Any:
-    """JSON bodies parsed; other text as text; binary as ``None`` (see the entry's size)."""
+    """JSON bodies parsed; other text as text; binary as ``None`` (see the entry's size).
+
+    JSON nested deeper than the API accepts stays text: parsed, it could not be written
+    back out (or checked against the spec) without recursing past Python's limit.
+    """
     if not data:
         return None
-    if content_type.startswith("application/json") or not content_type:
+    if (content_type.startswith("application/json") or not content_type) and not json_too_deep(data):
         try:
             return json.loads(data)
         except ValueError:

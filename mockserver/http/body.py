@@ -1,0 +1,190 @@
+"""Reading a request body from the client, bounded in size and time, before any lock.
+
+A client decides how fast its body arrives. Reading it is the only step of a request
+that waits on the client, so :class:`~mockserver.http.app.MockServer` does it first,
+here, before it takes the store's lock: a client that announces ten bytes and sends
+one holds up its own request only.
+
+Two bounds apply:
+
+- **size**: a body over ``max_bytes`` is refused with 413 before it is read (when its
+  ``Content-Length`` says so) or as soon as it goes past the limit (chunked bodies);
+- **time**: a body that has not fully arrived within ``timeout`` seconds is refused
+  with 408. werkzeug's server gives its sockets a timeout of its own, so a read there
+  returns or fails by itself; a server that offers no read timeout (granian blocks a
+  thread until the client goes away) gets the read done on a helper thread that the
+  request stops waiting for at the deadline.
+
+Once read, the body replaces ``wsgi.input`` (a :class:`io.BytesIO`), so everything
+after this step reads memory, never the socket.
+
+>>> import io
+>>> environ = {"CONTENT_LENGTH": "2", "wsgi.input": io.BytesIO(b"{}")}
+>>> read_body(environ, BodyLimits())
+b'{}'
+>>> read_body({"CONTENT_LENGTH": "99", "wsgi.input": io.BytesIO(b"")}, BodyLimits(max_bytes=10))
+Traceback (most recent call last):
+...
+mockserver.errors.PayloadTooLarge: Request body exceeds the limit of 10 bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.clock import wall_seconds
+from mockserver.errors import ParseError, PayloadTooLarge, RequestTimeout
+
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_READ_TIMEOUT",
+    "MAX_JSON_DEPTH",
+    "BodyLimits",
+    "json_too_deep",
+    "read_body",
+]
+
+#: Bodies up to 10 MiB: far above any batch-exports request (a Snowflake private key
+#: is a few KiB), far below what would hurt the process.
+DEFAULT_MAX_BODY_BYTES = 10 << 20
+#: Seconds a client may take to send its whole body.
+DEFAULT_READ_TIMEOUT = 10.0
+_CHUNK = 64 << 10
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimits:
+    """How large a body may be and how long it may take to arrive."""
+
+    max_bytes: int = DEFAULT_MAX_BODY_BYTES
+    timeout: float = DEFAULT_READ_TIMEOUT
+    #: Monotonic seconds (injected so that tests need not wait).
+    monotonic: Callable[[], float] = wall_seconds
+
+
+def read_body(environ: dict[str, Any], limits: BodyLimits) -> bytes:
+    """The whole body of the request in ``environ``; ``wsgi.input`` then reads it from memory.
+
+    Raises:
+        PayloadTooLarge: the body is (or announces it is) over ``limits.max_bytes``.
+        RequestTimeout: the body did not arrive within ``limits.timeout`` seconds.
+        ParseError: the ``Content-Length`` header is not a number, or the client sent
+            less than it announced and went away.
+    """
+    stream = environ.get("wsgi.input")
+    raw_length = environ.get("CONTENT_LENGTH") or ""
+    chunked = not raw_length and bool(environ.get("wsgi.input_terminated"))
+    if stream is None or (not raw_length and not chunked):
+        return b""
+    if chunked:
+        length = None
+    else:
+        try:
+            length = int(raw_length)
+        except ValueError:
+            raise ParseError(f'Invalid Content-Length header "{raw_length[:32]}".') from None
+        if length < 0:
+            raise ParseError(f'Invalid Content-Length header "{raw_length[:32]}".')
+        if length == 0:
+            return b""
+        if length > limits.max_bytes:
+            raise PayloadTooLarge(limits.max_bytes)
+    if isinstance(stream, io.BytesIO) or "werkzeug.socket" in environ:
+        # In memory, or a socket that times out on its own (werkzeug's server).
+        data = _read(stream, length, limits, limits.monotonic() + limits.timeout)
+    else:
+        data = _read_on_helper(stream, length, limits)
+    environ["wsgi.input"] = io.BytesIO(data)
+    environ["CONTENT_LENGTH"] = str(len(data))
+    environ.pop("wsgi.input_terminated", None)
+    return data
+
+
+def _read(stream: Any, length: int | None, limits: BodyLimits, deadline: float) -> bytes:
+    """Read ``length`` bytes (or to the end, for a chunked body), checking both limits per chunk."""
+    parts: list[bytes] = []
+    received = 0
+    while length is None or received < length:
+        want = _CHUNK if length is None else min(_CHUNK, length - received)
+        try:
+            part = stream.read(want)
+        except TimeoutError:
+            raise RequestTimeout(limits.timeout) from None
+        except OSError:
+            part = b""  # the client went away
+        if not part:
+            break
+        parts.append(part)
+        received += len(part)
+        if received > limits.max_bytes:
+            raise PayloadTooLarge(limits.max_bytes)
+        if limits.monotonic() > deadline and (length is None or received < length):
+            raise RequestTimeout(limits.timeout)
+    if length is not None and received < length:
+        raise ParseError(f"The request body ended after {received} of the {length} bytes announced.")
+    return b"".join(parts)
+
+
+def _read_on_helper(stream: Any, length: int | None, limits: BodyLimits) -> bytes:
+    """Read on a daemon thread and stop waiting at the deadline.
+
+    A read abandoned at the deadline ends when the client goes away or the server closes
+    the connection, which it does after an answer that left the body unread.
+    """
+    future: Future[bytes] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(_read(stream, length, limits, float("inf")))
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="mockserver-body", daemon=True).start()
+    try:
+        return future.result(timeout=limits.timeout)
+    except FutureTimeout:
+        raise RequestTimeout(limits.timeout) from None
+
+
+#: How deep a JSON body may nest. PostHog's parser gives up near Python's recursion limit
+#: (about a thousand levels) with a server error; the fake refuses far earlier, with a
+#: 400, so that everything it stores can be rendered back inside any response (orjson
+#: writes at most 255 levels, and a stored config sits a few levels down in a listing).
+MAX_JSON_DEPTH = 100
+
+#: A JSON string (escapes included) or a bracket: the tokens that decide nesting depth.
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_OPEN = frozenset(b"[{")
+_CLOSE = frozenset(b"]}")
+
+
+def json_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text ``data`` nests deeper than ``limit``, decided without parsing it.
+
+    Brackets inside strings do not count. Counting the brackets settles almost every
+    body at C speed; only a body with more brackets than ``limit`` is scanned.
+
+    >>> json_too_deep(b'{"a": [[1]], "b": "[[[[[["}', limit=3)
+    False
+    >>> json_too_deep(b'[[[[1]]]]', limit=3)
+    True
+    """
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _TOKENS.finditer(data):
+        token = match.group()[0]
+        if token in _OPEN:
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in _CLOSE:
+            depth -= 1
+    return False

@@ -1,0 +1,225 @@
+"""No client can stall the fake, crash it, or make it keep what it cannot give back.
+
+Each test here pins a way a client once could: a body that never finishes, a body too
+large or too deep to keep, input that recursed until Python gave up.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from conftest import Api, error
+from werkzeug.test import Client
+
+from mockserver import MockServer
+from mockserver.http.body import MAX_JSON_DEPTH, BodyLimits
+from mockserver.server import ServerThread
+
+NOOP_EXPORT = {"name": "my export", "interval": "hour", "destination": {"type": "NoOp", "config": {}}}
+
+
+def nested(depth: int, leaf: Any = 1) -> Any:
+    """``depth`` levels of JSON (objects and arrays alternating) around ``leaf``."""
+    value = leaf
+    for level in range(depth):
+        value = {"a": value} if level % 2 else [value]
+    return value
+
+
+def state(server: MockServer) -> Any:
+    return Client(server).get("/_mock/state/").json
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[MockServer, ServerThread]]:
+    app = MockServer(body_limits=BodyLimits(timeout=1.0))
+    with ServerThread(app) as running:
+        yield app, running
+    assert not app.errors, list(app.errors)
+
+
+def raw_request(port: int, data: bytes, *, timeout: float = 5.0) -> bytes:
+    """Send raw bytes and read until the server closes or ``timeout`` passes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(data)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+                if b"\r\n\r\n" in b"".join(chunks):
+                    break
+        except TimeoutError:
+            pass
+        return b"".join(chunks)
+
+
+# -- 1. nothing holds the lock while waiting on a client --------------------------------------
+
+
+def test_the_body_is_read_before_the_store_lock_is_taken(server: MockServer, api: Api) -> None:
+    held_while_reading: list[bool] = []
+
+    def lock_is_held() -> bool:
+        # RLock cannot say whether anyone holds it: another thread tries to take it.
+        taken: list[bool] = []
+
+        def probe() -> None:
+            taken.append(server.store.lock.acquire(False))
+            if taken[0]:
+                server.store.lock.release()
+
+        thread = threading.Thread(target=probe)
+        thread.start()
+        thread.join()
+        return not taken[0]
+
+    class Watched(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            held_while_reading.append(lock_is_held())
+            return super().read(size)
+
+        def readinto(self, buffer: Any) -> int:
+            held_while_reading.append(lock_is_held())
+            return super().readinto(buffer)
+
+    body = json.dumps(NOOP_EXPORT).encode()
+    response = api.post(
+        "/batch_exports/", input_stream=Watched(body), content_type="application/json",
+        headers={"Authorization": f"Bearer {api.tenant.api_key}", "Content-Length": str(len(body))},
+    )  # fmt: skip
+    assert response.status_code == 201, response.json
+    assert held_while_reading and not any(held_while_reading)
+
+
+def test_a_client_that_never_finishes_its_body_holds_up_nobody(served: tuple[MockServer, ServerThread]) -> None:
+    app, running = served
+    tenant = app.store.create_tenant()
+    stalled = socket.create_connection(("127.0.0.1", running.port))
+    try:
+        path = f"/api/projects/{tenant.project_id}/batch_exports/"
+        stalled.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tenant.api_key}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n{".encode()
+        )
+        time.sleep(0.1)  # the server is now reading the stalled body
+        started = time.monotonic()
+        request = urllib.request.Request(running.url + path, headers={"Authorization": f"Bearer {tenant.api_key}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+        assert time.monotonic() - started < 0.9  # well before the stalled body's timeout
+        # The stalled request itself is answered 408 at its read timeout.
+        stalled.settimeout(5)
+        head = stalled.recv(65536)
+        assert head.startswith(b"HTTP/1.1 408"), head
+        assert b'"code":"request_timeout"' in head or b"request_timeout" in stalled.recv(65536)
+    finally:
+        stalled.close()
+
+
+def test_a_body_over_the_limit_is_a_413_and_stores_nothing() -> None:
+    server = MockServer(strict=True, body_limits=BodyLimits(max_bytes=1000))
+    api = Api(server, server.store.create_tenant())
+    before = state(server)
+    response = api.post("/batch_exports/", json={**NOOP_EXPORT, "name": "x" * 2000})
+    assert (response.status_code, response.json) == (
+        413,
+        error("payload_too_large", "Request body exceeds the limit of 1000 bytes.", type="invalid_request"),
+    )
+    assert state(server) == before
+    assert api.post("/batch_exports/", json=NOOP_EXPORT).status_code == 201
+    assert not server.errors
+
+
+def test_an_announced_length_over_the_limit_is_refused_without_reading(served: tuple[MockServer, ServerThread]) -> None:
+    app, running = served
+    tenant = app.store.create_tenant()
+    head = raw_request(
+        running.port,
+        f"POST /api/projects/{tenant.project_id}/batch_exports/ HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {tenant.api_key}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {1 << 40}\r\n\r\n".encode(),
+    )
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert app.store.batch_exports == {}
+
+
+# -- 2. no input reaches a 500 ---------------------------------------------------------------
+
+
+def test_a_body_nested_deeper_than_the_limit_is_a_400_before_parsing(api: Api, server: MockServer) -> None:
+    before = state(server)
+    for depth in (MAX_JSON_DEPTH + 1, 300, 3000, 100_000):
+        inner = depth - 1  # the body's own object is the first level
+        text = '{"name": "x", "interval": "hour", "filters": ' + "[" * inner + "]" * inner + "}"
+        response = api.post("/batch_exports/", data=text, content_type="application/json")
+        assert (response.status_code, response.json) == (
+            400,
+            error(
+                "parse_error", f"JSON parse error - nesting deeper than {MAX_JSON_DEPTH} levels",
+                type="invalid_request",
+            ),
+        ), depth  # fmt: skip
+    assert state(server) == before
+
+
+def test_a_deep_array_without_a_key_is_refused_and_the_journal_still_reads(server: MockServer) -> None:
+    client = Client(server)
+    response = client.post(
+        "/api/projects/1/batch_exports/", data="[" * 300 + "]" * 300, content_type="application/json"
+    )
+    assert response.status_code == 401
+    response = client.post("/nowhere/", data="[" * 5000 + "]" * 5000, content_type="application/json")
+    assert response.status_code == 404
+    journal = client.get("/_mock/journal/")
+    assert journal.status_code == 200
+    assert [e["status"] for e in journal.json["results"]] == [401, 404]
+
+
+def test_whatever_was_stored_can_be_listed_and_read_back(api: Api, server: MockServer) -> None:
+    """The deepest body accepted, with values orjson cannot write, still renders everywhere."""
+    # body → filters → filter → the value: three levels above it.
+    stored = {"type": "event", "deep": nested(MAX_JSON_DEPTH - 3), "big": 2**70, "lone": "\ud800"}
+    body = {**NOOP_EXPORT, "filters": [stored]}
+    created = api.post("/batch_exports/", data=json.dumps(body), content_type="application/json")
+    assert created.status_code == 201, created.json
+    export_id = created.json["id"]
+    assert created.json["filters"] == [stored]
+    org = api.tenant.organization_id
+    for path in ("/batch_exports/", f"/batch_exports/{export_id}/", f"/api/organizations/{org}/batch_exports/",
+                 "/_mock/state/", "/_mock/journal/"):  # fmt: skip
+        response = api.get(path)
+        assert response.status_code == 200, (path, response.data[:200])
+    assert api.delete(f"/batch_exports/{export_id}/").status_code == 204
+    assert api.get("/batch_exports/").status_code == 200
+
+
+def test_hogql_nested_beyond_reason_is_a_400(api: Api, server: MockServer) -> None:
+    query = "SELECT " + "(" * 500 + "1" + ")" * 500 + " FROM events"
+    body = {**NOOP_EXPORT, "model": "events", "hogql_query": query}
+    response = api.post("/batch_exports/", json=body)
+    assert (response.status_code, response.json) == (
+        400,
+        error("invalid_input", "Failed to parse query", "hogql_query"),
+    )
+
+
+def test_unexpected_errors_are_kept_but_bounded() -> None:
+    server = MockServer()
+    api = Api(server, server.store.create_tenant())
+
+    def broken(ctx: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    server.handlers["batch_exports_list_2"] = broken
+    for _ in range(300):
+        assert api.get("/batch_exports/").status_code == 500
+    assert 0 < len(server.errors) <= 100
+    assert isinstance(server.errors[-1], RuntimeError)

@@ -1,0 +1,147 @@
+"""``serve`` on both servers, from outside: stalled clients, ports, shutdown (loopback only)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+SERVERS = ["granian", "werkzeug"]
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen[str]
+    url: str
+    port: int
+    tenant: dict[str, Any]
+
+    def get(self, path: str, *, timeout: float = 5.0) -> tuple[int, Any]:
+        request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {self.tenant['api_key']}"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read())
+
+    @property
+    def exports_path(self) -> str:
+        return f"/api/projects/{self.tenant['project_id']}/batch_exports/"
+
+
+def start(server: str, *extra: str) -> Served:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--seed", "3", "--print-tenant",
+         "--server", server, *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    first = process.stdout.readline()
+    assert first.endswith(f"({server})\n"), first
+    url = first.split(" on ", 1)[1].split()[0]
+    assert process.stdout.readline().startswith("A ready tenant")
+    lines = [process.stdout.readline()]
+    while lines[-1] not in ("}\n", ""):
+        lines.append(process.stdout.readline())
+    return Served(process, url, int(url.rsplit(":", 1)[1]), json.loads("".join(lines)))
+
+
+def stop(served: Served) -> None:
+    if served.process.poll() is None:
+        served.process.kill()
+    served.process.wait(timeout=10)
+    if served.process.stdout is not None:
+        served.process.stdout.close()
+
+
+@pytest.fixture(params=SERVERS)
+def served(request: pytest.FixtureRequest) -> Iterator[Served]:
+    running = start(request.param, "--body-timeout", "2")
+    try:
+        yield running
+    finally:
+        stop(running)
+
+
+def test_the_reported_port_is_already_listening(served: Served) -> None:
+    """``--port 0``: the server binds, then says where; the first request needs no retry."""
+    status, body = served.get(served.exports_path)
+    assert (status, body["count"]) == (200, 0)
+
+
+def test_a_client_that_never_finishes_its_body_holds_up_nobody(served: Served) -> None:
+    stalled = socket.create_connection(("127.0.0.1", served.port))
+    try:
+        stalled.sendall(
+            f"POST {served.exports_path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {served.tenant['api_key']}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 10\r\n\r\n{".encode()
+        )
+        time.sleep(0.2)
+        started = time.monotonic()
+        for _ in range(3):
+            assert served.get(served.exports_path)[0] == 200
+        assert time.monotonic() - started < 1.5  # before the stalled body's 2 s timeout
+        stalled.settimeout(10)
+        assert stalled.recv(65536).startswith(b"HTTP/1.1 408")
+    finally:
+        stalled.close()
+    assert served.get(served.exports_path)[1]["count"] == 0
+
+
+@pytest.mark.parametrize("server", SERVERS)
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_lets_requests_in_flight_finish_then_exits_0(server: str, how: signal.Signals) -> None:
+    running = start(server)
+    try:
+        # A planned latency keeps a request in flight when the signal arrives.
+        plan = urllib.request.Request(
+            running.url + "/_mock/latency/", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"operation_id": "batch_exports_list", "seconds": 1.0}).encode(),
+        )  # fmt: skip
+        urllib.request.urlopen(plan, timeout=5).close()
+        results: list[Any] = []
+
+        def slow_request() -> None:
+            try:
+                results.append(running.get(running.exports_path, timeout=10)[0])
+            except OSError as exc:
+                results.append(exc)
+
+        thread = threading.Thread(target=slow_request)
+        thread.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        running.process.send_signal(how)
+        code = running.process.wait(timeout=15)
+        thread.join(timeout=10)
+        assert results == [200]
+        assert code == 0
+        assert time.monotonic() - started < 10
+    finally:
+        stop(running)
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_a_stalled_client_delays_shutdown_by_the_grace_period_at_most(server: str) -> None:
+    running = start(server, "--body-timeout", "60")
+    stalled = socket.create_connection(("127.0.0.1", running.port))
+    try:
+        stalled.sendall(
+            f"POST {running.exports_path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Content-Length: 10\r\n\r\n{".encode()
+        )
+        time.sleep(0.3)
+        started = time.monotonic()
+        running.process.send_signal(signal.SIGTERM)
+        assert running.process.wait(timeout=20) == 0
+        assert time.monotonic() - started < 9  # the grace period is 5 s
+    finally:
+        stalled.close()
+        stop(running)
