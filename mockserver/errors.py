@@ -17,13 +17,20 @@ Hierarchy::
      ├── NotFound               404 invalid_request   not_found
      ├── MethodNotAllowed       405 invalid_request   method_not_allowed
      ├── RequestTimeout         408 invalid_request   request_timeout (the body did not arrive in time)
+     ├── FileExpired            410 invalid_request   gone    (``/_mock/files/``: the file outlived ``expires_at``)
      ├── PayloadTooLarge        413 invalid_request   payload_too_large (over the fake's body limit)
      ├── UnsupportedMediaType   415 invalid_request   unsupported_media_type
      ├── Throttled              429 throttled_error   throttled
      ├── TooManyConcurrent…     429 server_error      too_many_concurrent_backfills / _file_downloads
-     ├── ServerError            500 server_error      error   (only ever raised by a planned fault)
+     ├── ServerError            500 server_error      error   (planned faults only)
      ├── ServiceUnavailable     503 server_error      service_unavailable (planned fault)
      └── EmptyBodyError         any status, empty body (the ``test`` endpoint's quirk)
+
+The fake answers a 500 in three cases only, and none of them is one of these errors
+raised by the domain: a planned fault asked for it; the fake itself failed (the
+exception is recorded in ``MockServer.errors`` and the body is PostHog's generic
+``server_error``); or, in strict mode, a response broke the spec (code
+``contract_violation``).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ __all__ = [
     "APIError",
     "AuthenticationFailed",
     "EmptyBodyError",
+    "FileExpired",
     "MethodNotAllowed",
     "NotAuthenticated",
     "NotFound",
@@ -151,6 +159,19 @@ class RequestTimeout(APIError):
         super().__init__(f"The request body did not arrive within {seconds:g} seconds.")
 
 
+class FileExpired(APIError):
+    """410 from ``/_mock/files/{file_id}/``: the file outlived ``expires_at``.
+
+    PostHog's bucket would delete the object (S3 answers 404 ``NoSuchKey``) or the
+    pre-signed URL would have expired (403); the fake says plainly what happened.
+    """
+
+    status = 410
+    type = "invalid_request"
+    default_code = "gone"
+    default_detail = "This file download has expired"
+
+
 class PayloadTooLarge(APIError):
     """413: a body over the fake's size limit (it is not read, so nothing is stored)."""
 
@@ -191,7 +212,8 @@ class TooManyConcurrentFileDownloads(APIError):
 
 
 class ServerError(APIError):
-    """500. The fake never raises this on its own; only a planned fault does."""
+    """500 from a planned fault. The domain never raises it (see the module's docstring
+    for the other two ways the fake answers a 500)."""
 
 
 class ServiceUnavailable(APIError):

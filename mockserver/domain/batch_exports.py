@@ -139,10 +139,7 @@ class BatchExports:
             seq=self.store.ids.next_int("export"),
         )
         self._apply(export, write)
-        self.store.batch_exports[export.id] = export
-        self.store.exports_by_team.setdefault(team.id, []).append(export.id)
-        if export.destination.type != "Workflows":
-            self.store.listed_exports.setdefault(team.id, []).append(export.id)
+        self.store.add_export(export)
         self._changed(export)
         return export
 
@@ -180,9 +177,7 @@ class BatchExports:
         """Soft delete. The scheduler, told through :attr:`listeners`, stops the schedule and
         cancels the export's *Running* runs and backfills (``delete_batch_export``)."""
         export.deleted = True
-        listed = self.store.listed_exports.get(export.team_id, [])
-        if export.id in listed:
-            listed.remove(export.id)
+        self.store.unlist_export(export)
         self._changed(export)
 
     def pause(self, export: BatchExport) -> None:

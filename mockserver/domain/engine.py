@@ -21,7 +21,8 @@ import heapq
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from mockserver.domain.lifecycle import ACTIVE, BACKFILL_TRANSITIONS, Outcome, transition
+from mockserver.domain import outcomes
+from mockserver.domain.lifecycle import ACTIVE, BACKFILL_TRANSITIONS, transition
 from mockserver.domain.models import Backfill, BatchExport, LogEntry, Run
 from mockserver.domain.schedule import interval_delta, next_fire
 from mockserver.domain.store import Store
@@ -131,11 +132,7 @@ class Engine:
     def add_run(self, run: Run, at: datetime) -> None:
         """Register a new ``Starting`` run and plan its progression."""
         store = self.store
-        store.runs[run.id] = run
-        key = run.batch_export_id or run.batch_export_on_demand_id or ""
-        store.runs_by_export.setdefault(key, []).append(run.id)
-        if run.backfill_id:
-            store.runs_by_backfill.setdefault(run.backfill_id, []).append(run.id)
+        store.add_run(run)
         self.log(run, at, "INFO", f"Batch export run {run.id} starting")
         self.plan(at + timedelta(seconds=store.progression.start_after), "start", run.id)
 
@@ -152,7 +149,7 @@ class Engine:
         run = store.runs[run_id]
         if run.status != "Running":
             return
-        outcome = self._next_outcome(run)
+        outcome = outcomes.next_outcome(store, run.batch_export_id or run.batch_export_on_demand_id or "")
         if outcome.status == "Running":
             return  # planned to hang until cancelled
         rnd = store.ids.random
@@ -173,12 +170,6 @@ class Engine:
         if run.backfill_id:
             self.plan(at, "backfill", run.backfill_id)
 
-    def _next_outcome(self, run: Run) -> Outcome:
-        planned = self.store.planned_outcomes.get(run.batch_export_id or run.batch_export_on_demand_id or "")
-        if planned:
-            return planned.popleft()
-        return Outcome("Completed")
-
     def request_cancel(self, run: Run) -> None:
         """The API's cancel (runs and file downloads alike): 400 unless ``Starting``/``Running``."""
         if run.status not in ACTIVE:
@@ -194,10 +185,7 @@ class Engine:
 
     def start_backfill(self, backfill: Backfill, at: datetime) -> None:
         """Register a backfill; its runs follow one after another, one per interval."""
-        store = self.store
-        store.backfills[backfill.id] = backfill
-        store.backfills_by_export.setdefault(backfill.batch_export_id, []).append(backfill.id)
-        store.backfills_by_team.setdefault(backfill.team_id, []).append(backfill.id)
+        self.store.add_backfill(backfill)
         self.plan(at, "backfill", backfill.id)
 
     def backfill_ranges(self, backfill: Backfill) -> list[tuple[datetime | None, datetime]]:

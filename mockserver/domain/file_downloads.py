@@ -35,14 +35,12 @@ has not finished yet).
 
 from __future__ import annotations
 
-import posixpath
 import uuid
-from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from mockserver.domain import outcomes
 from mockserver.domain.datagen import (
     DataSpec,
     content_type,
@@ -56,11 +54,11 @@ from mockserver.domain.dates import parse_datetime
 from mockserver.domain.destinations import SUPPORTED_COMPRESSIONS
 from mockserver.domain.engine import Engine
 from mockserver.domain.lifecycle import ACTIVE, Outcome
-from mockserver.domain.models import Destination, Run
+from mockserver.domain.models import Destination, DownloadFile, OnDemandExport, Run
 from mockserver.domain.store import Store
-from mockserver.errors import APIError, NotFound, TooManyConcurrentFileDownloads, ValidationError
+from mockserver.errors import FileExpired, NotFound, TooManyConcurrentFileDownloads, ValidationError
 
-__all__ = ["FILE_DOWNLOAD_MAX_RANGE", "DownloadFile", "FileDownloads", "FileExpired", "OnDemandExport"]
+__all__ = ["FILE_DOWNLOAD_MAX_RANGE", "FileDownloads"]
 
 #: ``FILE_DOWNLOAD_MAX_RANGE``: the longest interval one file download may cover.
 FILE_DOWNLOAD_MAX_RANGE = timedelta(weeks=1)
@@ -68,73 +66,6 @@ FILE_DOWNLOAD_MAX_RANGE = timedelta(weeks=1)
 _FAILED = frozenset({"Terminated", "TimedOut", "Failed", "FailedRetryable", "FailedBilling"})
 #: Planned ``records_completed`` above this is clamped: the rows are really generated.
 MAX_PLANNED_ROWS = 100_000
-
-
-@dataclass
-class OnDemandExport:
-    """PostHog's ``BatchExportOnDemand``: the parent of one file-download run.
-
-    ``destination.config`` holds the file options as PostHog stores them (``format``,
-    ``compression``, ``max_size_mb``, and ``include_events``/``exclude_events`` for the
-    events model only).
-    """
-
-    id: str
-    team_id: int
-    model: str
-    destination: Destination
-    created_at: datetime
-    #: Everything in the files is drawn from this seed (itself from the store's PRNG).
-    data_seed: int
-    deleted: bool = False
-
-    @property
-    def file_format(self) -> str:
-        return str(self.destination.config.get("format") or "Parquet")
-
-    @property
-    def compression(self) -> str | None:
-        value = self.destination.config.get("compression")
-        return str(value) if value else None
-
-    @property
-    def max_size_mb(self) -> int | None:
-        value = self.destination.config.get("max_size_mb")
-        return int(value) if value is not None else None
-
-
-@dataclass
-class DownloadFile:
-    """PostHog's ``BatchExportFileDownload``, plus the bytes the fake serves for it."""
-
-    id: str
-    team_id: int
-    run_id: str
-    #: The object key PostHog would have written to its bucket; files are ordered by it.
-    key: str
-    content: bytes
-    content_type: str
-    records: int
-    created_at: datetime
-    expires_at: datetime | None
-
-    @property
-    def filename(self) -> str:
-        """What ``Content-Disposition`` names the file: the key's last segment."""
-        return posixpath.basename(self.key)
-
-
-class FileExpired(APIError):
-    """410 from ``/_mock/files/{file_id}/``: the file outlived ``expires_at``.
-
-    PostHog's bucket would delete the object (S3 answers 404 ``NoSuchKey``) or the
-    pre-signed URL would have expired (403); the fake says plainly what happened.
-    """
-
-    status = 410
-    type = "invalid_request"
-    default_code = "gone"
-    default_detail = "This file download has expired"
 
 
 class FileDownloads:
@@ -202,9 +133,8 @@ class FileDownloads:
             last_updated_at=now,
             batch_export_on_demand_id=export.id,
         )
-        store.on_demand_exports[export.id] = export
-        store.file_downloads_by_team.setdefault(team_id, []).append(run.id)
-        store.planned_outcomes[export.id] = deque([self._ending(export, run)])
+        store.add_on_demand_export(export, run)
+        outcomes.replace_outcomes(store, export.id, [self._ending(export, run)])
         self.engine.add_run(run, now)
         return run
 
@@ -214,8 +144,7 @@ class FileDownloads:
         A Completed outcome gets its ``records_completed`` filled in with the rows that
         will be written, so the engine's bookkeeping agrees with the files.
         """
-        queue = self.store.file_download_outcomes.get(export.team_id)
-        outcome = queue.popleft() if queue else Outcome("Completed")
+        outcome = outcomes.next_file_download_outcome(self.store, export.team_id) or Outcome("Completed")
         if outcome.status != "Completed":
             return outcome
         # JSONLines cannot carry zstd/lz4/snappy: PostHog's API accepts the request and
@@ -236,14 +165,13 @@ class FileDownloads:
 
     # -- planning (Python API for tests) ---------------------------------------------
 
-    def plan_outcomes(self, team_id: int, outcomes: Iterable[Outcome]) -> None:
-        """The team's next file downloads end as ``outcomes``, in order.
+    def plan_outcomes(self, team_id: int, planned: Iterable[Outcome]) -> None:
+        """The team's next file downloads end as ``planned``, in order.
 
         A ``Completed`` outcome with ``records_completed`` writes exactly that many rows
         (``0``: the run completes with ``files: []``).
         """
-        with self.store.lock:
-            self.store.file_download_outcomes.setdefault(team_id, deque()).extend(outcomes)
+        outcomes.plan_file_downloads(self.store, team_id, planned)
 
     def plan_run_outcome(self, run_id: str, outcome: Outcome) -> None:
         """Replace how a file-download run that has not finished yet will end."""
@@ -254,7 +182,7 @@ class FileDownloads:
             export = self.store.on_demand_exports[run.batch_export_on_demand_id]
             if outcome.status == "Completed" and outcome.records_completed is None:
                 outcome = Outcome("Completed", outcome.latest_error, default_row_count(self._data_spec(export, run)))
-            self.store.planned_outcomes[export.id] = deque([outcome])
+            outcomes.replace_outcomes(self.store, export.id, [outcome])
 
     # -- reads -----------------------------------------------------------------------
 
@@ -358,7 +286,6 @@ class FileDownloads:
         numbered = bool(export.max_size_mb and export.max_size_mb > 0)
         extension = file_extension(export.file_format, export.compression)
         media_type = content_type(export.file_format, export.compression)
-        ids = store.files_by_run.setdefault(run.id, [])
         for number, item in enumerate(encoded):
             key = f"{base}-{number}.{extension}" if numbered else f"{base}.{extension}"
             file = DownloadFile(
@@ -372,8 +299,7 @@ class FileDownloads:
                 created_at=at,
                 expires_at=expires_at,
             )
-            store.download_files[file.id] = file
-            ids.append(file.id)
+            store.add_download_file(file)
         run.records_completed = run.records_total_count = len(rows)
         run.bytes_exported = sum(len(item.content) for item in encoded)
         files = "file" if len(encoded) == 1 else "files"

@@ -22,6 +22,8 @@ __all__ = [
     "ACTIVE",
     "BACKFILL_STATUSES",
     "BACKFILL_TRANSITIONS",
+    "ENDINGS",
+    "OUTCOME_STATUSES",
     "RUN_STATUSES",
     "RUN_TRANSITIONS",
     "TERMINAL_RUN_STATUSES",
@@ -40,9 +42,11 @@ BACKFILL_STATUSES = tuple(s for s in RUN_STATUSES if s != "FailedBilling")
 #: Statuses that can still change (and that cancel accepts).
 ACTIVE = frozenset({"Starting", "Running"})
 
-_ENDINGS = frozenset(
-    {"Completed", "Failed", "FailedRetryable", "FailedBilling", "Terminated", "TimedOut", "ContinuedAsNew"}
-)
+#: How a run that got to ``Running`` can end, other than by a cancel.
+ENDINGS = ("Completed", "Failed", "FailedRetryable", "FailedBilling", "Terminated", "TimedOut", "ContinuedAsNew")
+_ENDINGS = frozenset(ENDINGS)
+#: What a planned :class:`Outcome` may say: an ending, or ``Running`` (the run never ends).
+OUTCOME_STATUSES = (*ENDINGS, "Running")
 
 RUN_TRANSITIONS: dict[str, frozenset[str]] = {
     "Starting": frozenset({"Running", "Cancelled"}),
@@ -97,5 +101,5 @@ class Outcome:
     records_completed: int | None = None
 
     def __post_init__(self) -> None:
-        if self.status not in _ENDINGS and self.status != "Running":
+        if self.status not in OUTCOME_STATUSES:
             raise ValueError(f"{self.status!r} is not a way a run can end")

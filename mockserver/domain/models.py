@@ -8,6 +8,7 @@ between stores.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,8 +18,10 @@ __all__ = [
     "Backfill",
     "BatchExport",
     "Destination",
+    "DownloadFile",
     "Integration",
     "LogEntry",
+    "OnDemandExport",
     "Organization",
     "Run",
     "Team",
@@ -160,3 +163,57 @@ class LogEntry:
     timestamp: datetime
     level: str
     message: str
+
+
+@dataclass
+class OnDemandExport:
+    """PostHog's ``BatchExportOnDemand``: the parent of one file-download run.
+
+    ``destination.config`` holds the file options as PostHog stores them (``format``,
+    ``compression``, ``max_size_mb``, and ``include_events``/``exclude_events`` for the
+    events model only).
+    """
+
+    id: str
+    team_id: int
+    model: str
+    destination: Destination
+    created_at: datetime
+    #: Everything in the files is drawn from this seed (itself from the store's PRNG).
+    data_seed: int
+    deleted: bool = False
+
+    @property
+    def file_format(self) -> str:
+        return str(self.destination.config.get("format") or "Parquet")
+
+    @property
+    def compression(self) -> str | None:
+        value = self.destination.config.get("compression")
+        return str(value) if value else None
+
+    @property
+    def max_size_mb(self) -> int | None:
+        value = self.destination.config.get("max_size_mb")
+        return int(value) if value is not None else None
+
+
+@dataclass
+class DownloadFile:
+    """PostHog's ``BatchExportFileDownload``, plus the bytes the fake serves for it."""
+
+    id: str
+    team_id: int
+    run_id: str
+    #: The object key PostHog would have written to its bucket; files are ordered by it.
+    key: str
+    content: bytes
+    content_type: str
+    records: int
+    created_at: datetime
+    expires_at: datetime | None
+
+    @property
+    def filename(self) -> str:
+        """What ``Content-Disposition`` names the file: the key's last segment."""
+        return posixpath.basename(self.key)

@@ -1,9 +1,13 @@
-"""Planned outcomes: decide how the next runs of an export end.
+"""Planned outcomes: decide how the next runs of an export, or a team's next file downloads, end.
 
 Runs of an export finish in order; each one that finishes takes the next planned
 :class:`~mockserver.domain.lifecycle.Outcome` (scheduled, backfill and retry runs
-alike), and once the queue is empty runs complete normally. The queue lives in
-``store.planned_outcomes`` so ``store.reset()`` forgets it.
+alike), and once the queue is empty runs complete normally. A file download is planned
+when it is created: it takes the team's next planned file-download outcome.
+
+This module owns the two queues, ``store.planned_outcomes`` (per export or on-demand
+export) and ``store.file_download_outcomes`` (per team): nothing else writes them, and
+``store.reset()`` forgets them.
 
 >>> from mockserver.domain.store import Store
 >>> store = Store()
@@ -18,16 +22,21 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-from mockserver.domain.lifecycle import Outcome
+from mockserver.domain.lifecycle import OUTCOME_STATUSES, Outcome
 from mockserver.domain.store import Store
 from mockserver.errors import ValidationError
 
-__all__ = ["OUTCOME_STATUSES", "Outcome", "clear_outcomes", "plan_outcomes", "planned_outcomes"]
-
-#: Every status a planned outcome may have: each ending of a run, or ``Running`` (never ends).
-OUTCOME_STATUSES = (
-    "Completed", "Failed", "FailedRetryable", "FailedBilling", "Terminated", "TimedOut", "ContinuedAsNew", "Running",
-)  # fmt: skip
+__all__ = [
+    "OUTCOME_STATUSES",
+    "Outcome",
+    "clear_outcomes",
+    "next_file_download_outcome",
+    "next_outcome",
+    "plan_file_downloads",
+    "plan_outcomes",
+    "planned_outcomes",
+    "replace_outcomes",
+]
 
 
 def plan_outcomes(store: Store, export_id: str, outcomes: Iterable[Outcome]) -> list[Outcome]:
@@ -61,3 +70,29 @@ def clear_outcomes(store: Store, export_id: str | None = None) -> None:
             store.planned_outcomes.clear()
         else:
             store.planned_outcomes.pop(export_id, None)
+
+
+def replace_outcomes(store: Store, export_id: str, outcomes: Iterable[Outcome]) -> None:
+    """Make ``outcomes`` the whole queue of an export or on-demand export (unchecked)."""
+    with store.lock:
+        store.planned_outcomes[export_id] = deque(outcomes)
+
+
+def next_outcome(store: Store, export_id: str) -> Outcome:
+    """Take the next planned outcome of an export's run; ``Completed`` when none is planned."""
+    with store.lock:
+        queue = store.planned_outcomes.get(export_id)
+        return queue.popleft() if queue else Outcome("Completed")
+
+
+def plan_file_downloads(store: Store, team_id: int, outcomes: Iterable[Outcome]) -> None:
+    """The team's next file downloads end as ``outcomes``, in order."""
+    with store.lock:
+        store.file_download_outcomes.setdefault(team_id, deque()).extend(outcomes)
+
+
+def next_file_download_outcome(store: Store, team_id: int) -> Outcome | None:
+    """Take the team's next planned file-download outcome, if any."""
+    with store.lock:
+        queue = store.file_download_outcomes.get(team_id)
+        return queue.popleft() if queue else None

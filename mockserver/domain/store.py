@@ -5,6 +5,11 @@ share no state: only the parsed, read-only spec). Every mutation happens under :
 layer holds for the length of one request, so a request sees and leaves a consistent
 state even on a threaded server.
 
+**Who writes what.** Each table has one owner, the only code that adds to it or removes
+from it, and that owner keeps the table's indexes in step (:data:`TABLES` says which);
+everyone else reads. The records' fields are changed by the domain services that own
+their rules (a run's status only through :func:`~mockserver.domain.lifecycle.transition`).
+
 >>> store = Store(seed=1)
 >>> tenant = store.create_tenant()
 >>> tenant.api_key.startswith("phx_"), store.teams[tenant.project_id].organization_id == tenant.organization_id
@@ -18,27 +23,68 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mockserver.clock import DEFAULT_EPOCH, Clock
+from mockserver.domain.dates import format_datetime
 from mockserver.domain.destinations import INTEGRATION_KINDS
 from mockserver.domain.lifecycle import Outcome, Progression
 from mockserver.domain.models import (
     ApiKey,
     Backfill,
     BatchExport,
+    DownloadFile,
     Integration,
     LogEntry,
+    OnDemandExport,
     Organization,
     Run,
     Team,
 )
+from mockserver.domain.snapshot import plain
 from mockserver.ids import IdSource
 
-if TYPE_CHECKING:  # file_downloads imports this module; its records are only annotations here
-    from mockserver.domain.file_downloads import DownloadFile, OnDemandExport
+__all__ = ["ALL_SCOPES", "INDEXES", "SCHEDULER_STATE", "SETTINGS", "TABLES", "Limits", "Store", "Tenant"]
 
-__all__ = ["ALL_SCOPES", "Limits", "Store", "Tenant"]
+#: Every table of a store → the one module that adds and removes its rows (and keeps its
+#: indexes): the store's own writers (``add_export``, ``add_run``…) for the records, the
+#: outcomes module for the planned-outcome queues. ``GET /_mock/state/`` shows every row of
+#: every table, and ``tests/test_store.py`` holds both rules.
+TABLES: dict[str, str] = {
+    "organizations": "mockserver.domain.store",
+    "teams": "mockserver.domain.store",
+    "api_keys": "mockserver.domain.store",
+    "integrations": "mockserver.domain.store",
+    "batch_exports": "mockserver.domain.store",
+    "runs": "mockserver.domain.store",
+    "backfills": "mockserver.domain.store",
+    "logs": "mockserver.domain.store",
+    "on_demand_exports": "mockserver.domain.store",
+    "download_files": "mockserver.domain.store",
+    "planned_outcomes": "mockserver.domain.outcomes",
+    "file_download_outcomes": "mockserver.domain.outcomes",
+}
+#: Lookups derived from a table → that table (its owner keeps them; never shown on their own).
+INDEXES: dict[str, str] = {
+    "exports_by_team": "batch_exports",
+    "listed_exports": "batch_exports",
+    "runs_by_export": "runs",
+    "runs_by_backfill": "runs",
+    "backfills_by_export": "backfills",
+    "backfills_by_team": "backfills",
+    "logs_by_source": "logs",
+    "files_by_run": "download_files",
+    "file_downloads_by_team": "on_demand_exports",
+}
+#: How the fake behaves rather than what it holds; shown at the top of the state.
+SETTINGS = ("progression", "limits")
+#: The scheduler's queue → its owner. Not shown: when a run moves on is already visible on
+#: the runs themselves.
+SCHEDULER_STATE: dict[str, str] = {
+    "events": "mockserver.domain.engine",
+    "event_seq": "mockserver.domain.engine",
+    "schedule_versions": "mockserver.domain.engine",
+}
 
 #: The scopes a new tenant's key gets unless told otherwise.
 ALL_SCOPES = ("batch_export:read", "batch_export:write")
@@ -140,11 +186,58 @@ class Store:
         #: Endings planned for a team's next file downloads (``FileDownloads.plan_outcomes``).
         self.file_download_outcomes: dict[int, deque[Outcome]] = {}
 
+    # -- the tables' writers (each keeps its table's indexes) -------------------------
+
+    def add_export(self, export: BatchExport) -> None:
+        """A new batch export; lists show it unless it is a Workflows one."""
+        with self.lock:
+            self.batch_exports[export.id] = export
+            self.exports_by_team.setdefault(export.team_id, []).append(export.id)
+            if export.destination.type != "Workflows":
+                self.listed_exports.setdefault(export.team_id, []).append(export.id)
+
+    def unlist_export(self, export: BatchExport) -> None:
+        """Take a (soft-deleted) export out of its team's list; it stays in the table."""
+        with self.lock:
+            listed = self.listed_exports.get(export.team_id, [])
+            if export.id in listed:
+                listed.remove(export.id)
+
+    def add_run(self, run: Run) -> None:
+        """A new run, indexed under its export (or on-demand export) and its backfill."""
+        with self.lock:
+            self.runs[run.id] = run
+            self.runs_by_export.setdefault(run.batch_export_id or run.batch_export_on_demand_id or "", []).append(
+                run.id
+            )
+            if run.backfill_id:
+                self.runs_by_backfill.setdefault(run.backfill_id, []).append(run.id)
+
+    def add_backfill(self, backfill: Backfill) -> None:
+        with self.lock:
+            self.backfills[backfill.id] = backfill
+            self.backfills_by_export.setdefault(backfill.batch_export_id, []).append(backfill.id)
+            self.backfills_by_team.setdefault(backfill.team_id, []).append(backfill.id)
+
     def add_log(self, entry: LogEntry) -> None:
         """Record a worker log line (what PostHog's workers write to ``log_entries``)."""
         with self.lock:
             self.logs.append(entry)
             self.logs_by_source.setdefault(entry.log_source_id, []).append(entry)
+
+    def add_on_demand_export(self, export: OnDemandExport, run: Run) -> None:
+        """A file download: its parent, listed with its team's file downloads by ``run``.
+
+        The run itself goes in with :meth:`add_run` (the engine registers it).
+        """
+        with self.lock:
+            self.on_demand_exports[export.id] = export
+            self.file_downloads_by_team.setdefault(export.team_id, []).append(run.id)
+
+    def add_download_file(self, file: DownloadFile) -> None:
+        with self.lock:
+            self.download_files[file.id] = file
+            self.files_by_run.setdefault(file.run_id, []).append(file.id)
 
     def reset(self, seed: int | None = None) -> None:
         """Forget every tenant and object; optionally reseed the id source."""
@@ -206,8 +299,39 @@ class Store:
     # -- state dump ------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        """Every tenant and its objects as plain JSON-able data (``GET /_mock/state``)."""
-        from mockserver.domain.snapshot import snapshot
+        """Every row of every table as plain JSON-able data, grouped by tenant (``GET /_mock/state/``).
 
+        It shows stored values as they are (secrets included, deleted exports included,
+        a file's bytes as their size), which is what a test debugging the fake wants; the
+        PostHog API never shows them this way.
+        """
         with self.lock:
-            return snapshot(self)
+            organizations = []
+            for org in self.organizations.values():
+                projects = [self._project_snapshot(self.teams[team_id]) for team_id in org.team_ids]
+                keys = [plain(k) for k in self.api_keys.values() if org.id in k.organization_ids]
+                organizations.append({**plain(org), "api_keys": keys, "projects": projects})
+            return {
+                "now": format_datetime(self.clock.now()),
+                "seed": self.ids.seed,
+                "progression": plain(self.progression),
+                "limits": plain(self.limits),
+                "organizations": organizations,
+            }
+
+    def _project_snapshot(self, team: Team) -> dict[str, Any]:
+        def with_outcomes(export: BatchExport | OnDemandExport) -> dict[str, Any]:
+            return {**plain(export), "planned_outcomes": plain(self.planned_outcomes.get(export.id, ()))}
+
+        mine = team.id
+        return {
+            **plain(team),
+            "integrations": [plain(i) for i in self.integrations.values() if i.team_id == mine],
+            "batch_exports": [with_outcomes(self.batch_exports[i]) for i in self.exports_by_team.get(mine, [])],
+            "runs": [plain(r) for r in self.runs.values() if r.team_id == mine],
+            "backfills": [plain(b) for b in self.backfills.values() if b.team_id == mine],
+            "logs": [plain(entry) for entry in self.logs if entry.team_id == mine],
+            "on_demand_exports": [with_outcomes(e) for e in self.on_demand_exports.values() if e.team_id == mine],
+            "download_files": [plain(f) for f in self.download_files.values() if f.team_id == mine],
+            "planned_file_download_outcomes": plain(self.file_download_outcomes.get(mine, ())),
+        }
