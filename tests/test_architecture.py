@@ -5,6 +5,9 @@
   ``random`` and the like anywhere else, so one ``--seed`` fixes every response.
 * ``mockserver/domain/`` knows nothing of HTTP: it never imports werkzeug or
   ``mockserver.http``.
+* Handlers get the domain services, never the store: the PostHog API's handlers and
+  the serializers never touch a ``store``, and the control plane uses only the store's
+  public methods, never its tables.
 
 The checks read the syntax tree rather than grepping text, so ``store.ids.uuid4()`` (the
 seeded source) and ``random.Random(seed)`` (a seeded generator) are not false alarms,
@@ -172,3 +175,41 @@ def test_the_checker_catches_what_it_should_and_nothing_else(
     path = package / "x.py"
     path.write_text(source)
     assert _violations(path) == [f"mockserver/{v}" for v in expected]
+
+
+#: What the control plane may use of the store: its public methods, never its tables.
+STORE_API = {"create_tenant", "add_project", "reset", "snapshot", "clock", "progression", "lock"}
+HANDLERS = PACKAGE / "http" / "handlers"
+
+
+def _store_uses(path: Path) -> Iterator[tuple[int, str | None]]:
+    """``(line, attribute)`` for ``….store.attribute``; ``(line, None)`` for a bare ``….store``."""
+    tree = ast.parse(path.read_text(), str(path))
+    inner = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) and node.value.attr == "store":
+            yield node.lineno, node.attr
+        elif isinstance(node, ast.Attribute) and node.attr == "store" and id(node) not in inner:
+            yield node.lineno, None
+
+
+def test_api_handlers_and_serializers_never_touch_the_store() -> None:
+    sources = [p for p in sorted(HANDLERS.glob("*.py")) if p.name != "control.py"]
+    sources.append(PACKAGE / "http" / "serialize.py")
+    found = [f"{_relative(path)}:{line}" for path in sources for line, _attr in _store_uses(path)]
+    assert found == []
+
+
+def test_the_control_plane_uses_only_the_stores_public_methods() -> None:
+    path = HANDLERS / "control.py"
+    # A bare ``plane.store`` is fine: it is handed to domain functions (``outcomes.plan_outcomes``).
+    found = [
+        f"{_relative(path)}:{line}: store.{attr}" for line, attr in _store_uses(path) if attr and attr not in STORE_API
+    ]
+    assert found == []
+
+
+def test_the_store_check_sees_reads_and_bare_uses(tmp_path: Path) -> None:
+    path = tmp_path / "x.py"
+    path.write_text("a = ctx.store.runs\nb = plane.store.reset()\nc = f(backend.store)\n")
+    assert list(_store_uses(path)) == [(1, "runs"), (2, "reset"), (3, None)]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+
+import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from mockserver.http.app import MockServer, canonical_name
+from mockserver.http.app import MockServer
 from mockserver.http.handlers import HANDLERS
-from mockserver.http.spec import load_spec, spec_path
+from mockserver.http.spec import canonical_name, load_spec, spec_path
 
 
 def test_the_document_is_valid_openapi() -> None:
@@ -19,6 +22,20 @@ def test_every_operation_has_a_handler_and_every_handler_an_operation() -> None:
     spec = load_spec()
     canonical = {canonical_name(op_id) for op_id in spec.operations}
     assert canonical == set(HANDLERS)
+
+
+def test_a_handler_name_declared_twice_is_an_error_at_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mockserver.http.handlers as handlers
+    from mockserver.http.handlers import control, runs
+
+    monkeypatch.setitem(control.HANDLERS, "batch_exports_runs_list", runs.HANDLERS["batch_exports_runs_list"])
+    try:
+        with pytest.raises(ValueError, match="handler 'batch_exports_runs_list' is declared twice"):
+            importlib.reload(handlers)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(handlers)
+    assert "batch_exports_runs_list" not in control.HANDLERS
 
 
 def test_the_surface_is_postHogs_68_operations_plus_the_control_plane() -> None:

@@ -6,6 +6,7 @@ from mockserver.domain.backfills import Backfills
 from mockserver.domain.batch_exports import BatchExports
 from mockserver.domain.engine import Engine
 from mockserver.domain.file_downloads import FileDownloads
+from mockserver.domain.logs import Logs
 from mockserver.domain.runs import Runs
 from mockserver.domain.store import Store
 
@@ -13,7 +14,10 @@ __all__ = ["Backend"]
 
 
 class Backend:
-    """Batch exports, the scheduler, runs, backfills and file downloads over one :class:`Store`.
+    """Batch exports, the scheduler, runs, backfills, file downloads and logs over one :class:`Store`.
+
+    These services are what the HTTP layer's handlers get: they hold every rule, and the
+    handlers only translate requests into calls and results into JSON.
 
     >>> backend = Backend(Store())
     >>> backend.engine.catch_up()  # nothing is due in an empty store
@@ -23,8 +27,9 @@ class Backend:
         self.store = store
         self.engine = Engine(store)
         self.batch_exports = BatchExports(store)
-        self.runs = Runs(store, self.engine)
         self.backfills = Backfills(store, self.engine)
+        self.runs = Runs(store, self.engine, self.backfills)
+        self.logs = Logs(store)
         self.file_downloads = FileDownloads(store, self.engine)
         # A completed file-download run gets its files written as it completes.
         self.engine.on_run_finished.append(self.file_downloads.run_finished)

@@ -25,14 +25,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from mockserver.domain import destinations
+from mockserver.domain import connectivity, destinations
 from mockserver.domain.dates import parse_datetime
 from mockserver.domain.hogql import compile_query
-from mockserver.domain.models import BatchExport, Destination, Team
+from mockserver.domain.models import BatchExport, Destination, Organization, Run, Team
 from mockserver.domain.store import Store
 from mockserver.errors import APIError, NotFound, PermissionDenied, ValidationError
 
-__all__ = ["FIELD_ORDER", "BatchExports", "FieldErrors"]
+__all__ = ["FIELD_ORDER", "LATEST_RUNS", "BatchExports", "FieldErrors"]
+
+#: How many runs ``latest_runs`` shows.
+LATEST_RUNS = 10
 
 #: ``BatchExportSerializer.Meta.fields``, writable ones, in DRF's validation order.
 FIELD_ORDER = (
@@ -105,6 +108,24 @@ class BatchExports:
         )
         return count, list(itertools.islice(newest_first, offset, stop))
 
+    def latest_runs(self, export: BatchExport) -> list[Run]:
+        """``latest_runs``: the export's newest :data:`LATEST_RUNS` runs, any status, backfill runs included.
+
+        Runs are kept in creation order, so the newest are the last ones.
+        """
+        runs = self.store.runs
+        return [runs[i] for i in reversed(self.store.runs_by_export.get(export.id, [])[-LATEST_RUNS:])]
+
+    def home_team(self, team: Team | None, organization: Organization | None, export: BatchExport | None) -> Team:
+        """The team a write lands in: the URL's, else the export's, else (an organization-level
+        create) the organization's first project. PostHog has no team there and fails with a 500."""
+        if team is not None:
+            return team
+        if export is not None:
+            return self.store.teams[export.team_id]
+        assert organization is not None, "a write names a project or an organization"
+        return self.store.teams[organization.team_ids[0]]
+
     def get(self, team_ids: list[int], export_id: str) -> BatchExport:
         """A non-deleted export of one of ``team_ids`` (Workflows ones included), else 404."""
         export = self.store.batch_exports.get(export_id)
@@ -172,6 +193,25 @@ class BatchExports:
             return write.destination
         assert instance is not None
         return instance.destination
+
+    def run_test_step(
+        self,
+        team: Team,
+        data: Mapping[str, Any],
+        field_errors: FieldErrors,
+        *,
+        instance: BatchExport | None,
+    ) -> tuple[str, str]:
+        """``run_test_step(_new)``: validate the write, then name the step ``data["step"]`` runs.
+
+        ``step`` (default 0) is checked first; the rest of the body is validated as a
+        create (``instance=None``) or as a partial update of ``instance``.
+        """
+        if "step" in field_errors:
+            raise field_errors["step"]
+        errors = {k: v for k, v in field_errors.items() if k != "step"}
+        destination = self.validate_only(team, data, errors, instance=instance)
+        return connectivity.step(destination.type, data.get("step", 0))
 
     def delete(self, export: BatchExport) -> None:
         """Soft delete. The scheduler, told through :attr:`listeners`, stops the schedule and

@@ -8,7 +8,7 @@ from typing import Any
 
 from mockserver.domain.backfills import Backfills
 from mockserver.domain.engine import Engine
-from mockserver.domain.models import BatchExport, Run
+from mockserver.domain.models import Run
 from mockserver.domain.relative_dates import parse_relative
 from mockserver.domain.store import Store
 from mockserver.errors import NotFound
@@ -33,9 +33,10 @@ class RunQuery:
 
 
 class Runs:
-    def __init__(self, store: Store, engine: Engine) -> None:
+    def __init__(self, store: Store, engine: Engine, backfills: Backfills) -> None:
         self.store = store
         self.engine = engine
+        self.backfills = backfills
 
     def query(self, team_id: int, export_id: str, query: RunQuery) -> list[Run]:
         """The runs of an export inside the window, in ``ordering`` (ties in creation order).
@@ -81,12 +82,13 @@ class Runs:
     def cancel(self, run: Run) -> None:
         self.engine.request_cancel(run)
 
-    def retry(self, run: Run, export: BatchExport, backfills: Backfills) -> str:
+    def retry(self, run: Run) -> str:
         """Backfill the run's interval again, unchecked; returns PostHog's Temporal workflow id.
 
         The original run is left as it is; a new backfill (and later a new run) appears.
         """
-        backfills.start(export, run.data_interval_start, run.data_interval_end)
+        export = self.store.batch_exports[run.batch_export_id or ""]
+        self.backfills.start(export, run.data_interval_start, run.data_interval_end)
         start = run.data_interval_start.isoformat() if run.data_interval_start else "START"
         return f"{export.id}-Backfill-{start}-{run.data_interval_end.isoformat()}"
 

@@ -84,21 +84,23 @@ from mockserver.domain import outcomes
 from mockserver.domain.backend import Backend
 from mockserver.domain.lifecycle import Outcome
 from mockserver.domain.store import Store
-from mockserver.errors import APIError, MethodNotAllowed, NotFound, ParseError
+from mockserver.errors import APIError, EmptyBodyError, MethodNotAllowed, NotFound, ParseError
 from mockserver.http import auth, metadata
 from mockserver.http.body import MAX_JSON_DEPTH, BodyLimits, json_too_deep, read_body
 from mockserver.http.context import Context, Reply
 from mockserver.http.fastpath import FastValidator
-from mockserver.http.faults import Fault, Faults, Latency, canonical_name
+from mockserver.http.faults import Fault, Faults, Latency
 from mockserver.http.forms import FORM_MEDIA_TYPES, form_to_data
+from mockserver.http.handlers import API_HANDLERS, CONTROL_HANDLERS
+from mockserver.http.handlers.control import ControlPlane
 from mockserver.http.journal import DEFAULT_MAX_ENTRIES, MAX_BODY_BYTES, Exchange, Journal
 from mockserver.http.parsed import ResponseContractError
-from mockserver.http.spec import Operation, Spec, load_spec
+from mockserver.http.spec import Operation, Spec, canonical_name, load_spec
 
 if TYPE_CHECKING:
     from mockserver.http.validation import SpecValidator
 
-__all__ = ["MockServer", "canonical_name"]
+__all__ = ["MockServer"]
 
 log = logging.getLogger("mockserver")
 
@@ -176,8 +178,6 @@ class MockServer:
         sleep: Callable[[float], None] = time.sleep,
         body_limits: BodyLimits | None = None,
     ) -> None:
-        from mockserver.http.handlers import HANDLERS
-
         self.store = store or Store(seed=seed, clock=clock)
         self.spec = spec or load_spec()
         self._validator: SpecValidator | None = None
@@ -198,9 +198,6 @@ class MockServer:
         self._fallback_operation = compiled.fallback_operation
         self._allow = compiled.allow
         self.fast = compiled.fast
-        self.handlers: dict[str, Handler] = {
-            op.operation_id: HANDLERS[canonical_name(op.operation_id)] for op in self.spec.operations.values()
-        }
         #: Unexpected exceptions raised while handling requests (a bug in the fake);
         #: the pytest plugin re-raises them in the test that caused them. Only the most
         #: recent :data:`MAX_KEPT_ERRORS` are kept: each holds its traceback's frames.
@@ -216,6 +213,25 @@ class MockServer:
         self.latency = Latency(self.posthog_operations, sleep=sleep)
         self.journal = Journal(journal_size, operations=self.operation_names)
         self.store.reset_listeners.extend([self.faults.reset, self.latency.reset, self.journal.reset])
+        #: What the ``/_mock/`` handlers work on; PostHog's handlers get only :attr:`backend`.
+        self.control_plane = ControlPlane(
+            store=self.store,
+            faults=self.faults,
+            latency=self.latency,
+            journal=self.journal,
+            operation_names=self.operation_names,
+            posthog_operations=self.posthog_operations,
+        )
+        #: operationId → its handler, bound to the services it gets.
+        self.handlers: dict[str, Handler] = {
+            op.operation_id: self._bind(op.name) for op in self.spec.operations.values()
+        }
+
+    def _bind(self, name: str) -> Handler:
+        api = API_HANDLERS.get(name)
+        if api is not None:
+            return functools.partial(api, self.backend)
+        return functools.partial(CONTROL_HANDLERS[name], self.control_plane)
 
     @property
     def validator(self) -> SpecValidator:
@@ -373,7 +389,6 @@ class MockServer:
             parsed.body, parsed.field_errors = None, {}
             parsed.body_error = ParseError(f"JSON parse error - nesting deeper than {MAX_JSON_DEPTH} levels")
         ctx = trace.ctx = Context(
-            server=self,
             op=op,
             parsed=parsed,
             path_params={k: str(v) for k, v in path_params.items()},
@@ -396,7 +411,7 @@ class MockServer:
             raise MethodNotAllowed(request.method, trace.allow)
         if op.level != "control":
             # Where DRF checks throttles: after authentication and permissions, before the body.
-            trace.fault = self.faults.take(canonical_name(op.operation_id), _key(ctx), ctx.team_ids)
+            trace.fault = self.faults.take(op.name, _key(ctx), ctx.team_ids)
             if trace.fault is not None:
                 return trace.fault.reply(request.method)
         return self.handlers[op.operation_id](ctx)
@@ -452,7 +467,7 @@ class MockServer:
         """Planned latency for this request (PostHog operations only, whatever the answer)."""
         if trace.op is None or trace.op.level == "control" or trace.ctx is None:
             return 0.0
-        return self.latency.delay_for(canonical_name(trace.op.operation_id), _key(trace.ctx), trace.ctx.team_ids)
+        return self.latency.delay_for(trace.op.name, _key(trace.ctx), trace.ctx.team_ids)
 
     def _record(self, request: Request, out: _Output, trace: _Trace, delay: float) -> None:
         """Append the exchange to the journal (secrets redacted, bodies kept as bytes)."""
@@ -599,8 +614,6 @@ def _key(ctx: Context) -> str | None:
 
 
 def _error_reply(error: APIError) -> Reply:
-    from mockserver.errors import EmptyBodyError
-
     if isinstance(error, EmptyBodyError):
         return Reply(error.http_status, None, error.headers)
     return Reply(error.http_status, error.body(), error.headers)

@@ -1,24 +1,28 @@
-"""What a handler gets (:class:`Context`) and gives back (:class:`Reply`)."""
+"""What a handler gets (:class:`Context`, beside its services) and gives back (:class:`Reply`).
+
+A handler is a function ``(services, ctx) -> Reply``: the PostHog API's handlers get the
+domain services (:class:`~mockserver.domain.backend.Backend`), the control plane's get
+:class:`~mockserver.http.handlers.control.ControlPlane`. ``ctx`` is this one request,
+authenticated, routed and parsed; it holds no state of the fake.
+"""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from werkzeug.sansio.utils import get_current_url
 from werkzeug.wrappers import Request
 
+from mockserver.domain.backend import Backend
 from mockserver.domain.models import ApiKey, Organization, Team
-from mockserver.domain.store import Store
 from mockserver.errors import ValidationError
 from mockserver.http.parsed import ParsedRequest
 from mockserver.http.spec import Operation
 
-if TYPE_CHECKING:
-    from mockserver.http.app import MockServer
-
-__all__ = ["Context", "Reply"]
+__all__ = ["ApiHandler", "Context", "Reply"]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -39,7 +43,6 @@ class Reply:
 class Context:
     """One authenticated, routed, validated request."""
 
-    server: MockServer
     op: Operation
     parsed: ParsedRequest
     #: Raw path values from the URL (strings).
@@ -49,10 +52,6 @@ class Context:
     key: ApiKey | None = None
     team: Team | None = None
     organization: Organization | None = None
-
-    @property
-    def store(self) -> Store:
-        return self.server.store
 
     @property
     def base_url(self) -> str:
@@ -116,3 +115,7 @@ class Context:
         _ = self.body_object  # a malformed body or a non-object one is reported first
         if self.parsed.field_errors:
             raise next(iter(self.parsed.field_errors.values()))
+
+
+#: A handler of the PostHog API: the domain services and the request in, the answer out.
+ApiHandler = Callable[[Backend, Context], Reply]

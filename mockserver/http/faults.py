@@ -33,7 +33,9 @@ check and tenant resolution, exactly where Django REST framework checks throttle
 an unknown path is still 404, a bad key still 401, a foreign project still 403/404,
 a wrong method still 405, and such requests do not use up a fault. It is checked
 *before* the handler reads the body, so a faulted request with an invalid body gets the
-fault, as a throttled request would. Faults are the only way the fake answers a 500.
+fault, as a throttled request would. A fault is the only 500 the fake answers on purpose;
+the other two (a failure of the fake itself, or a strict-mode contract violation) are
+recorded in ``MockServer.errors`` as bugs.
 
 >>> faults = Faults(frozenset({"batch_exports_list"}))
 >>> fault = faults.add("batch_exports_list_2", 429, times=2, headers={"Retry-After": "1"})
@@ -68,24 +70,12 @@ from mockserver.errors import (
     ValidationError,
 )
 from mockserver.http.context import Reply
+from mockserver.http.spec import canonical_name
 
-__all__ = ["MAX_LATENCY", "Fault", "Faults", "Latency", "LatencyRule", "canonical_name", "default_fault_body"]
+__all__ = ["MAX_LATENCY", "Fault", "Faults", "Latency", "LatencyRule", "default_fault_body"]
 
 #: The longest delay a latency rule may ask for, in seconds (a typo must not hang a worker).
 MAX_LATENCY = 300.0
-
-
-def canonical_name(operation_id: str) -> str:
-    """``environments_batch_exports_list`` / ``batch_exports_list_2`` → ``batch_exports_list``.
-
-    The three URL spellings of one operation (project, environment, organization) share
-    one handler, one fault and one journal filter under this name.
-
-    >>> canonical_name("environments_batch_exports_runs_list"), canonical_name("batch_exports_list_2")
-    ('batch_exports_runs_list', 'batch_exports_list')
-    """
-    name = operation_id.removeprefix("environments_")
-    return name[:-2] if name.endswith("_2") else name
 
 
 @dataclass
@@ -178,7 +168,10 @@ def default_fault_body(status: int, method: str = "GET", headers: Mapping[str, s
         return make(method, headers or {}).body()
     if status >= 500:
         return ServerError().body()
-    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else f"Error {status}"
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:  # a status the standard library has no name for, such as 499
+        phrase = f"Error {status}"
     code = re.sub(r"[^a-z0-9]+", "_", phrase.lower()).strip("_")
     return {"type": "invalid_request", "code": code, "detail": f"{phrase}.", "attr": None}
 

@@ -36,7 +36,7 @@ from urllib.parse import parse_qsl
 
 from mockserver.domain.dates import format_datetime
 from mockserver.http.body import json_too_deep
-from mockserver.http.faults import canonical_name
+from mockserver.http.spec import canonical_name
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "Exchange", "Journal", "JournalEntry", "redact", "redact_authorization"]
 

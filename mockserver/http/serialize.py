@@ -1,28 +1,25 @@
 """Records → JSON bodies, key for key as PostHog's serializers render them.
 
 Key order follows each serializer's ``Meta.fields`` so that bodies read like PostHog's.
+Serializers take records and whatever the domain computed for them; they never look
+anything up in the store.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from mockserver.domain.dates import format_datetime as dt
 from mockserver.domain.destinations import strip_secrets
 from mockserver.domain.models import Backfill, BatchExport, LogEntry, Run
-from mockserver.domain.store import Store
 
 __all__ = ["backfill_json", "batch_export_json", "log_entry_json", "run_json"]
 
-#: ``latest_runs``: the newest runs of an export, any status, backfill runs included.
-LATEST_RUNS = 10
 
-
-def batch_export_json(store: Store, export: BatchExport) -> dict[str, Any]:
+def batch_export_json(export: BatchExport, latest_runs: Iterable[Run]) -> dict[str, Any]:
+    """``latest_runs``: the newest runs first (``BatchExports.latest_runs``)."""
     destination = export.destination
-    # Runs are kept in creation order, so the newest ten are the last ten.
-    run_ids = store.runs_by_export.get(export.id, [])
-    latest = [store.runs[i] for i in reversed(run_ids[-LATEST_RUNS:])]
     return {
         "id": export.id,
         "team_id": export.team_id,
@@ -40,7 +37,7 @@ def batch_export_json(store: Store, export: BatchExport) -> dict[str, Any]:
         "last_paused_at": dt(export.last_paused_at),
         "start_at": dt(export.start_at),
         "end_at": dt(export.end_at),
-        "latest_runs": [run_json(r) for r in latest],
+        "latest_runs": [run_json(r) for r in latest_runs],
         "schema": export.schema,
         "filters": export.filters,
         "timezone": export.timezone,

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["HTTP_METHODS", "Operation", "Spec", "load_spec", "spec_path"]
+__all__ = ["HTTP_METHODS", "Operation", "Spec", "canonical_name", "load_spec", "spec_path"]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -24,6 +24,19 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 def spec_path() -> Path:
     """Where the packaged OpenAPI document lives on disk."""
     return Path(str(resources.files("mockserver") / "openapi.yaml"))
+
+
+def canonical_name(operation_id: str) -> str:
+    """``environments_batch_exports_list`` / ``batch_exports_list_2`` → ``batch_exports_list``.
+
+    The three URL spellings of one operation (project, environment, organization) share
+    one handler, one fault and one journal filter under this name.
+
+    >>> canonical_name("environments_batch_exports_runs_list"), canonical_name("batch_exports_list_2")
+    ('batch_exports_runs_list', 'batch_exports_list')
+    """
+    name = operation_id.removeprefix("environments_")
+    return name[:-2] if name.endswith("_2") else name
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,11 @@ class Operation:
     #: (``x-fallback-on-invalid``; DRF's limit/offset pagination does this).
     lenient_params: frozenset[str] = field(default_factory=frozenset)
     has_body: bool = False
+
+    @property
+    def name(self) -> str:
+        """The canonical name (:func:`canonical_name`) its handler, faults and journal use."""
+        return canonical_name(self.operation_id)
 
     @property
     def rule(self) -> str:

@@ -1,5 +1,7 @@
 """The ``/_mock/`` control plane: tenants, reset, state, the clock, and planned misbehaviour.
 
+Each handler gets the :class:`ControlPlane` (the store, the domain services and the HTTP
+layer's planned misbehaviour and journal) and the request's :class:`Context`.
 Everything here is also a plain Python call; these handlers only translate:
 
 ==========================  ================================================================
@@ -20,24 +22,46 @@ checks the spec cannot express, such as whether an operation name exists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mockserver.clock import ClockError
 from mockserver.domain import outcomes
 from mockserver.domain.dates import format_datetime, parse_datetime
 from mockserver.domain.lifecycle import Outcome, Progression
-from mockserver.domain.store import ALL_SCOPES
+from mockserver.domain.store import ALL_SCOPES, Store
 from mockserver.errors import ValidationError
 from mockserver.http.context import Context, Reply
-from mockserver.http.faults import canonical_name
+from mockserver.http.faults import Faults, Latency
+from mockserver.http.journal import Journal
+from mockserver.http.spec import canonical_name
 
-__all__ = ["HANDLERS"]
+__all__ = ["HANDLERS", "ControlHandler", "ControlPlane"]
 
 
-def tenants_create(ctx: Context) -> Reply:
+@dataclass(frozen=True)
+class ControlPlane:
+    """What the ``/_mock/`` handlers work on: one fake's state and its planned misbehaviour."""
+
+    store: Store
+    faults: Faults
+    latency: Latency
+    journal: Journal
+    #: Canonical names of every operation, the control plane's included (journal filters).
+    operation_names: frozenset[str]
+    #: Canonical names of PostHog's operations (what faults and latency may target).
+    posthog_operations: frozenset[str]
+
+
+#: A control-plane handler.
+ControlHandler = Callable[[ControlPlane, Context], Reply]
+
+
+def tenants_create(plane: ControlPlane, ctx: Context) -> Reply:
     ctx.check_field_errors()
     body = ctx.body
-    tenant = ctx.store.create_tenant(
+    tenant = plane.store.create_tenant(
         scopes=body.get("scopes", ALL_SCOPES),
         feature_flags=body.get("feature_flags", ()),
         organization_name=body.get("organization_name"),
@@ -46,38 +70,38 @@ def tenants_create(ctx: Context) -> Reply:
     return Reply(201, tenant.to_dict())
 
 
-def reset(ctx: Context) -> Reply:
-    ctx.store.reset()
+def reset(plane: ControlPlane, ctx: Context) -> Reply:
+    plane.store.reset()
     return Reply(204)
 
 
-def state(ctx: Context) -> Reply:
-    return Reply(200, ctx.store.snapshot())
+def state(plane: ControlPlane, ctx: Context) -> Reply:
+    return Reply(200, plane.store.snapshot())
 
 
-def clock(ctx: Context) -> Reply:
-    return Reply(200, {"now": format_datetime(ctx.store.clock.now())})
+def clock(plane: ControlPlane, ctx: Context) -> Reply:
+    return Reply(200, {"now": format_datetime(plane.store.clock.now())})
 
 
-def clock_advance(ctx: Context) -> Reply:
+def clock_advance(plane: ControlPlane, ctx: Context) -> Reply:
     ctx.check_field_errors()
     try:
-        now = ctx.store.clock.advance(float(ctx.body["seconds"]))
+        now = plane.store.clock.advance(float(ctx.body["seconds"]))
     except ClockError as exc:
         raise ValidationError(f"{str(exc).capitalize()}.", attr="seconds") from None
     return Reply(200, {"now": format_datetime(now)})
 
 
-def clock_set(ctx: Context) -> Reply:
+def clock_set(plane: ControlPlane, ctx: Context) -> Reply:
     ctx.check_field_errors()
     when = parse_datetime(ctx.body["now"])
     if when is None:  # pragma: no cover - the spec's date-time format catches it first
         raise ValidationError("Datetime has wrong format.", code="invalid", attr="now")
     try:
-        now = ctx.store.clock.set(when)
+        now = plane.store.clock.set(when)
     except ClockError:
         raise ValidationError(
-            f"The clock never moves backwards: it is already {format_datetime(ctx.store.clock.now())}.", attr="now"
+            f"The clock never moves backwards: it is already {format_datetime(plane.store.clock.now())}.", attr="now"
         ) from None
     return Reply(200, {"now": format_datetime(now)})
 
@@ -97,7 +121,7 @@ def _queue(export_id: str, queue: list[Outcome]) -> dict[str, Any]:
     return {"batch_export_id": export_id, "outcomes": [_outcome_json(o) for o in queue]}
 
 
-def outcomes_create(ctx: Context) -> Reply:
+def outcomes_create(plane: ControlPlane, ctx: Context) -> Reply:
     ctx.check_field_errors()
     body = ctx.body
     planned = [
@@ -105,17 +129,17 @@ def outcomes_create(ctx: Context) -> Reply:
         for item in body.get("outcomes", [])
     ]
     export_id = str(body["batch_export_id"])
-    return Reply(201, _queue(export_id, outcomes.plan_outcomes(ctx.store, export_id, planned)))
+    return Reply(201, _queue(export_id, outcomes.plan_outcomes(plane.store, export_id, planned)))
 
 
-def outcomes_retrieve(ctx: Context) -> Reply:
+def outcomes_retrieve(plane: ControlPlane, ctx: Context) -> Reply:
     export_id = str(ctx.query["batch_export_id"])
-    return Reply(200, _queue(export_id, outcomes.planned_outcomes(ctx.store, export_id)))
+    return Reply(200, _queue(export_id, outcomes.planned_outcomes(plane.store, export_id)))
 
 
-def outcomes_destroy(ctx: Context) -> Reply:
+def outcomes_destroy(plane: ControlPlane, ctx: Context) -> Reply:
     export_id = ctx.query.get("batch_export_id")
-    outcomes.clear_outcomes(ctx.store, str(export_id) if export_id is not None else None)
+    outcomes.clear_outcomes(plane.store, str(export_id) if export_id is not None else None)
     return Reply(204)
 
 
@@ -123,28 +147,28 @@ def _progression_json(progression: Progression) -> dict[str, Any]:
     return {"start_after": progression.start_after, "finish_after": progression.finish_after}
 
 
-def progression_retrieve(ctx: Context) -> Reply:
-    return Reply(200, _progression_json(ctx.store.progression))
+def progression_retrieve(plane: ControlPlane, ctx: Context) -> Reply:
+    return Reply(200, _progression_json(plane.store.progression))
 
 
-def progression_update(ctx: Context) -> Reply:
+def progression_update(plane: ControlPlane, ctx: Context) -> Reply:
     """New timings apply to lifecycle steps planned from now on (steps already due keep their time)."""
     ctx.check_field_errors()
     body = ctx.body
-    with ctx.store.lock:
-        ctx.store.progression = Progression(float(body["start_after"]), float(body["finish_after"]))
-    return Reply(200, _progression_json(ctx.store.progression))
+    with plane.store.lock:
+        plane.store.progression = Progression(float(body["start_after"]), float(body["finish_after"]))
+    return Reply(200, _progression_json(plane.store.progression))
 
 
 # -- faults, latency and the journal -----------------------------------------------------
 
 
-def _operation(ctx: Context, value: Any, *, control_too: bool = False) -> str | None:
+def _operation(plane: ControlPlane, value: Any, *, control_too: bool = False) -> str | None:
     """A known operationId in any spelling, in canonical form (``None`` stays ``None``)."""
     if value is None:
         return None
     name = canonical_name(str(value))
-    known = ctx.server.operation_names if control_too else ctx.server.posthog_operations
+    known = plane.operation_names if control_too else plane.posthog_operations
     if name not in known:
         raise ValidationError(f'"{value}" is not a valid choice.', code="invalid_choice", attr="operation_id")
     return name
@@ -155,11 +179,11 @@ def _tenant_filter(ctx: Context) -> dict[str, Any]:
     return {"project_id": query.get("project_id"), "api_key": query.get("api_key")}
 
 
-def faults_create(ctx: Context) -> Reply:
+def faults_create(plane: ControlPlane, ctx: Context) -> Reply:
     ctx.check_field_errors()
     body = ctx.body
-    fault = ctx.server.faults.add(
-        _operation(ctx, body.get("operation_id")),
+    fault = plane.faults.add(
+        _operation(plane, body.get("operation_id")),
         body["status"],
         times=body.get("times", 1),
         headers=body.get("headers"),
@@ -170,43 +194,43 @@ def faults_create(ctx: Context) -> Reply:
     return Reply(201, fault.to_dict())
 
 
-def faults_list(ctx: Context) -> Reply:
-    faults = ctx.server.faults.active(**_tenant_filter(ctx))
+def faults_list(plane: ControlPlane, ctx: Context) -> Reply:
+    faults = plane.faults.active(**_tenant_filter(ctx))
     return Reply(200, {"count": len(faults), "results": [f.to_dict() for f in faults]})
 
 
-def faults_destroy(ctx: Context) -> Reply:
-    ctx.server.faults.clear(**_tenant_filter(ctx))
+def faults_destroy(plane: ControlPlane, ctx: Context) -> Reply:
+    plane.faults.clear(**_tenant_filter(ctx))
     return Reply(204)
 
 
-def latency_create(ctx: Context) -> Reply:
+def latency_create(plane: ControlPlane, ctx: Context) -> Reply:
     ctx.check_field_errors()
     body = ctx.body
-    rule = ctx.server.latency.set(
+    rule = plane.latency.set(
         float(body["seconds"]),
-        operation=_operation(ctx, body.get("operation_id")),
+        operation=_operation(plane, body.get("operation_id")),
         project_id=body.get("project_id"),
         api_key=body.get("api_key"),
     )
     return Reply(201, rule.to_dict())
 
 
-def latency_list(ctx: Context) -> Reply:
-    rules = ctx.server.latency.rules(**_tenant_filter(ctx))
+def latency_list(plane: ControlPlane, ctx: Context) -> Reply:
+    rules = plane.latency.rules(**_tenant_filter(ctx))
     return Reply(200, {"count": len(rules), "results": [r.to_dict() for r in rules]})
 
 
-def latency_destroy(ctx: Context) -> Reply:
-    ctx.server.latency.clear(**_tenant_filter(ctx))
+def latency_destroy(plane: ControlPlane, ctx: Context) -> Reply:
+    plane.latency.clear(**_tenant_filter(ctx))
     return Reply(204)
 
 
-def journal_list(ctx: Context) -> Reply:
+def journal_list(plane: ControlPlane, ctx: Context) -> Reply:
     query = ctx.query
-    journal = ctx.server.journal
+    journal = plane.journal
     found = journal.entries(
-        operation=_operation(ctx, query.get("operation_id"), control_too=True),
+        operation=_operation(plane, query.get("operation_id"), control_too=True),
         project_id=query.get("project_id"),
         method=query.get("method"),
         status=query.get("status"),
@@ -219,12 +243,12 @@ def journal_list(ctx: Context) -> Reply:
     )
 
 
-def journal_destroy(ctx: Context) -> Reply:
-    ctx.server.journal.clear()
+def journal_destroy(plane: ControlPlane, ctx: Context) -> Reply:
+    plane.journal.clear()
     return Reply(204)
 
 
-HANDLERS = {
+HANDLERS: dict[str, ControlHandler] = {
     "mock_tenants_create": tenants_create,
     "mock_reset_create": reset,
     "mock_state_retrieve": state,

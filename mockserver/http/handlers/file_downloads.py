@@ -11,36 +11,37 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from mockserver.domain.backend import Backend
 from mockserver.domain.models import Run
 from mockserver.errors import NotFound
-from mockserver.http.context import Context, Reply
+from mockserver.http.context import ApiHandler, Context, Reply
 from mockserver.http.handlers.batch_exports import log_page
 from mockserver.http.pagination import limit_offset, page
 
 __all__ = ["HANDLERS"]
 
 
-def _run(ctx: Context) -> Run:
-    return ctx.server.backend.file_downloads.get(ctx.team_id, ctx.path_params["id"])
+def _run(backend: Backend, ctx: Context) -> Run:
+    return backend.file_downloads.get(ctx.team_id, ctx.path_params["id"])
 
 
-def list_downloads(ctx: Context) -> Reply:
-    runs = ctx.server.backend.file_downloads.query(ctx.team_id)
+def list_downloads(backend: Backend, ctx: Context) -> Reply:
+    runs = backend.file_downloads.query(ctx.team_id)
     limit, offset = limit_offset(ctx.arg("limit"), ctx.arg("offset"))
     items, envelope = page(runs, limit=limit, offset=offset, base_url=ctx.base_url, query_string=ctx.query_string)
     return Reply(200, {**envelope, "results": [{"id": r.id, "status": r.status} for r in items]})
 
 
-def create(ctx: Context) -> Reply:
+def create(backend: Backend, ctx: Context) -> Reply:
     ctx.check_field_errors()
-    run = ctx.server.backend.file_downloads.create(ctx.team_id, ctx.body)
+    run = backend.file_downloads.create(ctx.team_id, ctx.body)
     return Reply(202, {"id": run.id})
 
 
-def retrieve(ctx: Context) -> Reply:
+def retrieve(backend: Backend, ctx: Context) -> Reply:
     """``{"status"}``, plus ``files`` when Completed and ``error`` whenever one was recorded."""
-    downloads = ctx.server.backend.file_downloads
-    run = _run(ctx)
+    downloads = backend.file_downloads
+    run = _run(backend, ctx)
     status = downloads.visible_status(run)
     body: dict[str, Any] = {"status": status}
     if status == "Completed":
@@ -50,33 +51,33 @@ def retrieve(ctx: Context) -> Reply:
     return Reply(200, body)
 
 
-def cancel(ctx: Context) -> Reply:
-    run = _run(ctx)
-    ctx.server.backend.file_downloads.cancel(run)
+def cancel(backend: Backend, ctx: Context) -> Reply:
+    run = _run(backend, ctx)
+    backend.file_downloads.cancel(run)
     return Reply(200, {"status": run.status})
 
 
-def logs(ctx: Context) -> Reply:
+def logs(backend: Backend, ctx: Context) -> Reply:
     """The run's worker lines. PostHog filters on ``log_source_id = <run id>`` while its
     workers log under the on-demand export, so it probably answers an empty page."""
-    run = _run(ctx)
-    return log_page(ctx, run.batch_export_on_demand_id or run.id, instance_id=run.id)
+    run = _run(backend, ctx)
+    return log_page(backend, ctx, run.batch_export_on_demand_id or run.id, instance_id=run.id)
 
 
-def download(ctx: Context) -> Reply:
+def download(backend: Backend, ctx: Context) -> Reply:
     part = ctx.path_params.get("part")
     if part is not None and "." in part:
         # PostHog's route matches ``download/(?P<part>[^/.]+)``: a dot matches no route at all.
         raise NotFound("Endpoint not found.")
-    file = ctx.server.backend.file_downloads.resolve_download(_run(ctx), part)
+    file = backend.file_downloads.resolve_download(_run(backend, ctx), part)
     url = urlsplit(ctx.base_url)
     location = f"{url.scheme}://{url.netloc}/_mock/files/{file.id}/"
     return Reply(302, None, {"Location": location, "Cache-Control": "no-store"})
 
 
-def serve_file(ctx: Context) -> Reply:
+def serve_file(backend: Backend, ctx: Context) -> Reply:
     """The bytes behind a download redirect (404 unknown, 410 expired)."""
-    file = ctx.server.backend.file_downloads.served_file(ctx.path_params["file_id"])
+    file = backend.file_downloads.served_file(ctx.path_params["file_id"])
     headers = {
         "Content-Type": file.content_type,
         "Content-Disposition": f'attachment; filename="{file.filename}"',
@@ -84,7 +85,7 @@ def serve_file(ctx: Context) -> Reply:
     return Reply(200, file.content, headers)
 
 
-HANDLERS = {
+HANDLERS: dict[str, ApiHandler] = {
     "file_download_batch_exports_list": list_downloads,
     "file_download_batch_exports_create": create,
     "file_download_batch_exports_retrieve": retrieve,

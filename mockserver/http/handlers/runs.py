@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from mockserver.domain.backend import Backend
 from mockserver.domain.models import Run
 from mockserver.domain.runs import RunQuery
-from mockserver.http.context import Context, Reply
+from mockserver.http.context import ApiHandler, Context, Reply
 from mockserver.http.cursor import cursor_page
 from mockserver.http.handlers.batch_exports import log_page
 from mockserver.http.serialize import run_json
@@ -28,43 +29,39 @@ def _query(ctx: Context) -> RunQuery:
     )
 
 
-def _run(ctx: Context) -> Run:
-    runs = ctx.server.backend.runs
-    return runs.get(ctx.team_id, ctx.path_params["batch_export_id"], ctx.path_params["id"], _query(ctx))
+def _run(backend: Backend, ctx: Context) -> Run:
+    return backend.runs.get(ctx.team_id, ctx.path_params["batch_export_id"], ctx.path_params["id"], _query(ctx))
 
 
-def list_runs(ctx: Context) -> Reply:
-    runs = ctx.server.backend.runs.query(ctx.team_id, ctx.path_params["batch_export_id"], _query(ctx))
+def list_runs(backend: Backend, ctx: Context) -> Reply:
+    runs = backend.runs.query(ctx.team_id, ctx.path_params["batch_export_id"], _query(ctx))
     items, links = cursor_page(
         runs, page_size=PAGE_SIZE, cursor=ctx.arg("cursor"), base_url=ctx.base_url, query_string=ctx.query_string
     )
     return Reply(200, {**links, "results": [run_json(r) for r in items]})
 
 
-def retrieve(ctx: Context) -> Reply:
-    return Reply(200, run_json(_run(ctx)))
+def retrieve(backend: Backend, ctx: Context) -> Reply:
+    return Reply(200, run_json(_run(backend, ctx)))
 
 
-def cancel(ctx: Context) -> Reply:
-    ctx.server.backend.runs.cancel(_run(ctx))
+def cancel(backend: Backend, ctx: Context) -> Reply:
+    backend.runs.cancel(_run(backend, ctx))
     return Reply(200, {"cancelled": True})
 
 
-def retry(ctx: Context) -> Reply:
-    run = _run(ctx)
-    backend = ctx.server.backend
-    export = ctx.store.batch_exports[run.batch_export_id or ""]
-    return Reply(201, {"backfill_id": backend.runs.retry(run, export, backend.backfills)})
+def retry(backend: Backend, ctx: Context) -> Reply:
+    return Reply(201, {"backfill_id": backend.runs.retry(_run(backend, ctx))})
 
 
-def logs(ctx: Context) -> Reply:
+def logs(backend: Backend, ctx: Context) -> Reply:
     """The run's log lines. PostHog's own route fails with a 500 (a missing ``run_id``
     lookup); the fake returns what the route promises: the export's log lines of this run."""
-    run = _run(ctx)
-    return log_page(ctx, run.batch_export_id or run.id, instance_id=run.id)
+    run = _run(backend, ctx)
+    return log_page(backend, ctx, run.batch_export_id or run.id, instance_id=run.id)
 
 
-HANDLERS = {
+HANDLERS: dict[str, ApiHandler] = {
     "batch_exports_runs_list": list_runs,
     "batch_exports_runs_retrieve": retrieve,
     "batch_exports_runs_cancel_create": cancel,

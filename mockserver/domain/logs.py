@@ -1,0 +1,71 @@
+"""Worker log lines as the API reads them: filters, newest first, and PostHog's row cap.
+
+PostHog's ``LogEntryMixin.logs`` (``posthog/api/log_entries.py``) queries the
+``log_entries`` table for one source (an export or an on-demand export), optionally one
+instance (a run), and applies ``LIMIT`` in SQL before DRF pages the rows: the same
+``limit`` caps the rows and sizes the page, so ``count`` never exceeds it.
+
+>>> from datetime import datetime, timezone
+>>> from mockserver.domain.models import LogEntry
+>>> from mockserver.domain.store import Store
+>>> store = Store()
+>>> at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+>>> store.add_log(LogEntry(1, "export", "run-1", at, "INFO", "Batch export run is running"))
+>>> store.add_log(LogEntry(1, "export", "run-1", at, "ERROR", "Batch export run failed: boom"))
+>>> [e.message for e in Logs(store).query([1], "export", LogQuery(levels=frozenset({"ERROR"})))]
+['Batch export run failed: boom']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from mockserver.domain.models import LogEntry
+from mockserver.domain.store import Store
+
+__all__ = ["DEFAULT_LIMIT", "LogQuery", "Logs"]
+
+#: ``limit`` when the request gives none.
+DEFAULT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """The filters of a logs request, already parsed."""
+
+    #: Only lines of this run (``instance_id``); ``None``: every run of the source.
+    instance_id: str | None = None
+    #: Strictly after / before these instants.
+    after: datetime | None = None
+    before: datetime | None = None
+    #: Upper-case levels to keep; empty: every level.
+    levels: frozenset[str] = frozenset()
+    #: Case-insensitive substring of the message; empty: no filter.
+    search: str = ""
+    #: The row cap (SQL ``LIMIT``), which is also the page size.
+    limit: int = DEFAULT_LIMIT
+
+
+class Logs:
+    """The log lines of one store, read the way PostHog's logs endpoints read them."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def query(self, team_ids: Collection[int], source_id: str, query: LogQuery) -> list[LogEntry]:
+        """Lines of ``source_id`` in ``team_ids`` that pass ``query``, newest first, at most ``query.limit``."""
+        search = query.search.lower()
+        entries = [
+            e
+            for e in self.store.logs_by_source.get(source_id, ())
+            if e.team_id in team_ids
+            and (query.instance_id is None or e.instance_id == query.instance_id)
+            and (query.after is None or e.timestamp > query.after)
+            and (query.before is None or e.timestamp < query.before)
+            and (not query.levels or e.level.upper() in query.levels)
+            and (not search or search in e.message.lower())
+        ]
+        entries.sort(key=lambda e: e.timestamp, reverse=True)
+        return entries[: query.limit]
