@@ -140,10 +140,13 @@ class Backfills:
             return None
         if backfill.start_at is None and backfill.adjusted_start_at is None:
             return None
+        # Every run of an active backfill but its newest has completed (the engine stops a
+        # backfill at the first run that does not), so counting needs the newest run only.
         store = self.store
-        finished = sum(
-            1 for i in store.runs_by_backfill.get(backfill.id, ()) if store.runs[i].status in ("Completed", "Failed")
-        )
+        run_ids = store.runs_by_backfill.get(backfill.id, ())
+        finished = 0
+        if run_ids:
+            finished = len(run_ids) - 1 + (store.runs[run_ids[-1]].status in ("Completed", "Failed"))
         total = max(total, finished)
         return {"total_runs": total, "finished_runs": finished, "progress": round(finished / total, 1)}
 

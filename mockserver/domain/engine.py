@@ -188,39 +188,56 @@ class Engine:
         self.store.add_backfill(backfill)
         self.plan(at, "backfill", backfill.id)
 
-    def backfill_ranges(self, backfill: Backfill) -> list[tuple[datetime | None, datetime]]:
-        """``backfill_range``: consecutive steps from the start; one open run without a start."""
-        export = self.store.batch_exports[backfill.batch_export_id]
+    def backfill_interval_count(self, backfill: Backfill) -> int:
+        """How many runs ``backfill_range`` yields: one per step from the start, or one open run."""
+        if backfill.start_at is None:
+            return 1
+        end = backfill.end_at or backfill.created_at
+        if backfill.start_at >= end:
+            return 0
+        return -((backfill.start_at - end) // self._backfill_step(backfill))  # ceil of a timedelta ratio
+
+    def backfill_interval(self, backfill: Backfill, index: int) -> tuple[datetime | None, datetime]:
+        """``backfill_range``'s interval number ``index``, computed on its own (never a list of all of them).
+
+        Interval ``i`` is ``[start + i·step, min(start + (i+1)·step, end))``; without a start,
+        the one open run ``(None, end)``.
+        """
         end = backfill.end_at or backfill.created_at
         if backfill.start_at is None:
-            return [(None, end)]
-        step = interval_delta(export.interval)
-        ranges: list[tuple[datetime | None, datetime]] = []
-        start = backfill.start_at
-        while start < end:
-            ranges.append((start, min(start + step, end)))
-            start += step
-        return ranges
+            return None, end
+        step = self._backfill_step(backfill)
+        start = backfill.start_at + step * index
+        return start, min(start + step, end)
+
+    def _backfill_step(self, backfill: Backfill) -> timedelta:
+        return interval_delta(self.store.batch_exports[backfill.batch_export_id].interval)
 
     def _backfill(self, at: datetime, backfill_id: str, _version: int) -> None:
+        """The backfill's next step: start the next interval's run, or end the backfill.
+
+        Runs follow one another and a backfill ends at its first run that does not
+        complete, so every run but the newest has completed: the newest one says whether
+        the backfill may go on, and the count of runs says which interval comes next.
+        """
         store = self.store
         backfill = store.backfills[backfill_id]
         if backfill.status not in ACTIVE:
             return
-        runs = [store.runs[i] for i in store.runs_by_backfill.get(backfill.id, ())]
-        if any(r.status in ACTIVE for r in runs):
+        run_ids = store.runs_by_backfill.get(backfill.id, ())
+        last = store.runs[run_ids[-1]] if run_ids else None
+        if last is not None and last.status in ACTIVE:
             return
         if backfill.status == "Starting":
             transition(backfill, "Running", at, BACKFILL_TRANSITIONS)
-        failed = [r for r in runs if r.status != "Completed"]
-        ranges = self.backfill_ranges(backfill)
-        if failed or len(runs) >= len(ranges):
-            ending = "Completed" if not failed else ("Cancelled" if failed[-1].status == "Cancelled" else "Failed")
+        failed = last.status if last is not None and last.status != "Completed" else None
+        if failed or len(run_ids) >= self.backfill_interval_count(backfill):
+            ending = "Completed" if failed is None else ("Cancelled" if failed == "Cancelled" else "Failed")
             transition(backfill, ending, at, BACKFILL_TRANSITIONS)
             backfill.finished_at = at
-            backfill.total_records_count = sum(r.records_completed or 0 for r in runs)
+            backfill.total_records_count = sum(store.runs[i].records_completed or 0 for i in run_ids)
             return
-        start, end = ranges[len(runs)]
+        start, end = self.backfill_interval(backfill, len(run_ids))
         export = store.batch_exports[backfill.batch_export_id]
         self.create_run(export, start, end, at, backfill=backfill)
 

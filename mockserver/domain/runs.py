@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,46 +39,68 @@ class Runs:
         self.engine = engine
         self.backfills = backfills
 
-    def query(self, team_id: int, export_id: str, query: RunQuery) -> list[Run]:
+    def query(self, team_id: int, export_id: str, query: RunQuery) -> Sequence[Run]:
         """The runs of an export inside the window, in ``ordering`` (ties in creation order).
 
         An export of another team yields an empty list, not a 404 (PostHog filters by team).
+        The window is found by bisection in the export's time-ordered runs; without a status
+        filter the answer is a view that copies only the page it is sliced to.
         """
         store = self.store
-        now = store.clock.now()
-        tz = store.teams[team_id].timezone
-        ordering = query.ordering if query.ordering in RUN_ORDERINGS else "-created_at"
-        runs = [store.runs[i] for i in store.runs_by_export.get(export_id, ()) if store.runs[i].team_id == team_id]
-        if ordering.lstrip("-") == "data_interval_start":
-            lower = _bound(query.start, now, tz) or now - DEFAULT_WINDOW
-            upper = _bound(query.end, now, tz) or now
-            runs = [
-                r for r in runs
-                if r.data_interval_start is not None and r.data_interval_start >= lower and r.data_interval_end <= upper
-            ]  # fmt: skip
+        by_start, descending, lower, upper = self._window(team_id, query)
+        created = store.runs_by_created.get(export_id)
+        if created is None or not created.items or created.items[0].team_id != team_id:
+            return []  # an export's runs all belong to its team
+        runs: Sequence[Run]
+        if by_start:
+            starts = store.runs_by_start[export_id]
+            lo, hi = starts.span(lower, upper)  # a run inside the window starts inside it
+            runs = [r for r in starts.items[lo:hi] if r.data_interval_end <= upper]
+            if descending:
+                runs.reverse()
         else:
-            lower = _bound(query.after, now, tz) or now - DEFAULT_WINDOW
-            upper = _bound(query.before, now, tz) or now
-            runs = [r for r in runs if lower <= r.created_at <= upper]
+            lo, hi = created.span(lower, upper)
+            runs = created.view(lo, hi, reverse=descending)
+        # Timelines keep ties in creation order, so newest first puts the later-created
+        # first among ties, which is also the order of ``latest_runs``.
         if query.statuses:
             runs = [r for r in runs if r.status in query.statuses]
-        # Runs are kept in creation order; a stable sort keeps ties in that order (newest
-        # first when descending), which is also the order of ``latest_runs``.
-        field = ordering.lstrip("-")
-        floor = datetime.min.replace(tzinfo=now.tzinfo)
-        if ordering.startswith("-"):
-            runs.reverse()
-            runs.sort(key=lambda r: getattr(r, field) or floor, reverse=True)
-        else:
-            runs.sort(key=lambda r: getattr(r, field) or floor)
         return runs
 
     def get(self, team_id: int, export_id: str, run_id: str, query: RunQuery) -> Run:
         """One run, through the same windowed queryset as the list (an old run is a 404)."""
-        for run in self.query(team_id, export_id, query):
-            if run.id == run_id:
-                return run
-        raise NotFound()
+        by_start, _descending, lower, upper = self._window(team_id, query)
+        run = self.store.runs.get(run_id)
+        if (
+            run is None
+            or (run.batch_export_id or run.batch_export_on_demand_id or "") != export_id
+            or run.team_id != team_id
+            or (query.statuses and run.status not in query.statuses)
+        ):
+            raise NotFound()
+        if by_start:
+            start = run.data_interval_start
+            inside = start is not None and start >= lower and run.data_interval_end <= upper
+        else:
+            inside = lower <= run.created_at <= upper
+        if not inside:
+            raise NotFound()
+        return run
+
+    def _window(self, team_id: int, query: RunQuery) -> tuple[bool, bool, datetime, datetime]:
+        """Whether the list is by ``data_interval_start`` (else ``created_at``), whether it is
+        descending, and the window's bounds (the last seven days unless the query says)."""
+        now = self.store.clock.now()
+        tz = self.store.teams[team_id].timezone
+        ordering = query.ordering if query.ordering in RUN_ORDERINGS else "-created_at"
+        by_start = ordering.lstrip("-") == "data_interval_start"
+        if by_start:
+            lower = _bound(query.start, now, tz) or now - DEFAULT_WINDOW
+            upper = _bound(query.end, now, tz) or now
+        else:
+            lower = _bound(query.after, now, tz) or now - DEFAULT_WINDOW
+            upper = _bound(query.before, now, tz) or now
+        return by_start, ordering.startswith("-"), lower, upper
 
     def cancel(self, run: Run) -> None:
         self.engine.request_cancel(run)

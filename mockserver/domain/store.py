@@ -42,6 +42,7 @@ from mockserver.domain.models import (
     Team,
 )
 from mockserver.domain.snapshot import plain
+from mockserver.domain.timeline import Timeline
 from mockserver.ids import IdSource
 
 __all__ = ["ALL_SCOPES", "INDEXES", "SCHEDULER_STATE", "SETTINGS", "TABLES", "Limits", "Store", "Tenant"]
@@ -72,7 +73,10 @@ INDEXES: dict[str, str] = {
     "runs_by_backfill": "runs",
     "backfills_by_export": "backfills",
     "backfills_by_team": "backfills",
+    "runs_by_created": "runs",
+    "runs_by_start": "runs",
     "logs_by_source": "logs",
+    "logs_by_instance": "logs",
     "files_by_run": "download_files",
     "file_downloads_by_team": "on_demand_exports",
 }
@@ -160,12 +164,17 @@ class Store:
         #: Run ids per export (or on-demand export) and per backfill, in creation order.
         self.runs_by_export: dict[str, list[str]] = {}
         self.runs_by_backfill: dict[str, list[str]] = {}
+        #: The same runs per export in time order, by ``created_at`` and (those with a start)
+        #: by ``data_interval_start``: a list's window and page are found by bisection.
+        self.runs_by_created: dict[str, Timeline[Run]] = {}
+        self.runs_by_start: dict[str, Timeline[Run]] = {}
         self.backfills: dict[str, Backfill] = {}
         self.backfills_by_export: dict[str, list[str]] = {}
         self.backfills_by_team: dict[int, list[str]] = {}
         #: Worker log lines, all of them and per ``log_source_id``.
         self.logs: list[LogEntry] = []
-        self.logs_by_source: dict[str, list[LogEntry]] = {}
+        self.logs_by_source: dict[str, Timeline[LogEntry]] = {}
+        self.logs_by_instance: dict[str, list[LogEntry]] = {}
         #: The scheduler's pending events, a heap of ``(time, seq, kind, object id, version)``.
         self.events: list[tuple[datetime, int, str, str, int]] = []
         self.event_seq = 0
@@ -204,12 +213,18 @@ class Store:
                 listed.remove(export.id)
 
     def add_run(self, run: Run) -> None:
-        """A new run, indexed under its export (or on-demand export) and its backfill."""
+        """A new run, indexed under its export (or on-demand export), in time order, and its backfill."""
         with self.lock:
             self.runs[run.id] = run
-            self.runs_by_export.setdefault(run.batch_export_id or run.batch_export_on_demand_id or "", []).append(
-                run.id
-            )
+            key = run.batch_export_id or run.batch_export_on_demand_id or ""
+            self.runs_by_export.setdefault(key, []).append(run.id)
+            created = self.runs_by_created.get(key)
+            if created is None:
+                created = self.runs_by_created[key] = Timeline()
+                self.runs_by_start[key] = Timeline()
+            created.add(run.created_at, run)
+            if run.data_interval_start is not None:
+                self.runs_by_start[key].add(run.data_interval_start, run)
             if run.backfill_id:
                 self.runs_by_backfill.setdefault(run.backfill_id, []).append(run.id)
 
@@ -223,7 +238,11 @@ class Store:
         """Record a worker log line (what PostHog's workers write to ``log_entries``)."""
         with self.lock:
             self.logs.append(entry)
-            self.logs_by_source.setdefault(entry.log_source_id, []).append(entry)
+            by_source = self.logs_by_source.get(entry.log_source_id)
+            if by_source is None:
+                by_source = self.logs_by_source[entry.log_source_id] = Timeline()
+            by_source.add(entry.timestamp, entry)
+            self.logs_by_instance.setdefault(entry.instance_id, []).append(entry)
 
     def add_on_demand_export(self, export: OnDemandExport, run: Run) -> None:
         """A file download: its parent, listed with its team's file downloads by ``run``.
