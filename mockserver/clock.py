@@ -66,9 +66,16 @@ class Clock:
         self._wall0 = monotonic()
         self._shift = 0.0
         self._lock = threading.Lock()
+        #: One :meth:`advance` at a time: two jumps of 1 h end 2 h later, however they interleave.
+        self._advancing = threading.RLock()
         #: Called with the new ``now`` after every :meth:`advance` / :meth:`set`
         #: (the scheduler hooks in here).
         self.listeners: list[Callable[[datetime], None]] = []
+        #: Move a long jump forward in short steps (the scheduler adds one): each is called
+        #: with the target and a function that moves the clock to an instant on the way,
+        #: and does the work due at each stop before moving on, so that no step takes long
+        #: and whoever looks meanwhile sees the clock where the work has got to.
+        self.pacers: list[Callable[[datetime, Callable[[datetime], None]], None]] = []
 
     @classmethod
     def frozen(cls, start: datetime = DEFAULT_EPOCH) -> Clock:
@@ -98,16 +105,27 @@ class Clock:
         """Move virtual time forward by ``seconds`` and return the new now."""
         if seconds < 0:
             raise ClockError("the clock never moves backwards")
-        with self._lock:
+        with self._advancing:
             try:
                 # Computed before committing: an instant past year 9999 leaves the clock as it was.
-                now = self.now() + timedelta(seconds=seconds)
+                target = self.now() + timedelta(seconds=seconds)
             except OverflowError:
                 raise ClockError("the clock cannot go past the year 9999") from None
-            self._shift += seconds
-        for listener in list(self.listeners):
-            listener(now)
-        return now
+            shift = self._shift + seconds
+            for pacer in list(self.pacers):
+                pacer(target, self._stop_at)
+            with self._lock:
+                self._shift = shift  # exactly where one jump would have put it
+            for listener in list(self.listeners):
+                listener(target)
+            return target
+
+    def _stop_at(self, when: datetime) -> None:
+        """Move the clock forward to ``when`` (a stop on the way of :meth:`advance`)."""
+        with self._lock:
+            ahead = (when - self.now()).total_seconds()
+            if ahead > 0:
+                self._shift += ahead
 
     def set(self, when: datetime) -> datetime:
         """Jump to ``when``; it must not be earlier than now."""

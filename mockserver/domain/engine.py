@@ -18,6 +18,7 @@ Timestamps are those of the events, not of the moment someone looked.
 from __future__ import annotations
 
 import heapq
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -28,7 +29,10 @@ from mockserver.domain.schedule import interval_delta, next_fire
 from mockserver.domain.store import Store
 from mockserver.errors import ValidationError
 
-__all__ = ["Engine"]
+__all__ = ["ADVANCE_BATCH", "Engine"]
+
+#: Events a clock advance processes per hold of the store's lock (a few milliseconds' work).
+ADVANCE_BATCH = 200
 
 
 class Engine:
@@ -40,6 +44,10 @@ class Engine:
         #: Called with a run when it reaches an ending (file downloads write their files here).
         self.on_run_finished: list[Callable[[Run, datetime], None]] = []
         store.clock.listeners.append(self.catch_up)
+        store.clock.pacers.append(self._pace)
+        #: Called between the steps of a long clock jump, outside the lock (``serve``
+        #: freezes the heap there, so that garbage collection does not pause it at length).
+        self.between_steps: list[Callable[[], None]] = []
 
     # -- the event queue -------------------------------------------------------------
 
@@ -50,18 +58,46 @@ class Engine:
 
     def catch_up(self, now: datetime | None = None) -> None:
         """Process every event due at or before ``now`` (default: the clock's now)."""
+        with self.store.lock:
+            self._run_due(now or self.store.clock.now(), None)
+
+    def _run_due(self, until: datetime, limit: int | None) -> datetime | None:
+        """Process events due at or before ``until`` in time order, at most ``limit`` of them;
+        return the time of the last one processed if some due ones are left."""
         store = self.store
-        with store.lock:
-            if self._busy:
-                return
-            now = now or store.clock.now()
-            self._busy = True
-            try:
-                while store.events and store.events[0][0] <= now:
-                    at, _seq, kind, object_id, version = heapq.heappop(store.events)
-                    _HANDLERS[kind](self, at, object_id, version)
-            finally:
-                self._busy = False
+        if self._busy:
+            return None  # an event's own work moved the clock: the outer loop goes on
+        self._busy = True
+        try:
+            done = 0
+            at = until
+            while store.events and store.events[0][0] <= until:
+                if limit is not None and done >= limit:
+                    return at
+                at, _seq, kind, object_id, version = heapq.heappop(store.events)
+                _HANDLERS[kind](self, at, object_id, version)
+                done += 1
+            return None
+        finally:
+            self._busy = False
+
+    def _pace(self, target: datetime, stop_at: Callable[[datetime], None]) -> None:
+        """The clock's pacer: a jump to ``target`` in steps of :data:`ADVANCE_BATCH` events.
+
+        After each step the clock stands at the time of the last event processed and the
+        store's lock is let go, so other requests get in (and see a consistent state as
+        of that time) however many years the jump covers.
+        """
+        store = self.store
+        while True:
+            with store.lock:
+                reached = self._run_due(target, ADVANCE_BATCH)
+                if reached is None:
+                    return
+                stop_at(reached)
+            for hook in self.between_steps:
+                hook()
+            time.sleep(0)  # let a request waiting for the lock take it
 
     # -- schedules -------------------------------------------------------------------
 

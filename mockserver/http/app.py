@@ -39,6 +39,9 @@ Nothing that waits on anyone else runs under it:
   has returned;
 * **planned latency**: slept after step 9, outside the lock, so a slow answer for one
   client holds up nobody else;
+* **long work**: a handler whose work is long (a clock jump of years) answers with
+  :meth:`Reply.deferred <mockserver.http.context.Reply.deferred>`; its work runs once the
+  lock is released and takes the lock in short holds, letting other requests in between;
 * **encoding, contract checks and the journal** (steps 8–9) read only the finished
   response. The journal, the planned faults and latency rules have small locks of their
   own, never held while waiting and never held while taking the store's lock, so no two
@@ -282,6 +285,8 @@ class MockServer:
             with self.store.lock:
                 self.backend.engine.catch_up()  # a real or accelerated clock moved on its own
                 reply = self._dispatch(request, trace, routed, body)
+            if reply.later is not None:
+                reply = reply.later()  # long work, outside the lock: it takes the lock in short holds
         except APIError as error:
             reply = _error_reply(error)
         except RecursionError:

@@ -37,6 +37,14 @@ class Reply:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Long work that must not hold the store's lock (a clock jump, a big dump): the
+    #: pipeline calls it once the lock is released, and answers with the reply it returns.
+    later: Callable[[], Reply] | None = None
+
+    @classmethod
+    def deferred(cls, work: Callable[[], Reply]) -> Reply:
+        """A reply computed by ``work`` outside the store's lock (``work`` takes it as needed)."""
+        return cls(0, later=work)
 
 
 @dataclass

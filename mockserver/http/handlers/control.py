@@ -84,12 +84,19 @@ def clock(plane: ControlPlane, ctx: Context) -> Reply:
 
 
 def clock_advance(plane: ControlPlane, ctx: Context) -> Reply:
+    """Advance the clock; the scheduler's work runs in short holds of the lock (see ``Clock.pacers``)."""
     ctx.check_field_errors()
-    try:
-        now = plane.store.clock.advance(float(ctx.body["seconds"]))
-    except ClockError as exc:
-        raise ValidationError(f"{str(exc).capitalize()}.", attr="seconds") from None
-    return Reply(200, {"now": format_datetime(now)})
+    seconds = float(ctx.body["seconds"])
+    clock = plane.store.clock
+
+    def advance() -> Reply:
+        try:
+            now = clock.advance(seconds)
+        except ClockError as exc:
+            raise ValidationError(f"{str(exc).capitalize()}.", attr="seconds") from None
+        return Reply(200, {"now": format_datetime(now)})
+
+    return Reply.deferred(advance)
 
 
 def clock_set(plane: ControlPlane, ctx: Context) -> Reply:
@@ -97,13 +104,18 @@ def clock_set(plane: ControlPlane, ctx: Context) -> Reply:
     when = parse_datetime(ctx.body["now"])
     if when is None:  # pragma: no cover - the spec's date-time format catches it first
         raise ValidationError("Datetime has wrong format.", code="invalid", attr="now")
-    try:
-        now = plane.store.clock.set(when)
-    except ClockError:
-        raise ValidationError(
-            f"The clock never moves backwards: it is already {format_datetime(plane.store.clock.now())}.", attr="now"
-        ) from None
-    return Reply(200, {"now": format_datetime(now)})
+    clock = plane.store.clock
+
+    def set_clock() -> Reply:
+        try:
+            now = clock.set(when)
+        except ClockError:
+            raise ValidationError(
+                f"The clock never moves backwards: it is already {format_datetime(clock.now())}.", attr="now"
+            ) from None
+        return Reply(200, {"now": format_datetime(now)})
+
+    return Reply.deferred(set_clock)
 
 
 # -- planned outcomes and progression ---------------------------------------------------
