@@ -67,6 +67,8 @@ class Clock:
         self._shift = 0.0
         self._lock = threading.Lock()
         #: One :meth:`advance` at a time: two jumps of 1 h end 2 h later, however they interleave.
+        #: The pacers take the store's lock while it is held, so a thread must not hold the
+        #: store's lock while it waits to advance (the HTTP layer advances outside it).
         self._advancing = threading.RLock()
         #: Called with the new ``now`` after every :meth:`advance` / :meth:`set`
         #: (the scheduler hooks in here).
