@@ -18,6 +18,7 @@ from mockserver.clock import DEFAULT_EPOCH, Clock
 from mockserver.domain.store import Store
 from mockserver.http.app import MockServer
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_TIMEOUT, BodyLimits
+from mockserver.http.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from mockserver.server import GRACE_SECONDS, FrozenHeap, ServerThread, granian_available, serve_granian
 
 __all__ = ["build_parser", "main"]
@@ -47,6 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--journal-size", type=int, default=1000, help="requests the journal (/_mock/journal/) keeps; 0 keeps none"
+    )
+    serve.add_argument(
+        "--journal-bytes",
+        type=int,
+        default=DEFAULT_JOURNAL_BYTES,
+        help="bytes of request and response bodies the journal keeps in all (default: 64 MiB)",
+    )
+    serve.add_argument(
+        "--control-plane-token",
+        default=None,
+        help="let clients on other machines use /_mock/ when they send this in X-Mock-Control-Token",
+    )
+    serve.add_argument(
+        "--unsafe-open-control-plane",
+        action="store_true",
+        help="let every client use /_mock/ (it hands out every tenant's keys and secrets)",
     )
     serve.add_argument(
         "--max-body-bytes",
@@ -92,7 +109,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.body_timeout > 0:
         raise SystemExit("--body-timeout: must be > 0")
     limits = BodyLimits(max_bytes=args.max_body_bytes, timeout=args.body_timeout)
-    app = MockServer(store, strict=args.strict, journal_size=args.journal_size, body_limits=limits)
+    if args.journal_bytes < 0:
+        raise SystemExit("--journal-bytes: must be >= 0")
+    if args.control_plane_token is not None and not args.control_plane_token:
+        raise SystemExit("--control-plane-token: must not be empty")
+    app = MockServer(
+        store,
+        strict=args.strict,
+        journal_size=args.journal_size,
+        journal_bytes=args.journal_bytes,
+        body_limits=limits,
+        control_plane_token=args.control_plane_token,
+        open_control_plane=args.unsafe_open_control_plane,
+    )
     server = args.server if args.server != "auto" else ("granian" if granian_available() else "werkzeug")
     if server == "granian" and not granian_available():
         raise SystemExit("--server granian: install the 'serve' extra: pip install 'posthog-batch-exports-mock[serve]'")
@@ -102,6 +131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         """Say where the fake listens, once it does."""
         url = f"http://{args.host}:{port}"
         print(f"PostHog batch-exports mock listening on {url} ({server})", flush=True)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print(
+                "warning: a test tool, reachable from other machines: never expose it to a network you do not "
+                "trust" + ("; /_mock/ is OPEN to all" if args.unsafe_open_control_plane else ""),
+                file=sys.stderr,
+                flush=True,
+            )
         if tenant is not None:
             print("A ready tenant (create more with POST /_mock/tenants/):", flush=True)
             print(json.dumps(tenant.to_dict(), indent=2), flush=True)

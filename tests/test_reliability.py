@@ -223,3 +223,11 @@ def test_unexpected_errors_are_kept_but_bounded() -> None:
         assert api.get("/batch_exports/").status_code == 500
     assert 0 < len(server.errors) <= 100
     assert isinstance(server.errors[-1], RuntimeError)
+
+
+@pytest.mark.parametrize("as_form", [False, True])
+def test_a_key_sent_in_the_body_does_not_hide_the_body_errors(api: Api, as_form: bool) -> None:
+    """Body validation once stopped at the missing ``Authorization`` header: a 500 followed."""
+    sent = {"personal_api_key": api.tenant.api_key, "name": "x"}
+    response = api.post("/batch_exports/", headers={}, **({"data": sent} if as_form else {"json": sent}))
+    assert (response.status_code, response.json) == (400, error("required", "This field is required.", "destination"))

@@ -83,12 +83,13 @@ def test_organization_lists_interleave_projects_by_creation_order(server: MockSe
     assert [e["id"] for e in listed] == created[::-1]
 
 
-def test_the_journal_keeps_sizes_but_not_bodies_over_a_megabyte(api: Api, server: MockServer) -> None:
+def test_the_journal_keeps_the_start_and_the_size_of_long_bodies(api: Api, server: MockServer) -> None:
     response = api.create_export(name="x" * (1 << 20))
     assert len(response["name"]) == 1 << 20
     (entry,) = server.journal.entries(operation="batch_exports_create")
-    assert entry.request_data is None and entry.request_size > 1 << 20
-    assert entry.response_data is None and entry.response_size > 1 << 20
+    assert entry.request_size > 1 << 20 and len(entry.request_data or b"") == server.journal.max_body_bytes
+    assert entry.response_size > 1 << 20 and len(entry.response_data or b"") == server.journal.max_body_bytes
+    assert entry.request_json.endswith(f"… [truncated: {entry.request_size} bytes in all]")
 
 
 def test_deleting_an_export_cancels_its_running_run_through_the_lifecycle(api: Api, server: MockServer) -> None:

@@ -94,9 +94,10 @@ from mockserver.http.context import Context, Reply
 from mockserver.http.fastpath import FastValidator
 from mockserver.http.faults import Fault, Faults, Latency
 from mockserver.http.forms import FORM_MEDIA_TYPES, form_to_data
+from mockserver.http.guard import ControlPlaneGuard
 from mockserver.http.handlers import API_HANDLERS, CONTROL_HANDLERS
 from mockserver.http.handlers.control import ControlPlane
-from mockserver.http.journal import DEFAULT_MAX_ENTRIES, MAX_BODY_BYTES, Exchange, Journal
+from mockserver.http.journal import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, Exchange, Journal
 from mockserver.http.parsed import ResponseContractError
 from mockserver.http.spec import Operation, Spec, canonical_name, load_spec
 
@@ -164,9 +165,14 @@ class MockServer:
         strict: validate every response against the spec and raise on a mismatch.
         spec: the parsed OpenAPI document (the packaged one by default).
         journal_size: how many requests :attr:`journal` keeps (``0``: none).
+        journal_bytes: how many bytes of bodies the journal keeps in all.
+        journal_body_bytes: how many bytes of one body the journal keeps.
         sleep: how planned latency waits (``time.sleep``); tests inject a recorder.
         body_limits: the largest request body accepted (413 beyond) and how long it may
             take to arrive (408 beyond).
+        control_plane_token: lets clients off this machine use ``/_mock/`` when they send
+            it in ``X-Mock-Control-Token`` (:mod:`mockserver.http.guard`).
+        open_control_plane: lets every client use ``/_mock/`` (unsafe beyond a trusted network).
     """
 
     def __init__(
@@ -178,8 +184,12 @@ class MockServer:
         strict: bool = False,
         spec: Spec | None = None,
         journal_size: int = DEFAULT_MAX_ENTRIES,
+        journal_bytes: int = DEFAULT_MAX_BYTES,
+        journal_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         sleep: Callable[[float], None] = time.sleep,
         body_limits: BodyLimits | None = None,
+        control_plane_token: str | None = None,
+        open_control_plane: bool = False,
     ) -> None:
         self.store = store or Store(seed=seed, clock=clock)
         self.spec = spec or load_spec()
@@ -187,6 +197,8 @@ class MockServer:
         self._validator_lock = threading.Lock()
         self.strict = strict
         self.body_limits = body_limits or BodyLimits()
+        #: Who may use ``/_mock/`` (:mod:`mockserver.http.guard`).
+        self.control_access = ControlPlaneGuard(control_plane_token, open=open_control_plane)
         #: The domain services (batch exports, scheduler, runs, backfills) over the store.
         self.backend = Backend(self.store)
         self.batch_exports = self.backend.batch_exports
@@ -214,7 +226,9 @@ class MockServer:
         #: request journal (``/_mock/journal/``); ``store.reset()`` clears all three.
         self.faults = Faults(self.posthog_operations)
         self.latency = Latency(self.posthog_operations, sleep=sleep)
-        self.journal = Journal(journal_size, operations=self.operation_names)
+        self.journal = Journal(
+            journal_size, operations=self.operation_names, max_bytes=journal_bytes, max_body_bytes=journal_body_bytes
+        )
         self.store.reset_listeners.extend([self.faults.reset, self.latency.reset, self.journal.reset])
         #: What the ``/_mock/`` handlers work on; PostHog's handlers get only :attr:`backend`.
         self.control_plane = ControlPlane(
@@ -280,6 +294,8 @@ class MockServer:
         trace = _Trace(at=self.store.clock.now())
         try:
             routed = self._resolve(request, trace)
+            if self.spec.operations[routed.operation_id].level == "control":
+                self.control_access.check(request.environ)  # before the body: nothing of it is read
             # The one step that waits on the client, so it runs before the lock (see "Locking").
             body = trace.body = read_body(request.environ, self.body_limits) if not routed.not_allowed else b""
             with self.store.lock:
@@ -493,12 +509,12 @@ class MockServer:
                     for key, value in environ.items()
                     if (key.startswith("HTTP_") and key not in _CONTENT_HTTP_KEYS) or (key in _CONTENT_KEYS and value)
                 ),
-                request_data=request_data if len(request_data) <= MAX_BODY_BYTES else None,
+                request_data=request_data,
                 request_size=len(request_data),
                 status=out.status,
                 response_headers=tuple(out.headers),
                 response_content_type=out.mimetype,
-                response_data=out.body if len(out.body) <= MAX_BODY_BYTES else None,
+                response_data=out.body,
                 response_size=len(out.body),
                 operation_id=op.operation_id if op is not None else None,
                 project_id=ctx.team.id if ctx is not None and ctx.team is not None else None,

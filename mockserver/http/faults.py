@@ -213,6 +213,34 @@ class Fault:
         }
 
 
+#: An HTTP header name (RFC 9110 ``token``).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+
+
+def header_problem(name: object, value: object) -> str | None:
+    """Why ``name: value`` cannot be sent as one response header line, or ``None`` if it can.
+
+    A line break in a value would end the header early and let the rest pose as headers
+    of its own (or a body); WSGI carries header text as ISO-8859-1.
+
+    >>> header_problem("Retry-After", "1") is None
+    True
+    >>> header_problem("X-A", "ok\\r\\nSet-Cookie: x=1")
+    'header "X-A": a value must not contain CR, LF or NUL.'
+    """
+    if not isinstance(name, str) or not _HEADER_NAME.match(name):
+        return f"header {str(name)[:64]!r}: not a valid header name."
+    if not isinstance(value, str):
+        return f'header "{name}": a value must be a string.'
+    if any(c in value for c in "\r\n\0"):
+        return f'header "{name}": a value must not contain CR, LF or NUL.'
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return f'header "{name}": a value must be ISO-8859-1 text.'
+    return None
+
+
 class Faults:
     """The planned faults of one fake, in the order they were added (the first match wins).
 
@@ -240,9 +268,14 @@ class Faults:
         """Plan ``status`` for the next ``times`` requests of ``operation`` (``None``: of any operation).
 
         Raises:
-            ValueError: an unknown operation, a status outside 400–599, or ``times`` < 1.
+            ValueError: an unknown operation, a status outside 400–599, ``times`` < 1, or a
+                header that could not be sent as one header line (see :func:`header_problem`).
         """
         name = self._names.canonical(operation)
+        for header, value in (headers or {}).items():
+            problem = header_problem(header, value)
+            if problem is not None:
+                raise ValueError(problem)
         if not 400 <= status <= 599:
             raise ValueError(f"a fault answers an error status (400-599), not {status}")
         if times < 1:

@@ -2,18 +2,23 @@
 
 Every request the fake answers is recorded, errors and 404 routes included, except
 reads and clears of the journal itself (looking must not change what you look at).
-The journal is bounded (1000 entries by default; the oldest fall off) and lives in one
-:class:`~mockserver.http.app.MockServer`; ``store.reset()`` empties it.
+The journal is bounded twice, in entries (1000 by default) and in bytes of bodies kept
+(64 MiB); the oldest entries fall off first. A body longer than 256 KiB keeps its start
+and its size only, and reads back as text ending ``… [truncated: N bytes in all]``.
+It lives in one :class:`~mockserver.http.app.MockServer`; ``store.reset()`` empties it.
 
 Entries keep the raw bytes and decode them only when read, so recording stays cheap::
 
     entry = server.journal.entries(operation="batch_exports_create")[-1]
     assert entry.status == 201 and entry.request_json["name"] == "my export"
 
-Secrets are redacted before anyone sees an entry: the ``Authorization`` header and a
-``personal_api_key`` in the query string or the JSON body keep a short prefix only
-(``Bearer phx_AbCd…``), enough to tell tenants apart. (Raw exchanges are kept inside the
-journal and redacted when first read, which keeps recording cheap.)
+Secrets never enter it: they are redacted as an exchange is captured, before it is
+kept. A personal API key keeps a short prefix only (``phx_AbCd…``), enough to tell
+tenants apart, wherever it appears (headers, query string, body, response); the
+destination fields the API never returns (passwords, tokens, private keys, AWS keys:
+:data:`~mockserver.domain.destinations.SECRET_FIELDS`) read ``[redacted]`` in JSON,
+form and multipart bodies alike, and so does the control plane's token header.
+Everything else (parsing, header naming) waits until someone reads the journal.
 
 >>> journal = Journal(max_entries=2)
 >>> for n in range(3):
@@ -26,23 +31,48 @@ journal and redacted when first read, which keeps recording cheap.)
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
+
+import orjson
 
 from mockserver.domain.dates import format_datetime
+from mockserver.domain.destinations import SECRET_FIELDS
 from mockserver.http.body import json_too_deep
 from mockserver.http.spec import canonical_name
 
-__all__ = ["DEFAULT_MAX_ENTRIES", "Exchange", "Journal", "JournalEntry", "redact", "redact_authorization"]
+__all__ = [
+    "CONTROL_TOKEN_HEADER",
+    "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_ENTRIES",
+    "Exchange",
+    "Journal",
+    "JournalEntry",
+    "redact",
+    "redact_authorization",
+    "scrub",
+]
 
 DEFAULT_MAX_ENTRIES = 1000
-#: Bodies larger than this are not kept (only their size is): the journal stays small.
-MAX_BODY_BYTES = 1 << 20
+#: Bytes of bodies (requests and responses) the journal keeps in all.
+DEFAULT_MAX_BYTES = 64 << 20
+#: Bytes of one body kept; a longer body keeps its start and its size.
+DEFAULT_MAX_BODY_BYTES = 256 << 10
+#: Bytes an entry costs beyond its bodies (headers, path, bookkeeping), for the byte bound.
+_ENTRY_OVERHEAD = 512
+#: The header that carries the control plane's token (``serve --control-plane-token``).
+CONTROL_TOKEN_HEADER = "X-Mock-Control-Token"
+#: What a secret value reads as.
+REDACTED = "[redacted]"
+#: Field names whose values are secrets, wherever they appear.
+SECRET_NAMES = frozenset().union(*SECRET_FIELDS.values())
 #: Characters of a secret kept by redaction (``phx_`` plus four).
 _SECRET_PREFIX = 8
 
@@ -66,14 +96,111 @@ def redact_authorization(value: str) -> str:
     return f"{scheme} {redact(token.strip())}" if space else redact(value)
 
 
-def _decode(data: bytes | None, content_type: str) -> Any:
+_KEY = re.compile(r"(phx_[A-Za-z0-9]{4})[A-Za-z0-9]+")
+_KEY_BYTES = re.compile(rb"(phx_[A-Za-z0-9]{4})[A-Za-z0-9]+")
+_ELLIPSIS = "…".encode()
+#: A secret field's name as a JSON key (any body that has none is left as it is).
+_SECRET_JSON_KEY = re.compile(rb'"(?:%s)"\s*:' % b"|".join(re.escape(n.encode()) for n in sorted(SECRET_NAMES)))
+_SECRET_FORM_NAME = re.compile(
+    rb"(?:^|[&.\[])(?:%s)\]?=" % b"|".join(re.escape(n.encode()) for n in sorted(SECRET_NAMES | {"personal_api_key"}))
+)
+#: One multipart field named like a secret: its headers, then its value up to the boundary.
+_SECRET_PART = re.compile(
+    rb'(name="(?:[^"]*[.\[])?(?:%s)\]?"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n).*?(?=\r\n--)'
+    % b"|".join(re.escape(n.encode()) for n in sorted(SECRET_NAMES)),
+    re.DOTALL,
+)
+_PERSONAL_KEY_PARAM = re.compile(rb"((?:^|&)personal_api_key=)([^&]{0,8})[^&]*")
+
+
+def redact_keys(text: str) -> str:
+    """Every personal API key in ``text`` cut to its prefix.
+
+    >>> redact_keys("key=phx_0123456789abcdef, again phx_0123456789abcdef")
+    'key=phx_0123…, again phx_0123…'
+    """
+    return _KEY.sub(r"\1…", text) if "phx_" in text else text
+
+
+def _redact_key_bytes(data: bytes) -> bytes:
+    return _KEY_BYTES.sub(rb"\1" + _ELLIPSIS, data) if b"phx_" in data else data
+
+
+def _redact_json(value: Any) -> Any:
+    """A JSON value with every secret field's value replaced, at any depth."""
+    if isinstance(value, dict):
+        return {k: (REDACTED if k in SECRET_NAMES and v is not None else _redact_json(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_json(v) for v in value]
+    return value
+
+
+def _redact_form_field(name: str, value: str) -> str:
+    last = re.split(r"[.\[\]]+", name.strip("]"))[-1]
+    if last == "personal_api_key":
+        return redact(value)
+    return REDACTED if last in SECRET_NAMES else value
+
+
+def scrub(data: bytes, content_type: str) -> bytes:
+    """``data`` with every secret redacted (keys to their prefix, secret fields to ``[redacted]``).
+
+    >>> scrub(b'{"config": {"password": "hunter2", "host": "db"}}', "application/json")
+    b'{"config":{"password":"[redacted]","host":"db"}}'
+    >>> scrub(b"personal_api_key=phx_0123456789abcdef&name=x", "application/x-www-form-urlencoded")
+    b'personal_api_key=phx_0123%E2%80%A6&name=x'
+    """
+    if not data:
+        return data
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in ("", "application/json") and _SECRET_JSON_KEY.search(data) and not json_too_deep(data):
+        try:
+            document = json.loads(data)
+        except ValueError:
+            pass  # not JSON after all: only keys are redacted
+        else:
+            try:
+                data = orjson.dumps(_redact_json(document))
+            except orjson.JSONEncodeError:
+                data = json.dumps(_redact_json(document), separators=(",", ":")).encode()
+    elif media == "application/x-www-form-urlencoded" and _SECRET_FORM_NAME.search(data):
+        fields = parse_qsl(data.decode("latin-1"), keep_blank_values=True)
+        data = urlencode([(k, _redact_form_field(k, v)) for k, v in fields]).encode("latin-1")
+    elif media == "multipart/form-data":
+        data = _SECRET_PART.sub(rb"\1" + REDACTED.encode(), data)
+    return _redact_key_bytes(data)
+
+
+def _scrub_query(query: bytes) -> bytes:
+    if b"personal_api_key=" in query:
+        query = _PERSONAL_KEY_PARAM.sub(rb"\1\2%E2%80%A6", query)
+    return _redact_key_bytes(query)
+
+
+def _scrub_header(key: str, value: str) -> str:
+    if key == "HTTP_AUTHORIZATION":
+        return redact_authorization(value)
+    if key == _TOKEN_ENVIRON_KEY:
+        return "…"
+    return redact_keys(value)
+
+
+_TOKEN_ENVIRON_KEY = "HTTP_" + CONTROL_TOKEN_HEADER.upper().replace("-", "_")
+
+
+def _decode(data: bytes | None, content_type: str, truncated_from: int = 0) -> Any:
     """JSON bodies parsed; other text as text; binary as ``None`` (see the entry's size).
+
+    A body kept only in part (``truncated_from``: its whole size) reads as the text it
+    starts with and a marker that says how long it was.
 
     JSON nested deeper than the API accepts stays text: parsed, it could not be written
     back out (or checked against the spec) without recursing past Python's limit.
     """
     if not data:
         return None
+    if truncated_from:
+        return data.decode("utf-8", "replace") + f"… [truncated: {truncated_from} bytes in all]"
     if (content_type.startswith("application/json") or not content_type) and not json_too_deep(data):
         try:
             return json.loads(data)
@@ -120,6 +247,9 @@ class JournalEntry:
     fault_id: int | None = None
     #: Wall seconds the response was delayed by a latency rule.
     latency: float = 0.0
+    #: Whether only the start of the body was kept (see the sizes for the whole).
+    request_truncated: bool = False
+    response_truncated: bool = False
     _cache: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
@@ -128,19 +258,20 @@ class JournalEntry:
 
     @property
     def request_json(self) -> Any:
-        """The request body decoded (JSON, else text), ``personal_api_key`` redacted."""
+        """The request body decoded (JSON, else text; secrets were redacted when captured)."""
         if "request" not in self._cache:
-            body = _decode(self.request_data, self.request_content_type)
-            if isinstance(body, dict) and isinstance(body.get("personal_api_key"), str):
-                body = {**body, "personal_api_key": redact(body["personal_api_key"])}
-            self._cache["request"] = body
+            self._cache["request"] = _decode(
+                self.request_data, self.request_content_type, self.request_size if self.request_truncated else 0
+            )
         return self._cache["request"]
 
     @property
     def response_json(self) -> Any:
         """The response body decoded (JSON, else text; ``None`` when empty or binary)."""
         if "response" not in self._cache:
-            self._cache["response"] = _decode(self.response_data, self.response_content_type)
+            self._cache["response"] = _decode(
+                self.response_data, self.response_content_type, self.response_size if self.response_truncated else 0
+            )
         return self._cache["response"]
 
     def to_dict(self) -> dict[str, Any]:
@@ -184,7 +315,7 @@ class Exchange:
     query_string: bytes
     #: The WSGI environ's header items (``HTTP_*``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``), as they came.
     environ_headers: tuple[tuple[str, str], ...]
-    #: Bodies over :data:`MAX_BODY_BYTES` are not kept (``None``); their sizes are.
+    #: The body as received (the journal redacts and truncates it when capturing).
     request_data: bytes | None
     request_size: int
     status: int
@@ -197,6 +328,8 @@ class Exchange:
     organization_id: str | None
     fault_id: int | None
     latency: float
+    request_truncated: bool = False
+    response_truncated: bool = False
 
     def entry(self, entry_id: int) -> JournalEntry:
         headers = []
@@ -206,11 +339,8 @@ class Exchange:
             name = key.removeprefix("HTTP_").replace("_", "-").title()
             if name == "Content-Type":
                 content_type = value
-            headers.append((name, redact_authorization(value) if name == "Authorization" else value))
-        query = tuple(
-            (name, redact(value) if name == "personal_api_key" else value)
-            for name, value in parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)
-        )
+            headers.append((name, value))
+        query = tuple(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
         return JournalEntry(
             id=entry_id,
             timestamp=format_datetime(self.timestamp) or "",
@@ -231,6 +361,8 @@ class Exchange:
             response_size=self.response_size,
             fault_id=self.fault_id,
             latency=self.latency,
+            request_truncated=self.request_truncated,
+            response_truncated=self.response_truncated,
         )
 
 
@@ -240,15 +372,30 @@ class Journal:
     Args:
         max_entries: how many entries to keep; ``0`` records nothing.
         operations: canonical operation names a filter may name (``None``: any name).
+        max_bytes: bytes of bodies to keep in all (entries count a little more for their
+            headers); the oldest entries fall off to stay under it.
+        max_body_bytes: bytes of one body to keep; a longer one keeps its start.
     """
 
-    def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, *, operations: Collection[str] | None = None) -> None:
+    def __init__(
+        self,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
+        *,
+        operations: Collection[str] | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
         if max_entries < 0:
             raise ValueError("max_entries must be >= 0")
+        if max_bytes < 0 or max_body_bytes < 0:
+            raise ValueError("max_bytes and max_body_bytes must be >= 0")
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_body_bytes = max_body_bytes
         self._operations = frozenset(operations) if operations is not None else None
-        #: ``(id, entry or exchange)``: exchanges become entries when first read.
-        self._entries: deque[tuple[int, JournalEntry | Exchange]] = deque(maxlen=max_entries)
+        #: ``(id, entry or exchange, bytes)``: exchanges become entries when first read.
+        self._entries: deque[tuple[int, JournalEntry | Exchange, int]] = deque()
+        self._bytes = 0
         self._lock = threading.Lock()
         self._next_id = 1
 
@@ -257,24 +404,55 @@ class Journal:
         with self._lock:
             entry = replace(entry, id=self._next_id)
             self._next_id += 1
-            if self.max_entries:
-                self._entries.append((entry.id, entry))
+            self._keep(entry.id, entry)
             return entry
 
     def capture(self, exchange: Exchange) -> None:
-        """Append a raw exchange (the server's hot path: no parsing or redaction until read)."""
+        """Append a raw exchange: secrets redacted and bodies cut now, parsing left for readers."""
+        if not self.max_entries:
+            with self._lock:
+                self._next_id += 1
+            return
+        exchange = self._scrubbed(exchange)
         with self._lock:
-            if self.max_entries:
-                self._entries.append((self._next_id, exchange))
+            self._keep(self._next_id, exchange)
             self._next_id += 1
+
+    def _scrubbed(self, exchange: Exchange) -> Exchange:
+        request_type = next((v for k, v in exchange.environ_headers if k == "CONTENT_TYPE"), "")
+        response_data = exchange.response_data
+        if response_data is not None and exchange.response_content_type in ("", "application/json"):
+            response_data = scrub(response_data, exchange.response_content_type)
+        limit = self.max_body_bytes
+        request_data = scrub(exchange.request_data, request_type) if exchange.request_data else exchange.request_data
+        return replace(
+            exchange,
+            environ_headers=tuple((k, _scrub_header(k, v)) for k, v in exchange.environ_headers),
+            query_string=_scrub_query(exchange.query_string),
+            request_data=request_data[:limit] if request_data is not None else None,
+            request_truncated=request_data is not None and len(request_data) > limit,
+            response_headers=tuple((k, redact_keys(v)) for k, v in exchange.response_headers),
+            response_data=response_data[:limit] if response_data is not None else None,
+            response_truncated=response_data is not None and len(response_data) > limit,
+        )
+
+    def _keep(self, entry_id: int, item: JournalEntry | Exchange) -> None:
+        """Append (under the lock) and drop the oldest entries beyond either bound."""
+        if not self.max_entries:
+            return
+        size = len(item.request_data or b"") + len(item.response_data or b"") + _ENTRY_OVERHEAD
+        self._entries.append((entry_id, item, size))
+        self._bytes += size
+        while self._entries and (len(self._entries) > self.max_entries or self._bytes > self.max_bytes):
+            self._bytes -= self._entries.popleft()[2]
 
     def _materialized(self) -> list[JournalEntry]:
         """Every kept entry as a :class:`JournalEntry`, converting exchanges once."""
         out = []
-        for index, (entry_id, item) in enumerate(self._entries):
+        for index, (entry_id, item, size) in enumerate(self._entries):
             if isinstance(item, Exchange):
                 item = item.entry(entry_id)
-                self._entries[index] = (entry_id, item)
+                self._entries[index] = (entry_id, item, size)
             out.append(item)
         return out
 
@@ -322,15 +500,22 @@ class Journal:
         """Id of the newest entry ever recorded (0 if none): pass it as ``since`` later."""
         return self._next_id - 1
 
+    @property
+    def size_bytes(self) -> int:
+        """What the kept entries count against ``max_bytes``."""
+        return self._bytes
+
     def clear(self) -> None:
         """Drop every entry (ids keep counting, so ``since`` stays meaningful)."""
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
 
     def reset(self) -> None:
         """Drop every entry and restart ids at 1 (``store.reset()``)."""
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
             self._next_id = 1
 
     def __len__(self) -> int:

@@ -33,7 +33,7 @@ from mockserver.domain.lifecycle import Outcome, Progression
 from mockserver.domain.store import ALL_SCOPES, Store
 from mockserver.errors import ValidationError
 from mockserver.http.context import Context, Reply
-from mockserver.http.faults import Faults, Latency
+from mockserver.http.faults import Faults, Latency, header_problem
 from mockserver.http.journal import Journal
 from mockserver.http.spec import canonical_name
 
@@ -194,6 +194,10 @@ def _tenant_filter(ctx: Context) -> dict[str, Any]:
 def faults_create(plane: ControlPlane, ctx: Context) -> Reply:
     ctx.check_field_errors()
     body = ctx.body
+    for name, value in (body.get("headers") or {}).items():
+        problem = header_problem(name, value)
+        if problem is not None:
+            raise ValidationError(problem, attr="headers")
     fault = plane.faults.add(
         _operation(plane, body.get("operation_id")),
         body["status"],

@@ -1,0 +1,208 @@
+"""Secrets stay secret and the control plane stays local.
+
+The journal keeps no secret (destination credentials, personal API keys) in any form,
+and holds a bounded number of bytes; ``/_mock/`` answers only loopback clients unless
+told otherwise; a planned fault cannot smuggle a header line into a response.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+from conftest import Api
+from werkzeug.test import Client
+
+from mockserver import MockServer
+from mockserver.http.journal import Exchange, Journal
+
+POSTGRES = {
+    "name": "warehouse",
+    "interval": "hour",
+    "destination": {
+        "type": "Postgres",
+        "config": {
+            "host": "db.example.com", "port": 5432, "database": "dwh", "schema": "public", "table_name": "events",
+            "user": "loader-user-name", "password": "hunter2-very-secret",
+        },
+    },
+}  # fmt: skip
+SNOWFLAKE_KEY = "-----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAASC-----END PRIVATE KEY-----"
+
+
+def everything_kept(server: MockServer) -> str:
+    """All the journal holds, raw bytes and rendered entries alike, as one text."""
+    parts = []
+    for entry in server.journal.entries():
+        parts += [repr(entry.request_data), repr(entry.response_data), repr(entry.request_headers), repr(entry.query)]
+        parts.append(json.dumps(entry.to_dict(), default=str))
+    return "\n".join(parts)
+
+
+# -- the journal keeps no secret ------------------------------------------------------------
+
+
+def test_destination_secrets_are_redacted_when_captured(api: Api, server: MockServer) -> None:
+    api.post("/batch_exports/", json=POSTGRES)
+    snowflake = {"type": "Snowflake", "config": {"private_key": SNOWFLAKE_KEY, "password": "snow-pass-1234"}}
+    api.post("/batch_exports/", json={**POSTGRES, "destination": snowflake})
+    s3 = {
+        "type": "S3",
+        "config": {"aws_access_key_id": "AKIAEXAMPLEKEY12", "aws_secret_access_key": "wJalrXUtn/K7MDENG"},
+    }
+    api.post("/batch_exports/", json={**POSTGRES, "destination": s3})
+    kept = everything_kept(server)
+    for secret in ("hunter2-very-secret", "loader-user-name", SNOWFLAKE_KEY, "snow-pass-1234", "AKIAEXAMPLEKEY12",
+                   "wJalrXUtn/K7MDENG"):  # fmt: skip
+        assert secret not in kept, secret
+    first = server.journal.entries()[0]
+    assert first.request_json["destination"]["config"]["password"] == "[redacted]"
+    assert first.request_json["destination"]["config"]["host"] == "db.example.com"
+
+
+def test_a_key_is_redacted_wherever_it_appears(api: Api, server: MockServer) -> None:
+    key = api.tenant.api_key
+    client = Client(server)
+    client.get("/_mock/state/")  # the response holds every key
+    client.post("/_mock/tenants/", json={})  # so does this one
+    api.get("/batch_exports/", headers={"X-Note": key}, query_string={"personal_api_key": key, "q": key})
+    api.post("/batch_exports/", json={**POSTGRES, "name": f"named {key}"})
+    api.post("/batch_exports/", headers={}, data={"personal_api_key": key, "name": "x"})  # a form body
+    api.post(
+        "/batch_exports/", headers={},
+        data={"personal_api_key": key, "file": (io.BytesIO(b"x"), "f.txt")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    kept = everything_kept(server)
+    assert key[:8] in kept  # a prefix stays, to tell tenants apart
+    assert key not in kept
+    for other in server.store.api_keys:
+        assert other not in kept
+
+
+def test_the_journal_is_bounded_in_bytes_and_truncates_long_bodies() -> None:
+    journal = Journal(1000, max_bytes=50_000, max_body_bytes=1000)
+    for n in range(200):
+        journal.capture(_exchange(n, b'{"name": "' + b"x" * 3000 + b'"}'))
+    kept = journal.entries()
+    assert sum(len(e.request_data or b"") + len(e.response_data or b"") for e in kept) <= 50_000
+    assert kept[-1].path == "/199/" and len(kept) < 200
+    body = kept[-1].request_json
+    assert isinstance(body, str) and body.endswith("… [truncated: 3012 bytes in all]")
+    assert kept[-1].request_size == 3012
+
+
+def _exchange(n: int, data: bytes) -> Exchange:
+    return Exchange(
+        timestamp=None, method="POST", path=f"/{n}/", query_string=b"", environ_headers=(),
+        request_data=data, request_size=len(data), status=201, response_headers=(),
+        response_content_type="application/json", response_data=b"{}", response_size=2, operation_id=None,
+        project_id=None, organization_id=None, fault_id=None, latency=0.0,
+    )  # fmt: skip
+
+
+def test_the_server_journal_keeps_sizes_of_truncated_bodies() -> None:
+    server = MockServer(journal_body_bytes=100)
+    api = Api(server, server.store.create_tenant())
+    created = api.post("/batch_exports/", json={**POSTGRES, "name": "n" * 500})
+    (entry,) = server.journal.entries(operation="batch_exports_create")
+    assert entry.request_size > 500 and len(entry.request_data or b"") <= 100
+    assert entry.response_size == len(created.data)
+    assert str(entry.response_json).endswith(f"… [truncated: {len(created.data)} bytes in all]")
+
+
+# -- the control plane answers loopback clients only -----------------------------------------
+
+
+class client_at(Client):
+    """A test client whose requests come from ``address``."""
+
+    def __init__(self, server: MockServer, address: str) -> None:
+        super().__init__(server)
+        self.address = address
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("environ_base", {})["REMOTE_ADDR"] = self.address
+        return super().open(*args, **kwargs)
+
+
+@pytest.mark.parametrize("address", ["10.0.0.7", "192.168.1.20", "2001:db8::1", "::ffff:10.0.0.7"])
+def test_the_control_plane_refuses_other_hosts(address: str) -> None:
+    server = MockServer()
+    tenant = server.store.create_tenant()
+    before = Client(server).get("/_mock/state/").json
+    for method, path in (("GET", "/_mock/state/"), ("POST", "/_mock/reset/"), ("GET", "/_mock/journal/")):
+        response = client_at(server, address).open(path, method=method)
+        assert (response.status_code, response.json["code"], response.json["type"]) == (
+            403, "permission_denied", "authentication_error",
+        ), path  # fmt: skip
+        assert "this machine only" in response.json["detail"]
+    assert Client(server).get("/_mock/state/").json == before  # the reset was refused
+    # The PostHog API itself answers anyone.
+    listing = client_at(server, address).get(
+        f"/api/projects/{tenant.project_id}/batch_exports/", headers={"Authorization": f"Bearer {tenant.api_key}"}
+    )
+    assert listing.status_code == 200
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"])
+def test_the_control_plane_answers_loopback_clients(address: str) -> None:
+    assert client_at(MockServer(), address).get("/_mock/state/").status_code == 200
+
+
+def test_a_token_opens_the_control_plane_to_other_hosts() -> None:
+    server = MockServer(control_plane_token="let-me-in-0123")
+    remote = client_at(server, "10.0.0.7")
+    assert remote.get("/_mock/state/").status_code == 403
+    assert remote.get("/_mock/state/", headers={"X-Mock-Control-Token": "wrong"}).status_code == 403
+    assert remote.get("/_mock/state/", headers={"X-Mock-Control-Token": "let-me-in-0123"}).status_code == 200
+    assert "let-me-in-0123" not in everything_kept(server)
+
+
+def test_an_open_control_plane_must_be_asked_for() -> None:
+    assert client_at(MockServer(open_control_plane=True), "10.0.0.7").get("/_mock/state/").status_code == 200
+
+
+def test_serve_passes_the_control_plane_options_on() -> None:
+    from mockserver.cli import build_parser
+
+    args = build_parser().parse_args(["serve", "--control-plane-token", "t0k3n", "--unsafe-open-control-plane"])
+    assert (args.control_plane_token, args.unsafe_open_control_plane) == ("t0k3n", True)
+
+
+# -- planned faults cannot inject header lines ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"X-A": "ok\r\nSet-Cookie: stolen=1"}, {"X-A": "line\nbreak"}, {"X-A\r\nX-B": "v"}, {"Bad Name": "v"},
+     {"X-A": "nul\x00"}, {"": "v"}],
+)  # fmt: skip
+def test_fault_headers_with_line_breaks_or_bad_names_are_refused(api: Api, headers: dict[str, str]) -> None:
+    response = api.post(
+        "/_mock/faults/", json={"operation_id": "batch_exports_list", "status": 429, "headers": headers}
+    )
+    assert response.status_code == 400, response.json
+    assert response.json["attr"] == "headers"
+    assert api.get("/_mock/faults/").json["count"] == 0
+    assert api.get("/batch_exports/").status_code == 200
+
+
+def test_the_python_api_refuses_them_too(server: MockServer) -> None:
+    with pytest.raises(ValueError, match="header"):
+        server.faults.add("batch_exports_list", 429, headers={"X-A": "a\r\nB: c"})
+
+
+def test_secret_fields_are_redacted_in_form_and_multipart_bodies_too(api: Api, server: MockServer) -> None:
+    form = {"name": "x", "destination.type": "Postgres", "destination.config.password": "form-secret-99"}
+    api.post("/batch_exports/", data=form)
+    api.post(
+        "/batch_exports/", data={**form, "destination.config.password": "multipart-secret-77",
+                                 "file": (io.BytesIO(b"x"), "f.txt")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    kept = everything_kept(server)
+    assert "form-secret-99" not in kept and "multipart-secret-77" not in kept
+    assert kept.count("[redacted]") >= 2
