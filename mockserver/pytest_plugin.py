@@ -5,8 +5,10 @@ Installed packages register this plugin automatically (entry point ``pytest11``)
     def test_my_exporter(posthog_mock):
         client = MyPostHogClient(host=posthog_mock.url, api_key=posthog_mock.api_key,
                                  project_id=posthog_mock.project_id)
-        client.create_export(...)
-        assert posthog_mock.store.batch_exports  # look at the fake's state directly
+        client.create_export(name="nightly", ...)
+        # What this test's project received (other tests share the server, not the project):
+        [created] = posthog_mock.journal("batch_exports_create")
+        assert created.status == 201
 
 One server is started per test session (``make_server`` on a free port, in a thread);
 each test gets its own organization, project and key, so tests never see each other's

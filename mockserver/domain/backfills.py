@@ -138,7 +138,7 @@ class Backfills:
             return {"total_runs": total or 0, "finished_runs": total or 0, "progress": 1.0}
         if status not in ACTIVE or not total:
             return None
-        if backfill.start_at is None and backfill.adjusted_start_at is None:
+        if backfill.start_at is None:
             return None
         # Every run of an active backfill but its newest has completed (the engine stops a
         # backfill at the first run that does not), so counting needs the newest run only.
@@ -151,7 +151,7 @@ class Backfills:
         return {"total_runs": total, "finished_runs": finished, "progress": round(finished / total, 1)}
 
     def _expected_runs(self, backfill: Backfill) -> int | None:
-        start = backfill.adjusted_start_at or backfill.start_at
+        start = backfill.start_at
         if start is None:
             return 1
         if backfill.total_records_count == 0:

@@ -22,7 +22,6 @@ from mockserver.errors import PermissionDenied, ValidationError
 
 __all__ = [
     "ALLOWED_HTTP_URLS",
-    "DESTINATION_TYPES",
     "INTEGRATION_KINDS",
     "ConfigField",
     "check_config",
@@ -133,9 +132,6 @@ DESTINATION_FIELDS: dict[str, tuple[ConfigField, ...]] = {
         "stage_activity_timeout_seconds",
     ),
 }
-
-#: Every type the API accepts in ``destination.type``; ``S3`` only to reject it.
-DESTINATION_TYPES = ("S3", *DESTINATION_FIELDS)
 
 #: Keys removed from every response, at any depth (``secret_fields``, models@c2541074).
 SECRET_FIELDS: dict[str, frozenset[str]] = {

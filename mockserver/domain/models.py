@@ -151,6 +151,8 @@ class Backfill:
     created_at: datetime
     last_updated_at: datetime
     finished_at: datetime | None = None
+    #: PostHog moves the start of a backfill from the beginning of time to the earliest
+    #: data it finds; the fake has no data to look at, so this stays ``None``.
     adjusted_start_at: datetime | None = None
     total_records_count: int | None = None
 

@@ -24,7 +24,7 @@ Everything else (parsing, header naming) waits until someone reads the journal.
 >>> for n in range(3):
 ...     _ = journal.record(JournalEntry(id=0, timestamp="2026-01-05T12:00:00Z", method="GET", path=f"/{n}/",
 ...                                     query=(), operation_id=None, status=404))
->>> [e.path for e in journal.entries()], journal.count()
+>>> [e.path for e in journal.entries()], len(journal)
 (['/1/', '/2/'], 2)
 """
 
@@ -491,9 +491,6 @@ class Journal:
                 and (since is None or e.id > since)
             ]
         return found[-limit:] if limit else found
-
-    def count(self) -> int:
-        return len(self._entries)
 
     @property
     def last_id(self) -> int:
