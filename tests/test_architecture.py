@@ -5,6 +5,9 @@
   ``random`` and the like anywhere else, so one ``--seed`` fixes every response.
 * ``mockserver/domain/`` knows nothing of HTTP: it never imports werkzeug or
   ``mockserver.http``.
+* No import circle, not even under ``TYPE_CHECKING`` or inside a function: the layers
+  (``clock``/``ids``/``errors`` → ``domain`` → ``http`` → ``server``/``cli``/plugin)
+  only ever point one way.
 * Handlers get the domain services, never the store: the PostHog API's handlers and
   the serializers never touch a ``store``, and the control plane uses only the store's
   public methods, never its tables.
@@ -213,3 +216,66 @@ def test_the_store_check_sees_reads_and_bare_uses(tmp_path: Path) -> None:
     path = tmp_path / "x.py"
     path.write_text("a = ctx.store.runs\nb = plane.store.reset()\nc = f(backend.store)\n")
     assert list(_store_uses(path)) == [(1, "runs"), (2, "reset"), (3, None)]
+
+
+# -- no import circles ------------------------------------------------------------------------
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module → the package's modules it imports, counting every import: at the top, inside
+    functions and under ``TYPE_CHECKING`` (a circle there is still a circle of ideas).
+
+    ``from a.b import c`` is an edge to ``a.b.c`` when that is a module, else to ``a.b``;
+    importing a submodule is not counted as importing its parent packages.
+    """
+    modules = {_module_name(path): path for path in SOURCES}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        for _node, module, imported, _asname in _imports(ast.parse(path.read_text()), path):
+            target = f"{module}.{imported}" if imported and f"{module}.{imported}" in modules else module
+            if target in modules and target != name:
+                graph[name].add(target)
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for succ in sorted(graph[node]):
+            if succ not in index:
+                visit(succ)
+                low[node] = min(low[node], low[succ])
+            elif succ in stack:
+                low[node] = min(low[node], index[succ])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_the_package_has_no_import_circle() -> None:
+    graph = _import_graph()
+    assert "mockserver.domain.store" in graph["mockserver.domain.engine"]  # the graph is really read
+    assert _circles(graph) == []
+
+
+def test_the_circle_finder_finds_circles_and_only_them() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}, "f": set()}
+    assert _circles(graph) == [["a", "b", "c"]]
