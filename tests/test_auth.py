@@ -1,11 +1,18 @@
 """Who may call what: personal API keys, scopes, and access to projects and organizations.
 
 PostHog finds the key in the ``Authorization: Bearer`` header, then in a
-``personal_api_key`` body field, then in the query string (reference §2.1). Every
-batch-export operation needs ``batch_export:read`` or ``batch_export:write``; write also
-grants read and ``*`` grants both (§2.3, §2.4). The URL's project or organization must
-exist (404) and belong to the key's owner (403), and keys restricted to some projects or
-organizations get PostHog's own refusals (§2.3, §2.5).
+``personal_api_key`` body field, then in the query string, and leaves ``pha_`` tokens to
+OAuth (``PersonalAPIKeyAuthentication`` in
+``posthog/auth.py@0193a92ab72d1309f4cb02249428036432930ee6``). Every batch-export
+operation needs ``batch_export:read`` or ``batch_export:write``: list and retrieve read,
+the model's writes write, and each extra action declares its own (``required_scopes`` in
+``products/batch_exports/backend/api/batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd``);
+write also grants read and ``*`` grants both (``APIScopePermission`` in
+``posthog/permissions.py@001027ced3127c76229e5b8c8802924d0ef94cef``). The URL's project or
+organization must exist (404) and belong to the key's owner (403), and keys restricted to
+some projects or organizations get PostHog's own refusals
+(``posthog/api/routing.py@00f00ca85a4ca4bc775f6db3ac6acc84b2d09123`` and the same
+``permissions.py``).
 """
 
 from __future__ import annotations

@@ -3,8 +3,13 @@
 One test per operation at project level (``/api/projects/{id}/batch_exports/…``), then the
 same operations under ``/api/environments/{id}`` (a legacy alias with identical behaviour)
 and ``/api/organizations/{org}`` (which spans every project of the organization), then
-soft delete, pause/unpause, computed fields and routing details (reference §1, §5.1,
-§6.5, §7.1, §9.1, §9.2).
+soft delete, pause/unpause, computed fields and routing details. The routes are PostHog's
+``products/batch_exports/backend/routes.py@4d91a791395f7b1dbce6d3288b1262f90410dfaf`` (every
+project route twice, under ``projects`` and ``environments``; only ``batch_exports`` under
+``organizations``), the answers ``BatchExportViewSet`` and ``BatchExportSerializer`` of
+``products/batch_exports/backend/api/batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd``
+and the pause, unpause and delete of
+``products/batch_exports/backend/service.py@02b1f511eba060f6e18d0e9100bd270d295141b8``.
 
 Validation rules live in ``test_validation_rules.py``, authentication in ``test_auth.py``,
 pagination in ``test_pagination.py``.

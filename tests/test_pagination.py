@@ -4,8 +4,12 @@ Pages are ``{count, next, previous, results}``, 100 items by default with no max
 ``next`` and ``previous`` are absolute URLs of the same request with ``limit`` and
 ``offset`` replaced and the query string re-encoded with sorted keys; ``previous`` drops
 ``offset`` when it would be 0. A ``limit`` that is not a positive integer, or an
-``offset`` that is not a non-negative one, falls back to the default (reference §4).
-Batch-export logs use the same envelope, but their ``limit`` also caps the query (§8.2).
+``offset`` that is not a non-negative one, falls back to the default. PostHog uses DRF's
+class as its global default (``DEFAULT_PAGINATION_CLASS`` and ``PAGE_SIZE`` in
+``posthog/settings/web.py@000798bf8784a9d3d2ba4f133c3486d0cc0a1669``).
+Batch-export logs use the same envelope, but their ``limit`` is also the query's row cap,
+so ``count`` never exceeds it (``LogEntryMixin`` in
+``posthog/api/log_entries.py@d96a6558d9c6ac7eec551547b3f16a8a94e5c8d3``).
 """
 
 from __future__ import annotations

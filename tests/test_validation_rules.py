@@ -1,10 +1,20 @@
-"""PostHog's validation of batch-export writes, message for message (reference §3, §5.2, §6.1).
+"""PostHog's validation of batch-export writes, message for message.
 
-Every error body is ``{type, code, detail, attr}`` and reports only the first problem: fields
-are checked in the serializer's order (``name, model, destination, interval, paused,
-last_paused_at, start_at, end_at, hogql_query, filters, timezone, offset_day,
-offset_hour``), a feature-flag refusal (403) aborts at once, and the object-level rules
-run last with ``attr: null``.
+The rules are ``BatchExportSerializer`` and its destination serializer
+(``products/batch_exports/backend/api/batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd``),
+the destination checks of
+``products/batch_exports/backend/service.py@02b1f511eba060f6e18d0e9100bd270d295141b8``,
+and PostHog's own tests of them, in ``products/batch_exports/backend/tests/api/``:
+``test_create.py@1ea05ce0476f219b122332644395a9207a4d532e`` and
+``test_update.py@0f759a5a455345c44d6a56e9a997146ceaf4e033``.
+
+Every error body is ``{type, code, detail, attr}`` (drf-exceptions-hog, set to report one
+error: ``exceptions_hog/settings.py@15fa9d471882a3bec1a7551c7d26252bc13ec98b`` in
+``PostHog/drf-exceptions-hog``) and reports only the first problem: fields are checked in
+the serializer's order (``name, model, destination, interval, paused, last_paused_at,
+start_at, end_at, hogql_query, filters, timezone, offset_day, offset_hour``), a
+feature-flag refusal (403) aborts at once, and the object-level rules run last with
+``attr: null``.
 """
 
 from __future__ import annotations
@@ -923,7 +933,8 @@ def test_offsets_are_stored_as_seconds_after_the_boundary(api: Api, server: Mock
     assert server.store.batch_exports[export["id"]].interval_offset == 2 * 86400 + 5 * 3600
 
 
-# The PATCH table of reference §6.1 ("Test-backed behaviour of PATCH schedule fields").
+# PATCHes of the schedule fields and what PostHog answers to each, as its own tests pin them
+# (products/batch_exports/backend/tests/api/test_update.py@0f759a5a455345c44d6a56e9a997146ceaf4e033).
 PATCH_TABLE = [
     pytest.param(
         {"interval": "hour", "timezone": "UTC"},

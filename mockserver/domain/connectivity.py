@@ -1,9 +1,11 @@
 """Destination connectivity checks: the steps PostHog's ``test`` and ``run_test_step`` endpoints know.
 
-PostHog lists, per destination type, the checks it can run against a destination
-(``products/batch_exports/backend/api/destination_tests/__init__.py@283fd20eefa6e1653278728a35a844eeea862ae8``).
-The fake knows the same steps and reports every step it is asked to run as passed: it
-never reaches the destination.
+PostHog has connectivity checks for the S3 family, BigQuery, Snowflake, Databricks and
+Azure Blob, listed in ``products/batch_exports/backend/api/destination_tests/__init__.py``
+at ``283fd20eefa6e1653278728a35a844eeea862ae8``.
+The fake has steps for the same types, named and described in PostHog's style but its
+own (docs/fidelity.md), and reports every step it is asked to run as passed: it never
+reaches the destination.
 
 >>> [name for name, _ in steps_for("BigQuery")]
 ['Verify BigQuery project', 'Verify BigQuery dataset', 'Verify BigQuery table']

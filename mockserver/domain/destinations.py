@@ -133,7 +133,8 @@ DESTINATION_FIELDS: dict[str, tuple[ConfigField, ...]] = {
     ),
 }
 
-#: Keys removed from every response, at any depth (``secret_fields``, models@c2541074).
+#: Keys removed from every response, at any depth (``secret_fields`` in
+#: ``products/batch_exports/backend/models/batch_export.py@c25410746c7e617b3cf91c6f7263b7030868475b``).
 SECRET_FIELDS: dict[str, frozenset[str]] = {
     "S3": frozenset({"aws_access_key_id", "aws_secret_access_key"}),
     "AwsS3": frozenset({"aws_access_key_id", "aws_secret_access_key"}),
