@@ -285,11 +285,11 @@ def section_files(iterations: int, seconds: float) -> dict[str, Any]:
     for _ in range(min(iterations, 5)):
         timer.held.clear()
         started = time.perf_counter()
-        run = t.post("/file_downloads/", body)
+        run = t.post("/file_download_batch_exports/", body, expected=202)
         t.advance(200)
         totals.append((time.perf_counter() - started) * 1e6)
         holds.append(max(timer.held) * 1e6)
-        files = t.get(f"/file_downloads/{run['id']}/").json["files"]
+        files = t.get(f"/file_download_batch_exports/{run['id']}/").json["files"]
         assert files, run
     expired_before = sum(len(f.content) for f in store.download_files.values())
     t.advance(store.limits.file_download_expiration_seconds + 60)

@@ -18,9 +18,10 @@ their rules (a run's status only through :func:`~mockserver.domain.lifecycle.tra
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,7 +46,7 @@ from mockserver.domain.snapshot import plain
 from mockserver.domain.timeline import Timeline
 from mockserver.ids import IdSource
 
-__all__ = ["ALL_SCOPES", "INDEXES", "SCHEDULER_STATE", "SETTINGS", "TABLES", "Limits", "Store", "Tenant"]
+__all__ = ["ALL_SCOPES", "INDEXES", "SCHEDULER_STATE", "SETTINGS", "STATE_KINDS", "TABLES", "Limits", "Store", "Tenant"]
 
 #: Every table of a store → the one module that adds and removes its rows (and keeps its
 #: indexes): the store's own writers (``add_export``, ``add_run``…) for the records, the
@@ -78,6 +79,10 @@ INDEXES: dict[str, str] = {
     "logs_by_source": "logs",
     "logs_by_instance": "logs",
     "files_by_run": "download_files",
+    "integrations_by_team": "integrations",
+    "runs_by_team": "runs",
+    "logs_by_team": "logs",
+    "files_by_team": "download_files",
     "file_downloads_by_team": "on_demand_exports",
 }
 #: How the fake behaves rather than what it holds; shown at the top of the state.
@@ -89,6 +94,15 @@ SCHEDULER_STATE: dict[str, str] = {
     "event_seq": "mockserver.domain.engine",
     "schedule_versions": "mockserver.domain.engine",
 }
+
+#: The lists ``GET /_mock/state/`` shows for an organization (``api_keys``) or a project
+#: (the rest); ``kind=`` picks some.
+STATE_KINDS = (
+    "api_keys", "integrations", "batch_exports", "runs", "backfills", "logs", "on_demand_exports", "download_files",
+    "planned_file_download_outcomes",
+)  # fmt: skip
+#: The lists turned into JSON values after the lock is released (the many rows).
+_RENDERED_LATER = ("runs", "backfills", "logs")
 
 #: The scopes a new tenant's key gets unless told otherwise.
 ALL_SCOPES = ("batch_export:read", "batch_export:write")
@@ -164,6 +178,12 @@ class Store:
         #: Run ids per export (or on-demand export) and per backfill, in creation order.
         self.runs_by_export: dict[str, list[str]] = {}
         self.runs_by_backfill: dict[str, list[str]] = {}
+        #: Per team, in creation order, for the state of one tenant: runs, log lines,
+        #: integrations and download files.
+        self.runs_by_team: dict[int, list[str]] = {}
+        self.logs_by_team: dict[int, list[LogEntry]] = {}
+        self.integrations_by_team: dict[int, list[int]] = {}
+        self.files_by_team: dict[int, list[str]] = {}
         #: The same runs per export in time order, by ``created_at`` and (those with a start)
         #: by ``data_interval_start``: a list's window and page are found by bisection.
         self.runs_by_created: dict[str, Timeline[Run]] = {}
@@ -218,6 +238,7 @@ class Store:
             self.runs[run.id] = run
             key = run.batch_export_id or run.batch_export_on_demand_id or ""
             self.runs_by_export.setdefault(key, []).append(run.id)
+            self.runs_by_team.setdefault(run.team_id, []).append(run.id)
             created = self.runs_by_created.get(key)
             if created is None:
                 created = self.runs_by_created[key] = Timeline()
@@ -243,6 +264,7 @@ class Store:
                 by_source = self.logs_by_source[entry.log_source_id] = Timeline()
             by_source.add(entry.timestamp, entry)
             self.logs_by_instance.setdefault(entry.instance_id, []).append(entry)
+            self.logs_by_team.setdefault(entry.team_id, []).append(entry)
 
     def add_on_demand_export(self, export: OnDemandExport, run: Run) -> None:
         """A file download: its parent, listed with its team's file downloads by ``run``.
@@ -257,6 +279,7 @@ class Store:
         with self.lock:
             self.download_files[file.id] = file
             self.files_by_run.setdefault(file.run_id, []).append(file.id)
+            self.files_by_team.setdefault(file.team_id, []).append(file.id)
 
     def reset(self, seed: int | None = None) -> None:
         """Forget every tenant and object; optionally reseed the id source."""
@@ -292,6 +315,7 @@ class Store:
             for kind, _label in INTEGRATION_KINDS.values():
                 integration = Integration(self.ids.next_int("integration"), team_id, kind)
                 self.integrations[integration.id] = integration
+                self.integrations_by_team.setdefault(team_id, []).append(integration.id)
                 integrations.append({"id": integration.id, "kind": kind})
             return Tenant(
                 organization_id=org_id,
@@ -317,20 +341,48 @@ class Store:
 
     # -- state dump ------------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(
+        self, organization_ids: Iterable[str] | None = None, *, project_id: int | None = None,
+        kinds: Collection[str] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         """Every row of every table as plain JSON-able data, grouped by tenant (``GET /_mock/state/``).
 
         It shows stored values as they are (secrets included, deleted exports included,
         a file's bytes as their size), which is what a test debugging the fake wants; the
-        PostHog API never shows them this way.
+        PostHog API never shows them this way. The arguments narrow it, as
+        :meth:`capture_state` says.
         """
+        return self.capture_state(organization_ids, project_id=project_id, kinds=kinds)()
+
+    def capture_state(
+        self, organization_ids: Iterable[str] | None = None, *, project_id: int | None = None,
+        kinds: Collection[str] | None = None,
+    ) -> Callable[[], dict[str, Any]]:  # fmt: skip
+        """Take the state as of now; the function returned renders it, without the lock.
+
+        ``organization_ids``: only these organizations (default: all, in creation order);
+        ``project_id``: only that project of theirs; ``kinds``: only these lists of
+        :data:`STATE_KINDS` (default: all). What is taken costs what is shown: each
+        tenant's rows are found through its indexes. Under the lock the records that can
+        still change (runs, backfills) are copied, the few others rendered; turning the
+        many runs and log lines into JSON values (most of the work) waits for the call.
+        """
+        wanted = frozenset(STATE_KINDS if kinds is None else kinds)
         with self.lock:
+            orgs = (
+                list(self.organizations.values())
+                if organization_ids is None
+                else [self.organizations[i] for i in organization_ids]
+            )
             organizations = []
-            for org in self.organizations.values():
-                projects = [self._project_snapshot(self.teams[team_id]) for team_id in org.team_ids]
-                keys = [plain(k) for k in self.api_keys.values() if org.id in k.organization_ids]
-                organizations.append({**plain(org), "api_keys": keys, "projects": projects})
-            return {
+            for org in orgs:
+                team_ids = [project_id] if project_id is not None else org.team_ids
+                entry: dict[str, Any] = plain(org)
+                if "api_keys" in wanted:
+                    entry["api_keys"] = [plain(k) for k in self.api_keys.values() if org.id in k.organization_ids]
+                entry["projects"] = [self._capture_project(self.teams[team_id], wanted) for team_id in team_ids]
+                organizations.append(entry)
+            state = {
                 "now": format_datetime(self.clock.now()),
                 "seed": self.ids.seed,
                 "progression": plain(self.progression),
@@ -338,19 +390,51 @@ class Store:
                 "organizations": organizations,
             }
 
-    def _project_snapshot(self, team: Team) -> dict[str, Any]:
+        def render() -> dict[str, Any]:
+            for org in organizations:
+                for project in org["projects"]:
+                    for kind in _RENDERED_LATER:
+                        if kind in project:
+                            project[kind] = [plain(record) for record in project[kind]]
+            return state
+
+        return render
+
+    def _capture_project(self, team: Team, wanted: frozenset[str]) -> dict[str, Any]:
         def with_outcomes(export: BatchExport | OnDemandExport) -> dict[str, Any]:
             return {**plain(export), "planned_outcomes": plain(self.planned_outcomes.get(export.id, ()))}
 
         mine = team.id
-        return {
-            **plain(team),
-            "integrations": [plain(i) for i in self.integrations.values() if i.team_id == mine],
-            "batch_exports": [with_outcomes(self.batch_exports[i]) for i in self.exports_by_team.get(mine, [])],
-            "runs": [plain(r) for r in self.runs.values() if r.team_id == mine],
-            "backfills": [plain(b) for b in self.backfills.values() if b.team_id == mine],
-            "logs": [plain(entry) for entry in self.logs if entry.team_id == mine],
-            "on_demand_exports": [with_outcomes(e) for e in self.on_demand_exports.values() if e.team_id == mine],
-            "download_files": [plain(f) for f in self.download_files.values() if f.team_id == mine],
-            "planned_file_download_outcomes": plain(self.file_download_outcomes.get(mine, ())),
-        }
+        project: dict[str, Any] = plain(team)
+        if "integrations" in wanted:
+            project["integrations"] = [plain(self.integrations[i]) for i in self.integrations_by_team.get(mine, ())]
+        if "batch_exports" in wanted:
+            project["batch_exports"] = [
+                with_outcomes(self.batch_exports[i]) for i in self.exports_by_team.get(mine, [])
+            ]
+        if "runs" in wanted:  # copied: a run's status still changes
+            project["runs"] = [copy.copy(self.runs[i]) for i in self.runs_by_team.get(mine, ())]
+        if "backfills" in wanted:
+            project["backfills"] = [copy.copy(self.backfills[i]) for i in self.backfills_by_team.get(mine, ())]
+        if "logs" in wanted:  # a log line never changes once written
+            project["logs"] = list(self.logs_by_team.get(mine, ()))
+        if "on_demand_exports" in wanted:
+            project["on_demand_exports"] = [
+                with_outcomes(self.on_demand_exports[self.runs[run_id].batch_export_on_demand_id or ""])
+                for run_id in self.file_downloads_by_team.get(mine, ())
+            ]
+        if "download_files" in wanted:
+            project["download_files"] = [plain(self.download_files[i]) for i in self.files_by_team.get(mine, ())]
+        if "planned_file_download_outcomes" in wanted:
+            project["planned_file_download_outcomes"] = plain(self.file_download_outcomes.get(mine, ()))
+        return project
+
+    def tenant_of(self, tenant: str) -> tuple[str, int | None] | None:
+        """An organization id, or a project id (digits), as ``(organization id, project id or None)``."""
+        with self.lock:
+            if tenant in self.organizations:
+                return tenant, None
+            if tenant.isdigit() and int(tenant) in self.teams:
+                team = self.teams[int(tenant)]
+                return team.organization_id, team.id
+            return None

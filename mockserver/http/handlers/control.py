@@ -30,11 +30,12 @@ from mockserver.clock import ClockError
 from mockserver.domain import outcomes
 from mockserver.domain.dates import format_datetime, parse_datetime
 from mockserver.domain.lifecycle import Outcome, Progression
-from mockserver.domain.store import ALL_SCOPES, Store
-from mockserver.errors import ValidationError
+from mockserver.domain.store import ALL_SCOPES, STATE_KINDS, Store
+from mockserver.errors import NotFound, ValidationError
 from mockserver.http.context import Context, Reply
 from mockserver.http.faults import Faults, Latency, header_problem
 from mockserver.http.journal import Journal
+from mockserver.http.pagination import limit_offset, page_links
 from mockserver.http.spec import canonical_name
 
 __all__ = ["HANDLERS", "ControlHandler", "ControlPlane"]
@@ -76,7 +77,47 @@ def reset(plane: ControlPlane, ctx: Context) -> Reply:
 
 
 def state(plane: ControlPlane, ctx: Context) -> Reply:
-    return Reply(200, plane.store.snapshot())
+    """The state, narrowed by ``tenant`` (an organization or project id) and ``kind``, paged
+    over organizations by ``limit``/``offset``.
+
+    What it shows is taken under the lock, through each tenant's indexes; turning it into
+    JSON (most of the work for a big store) happens after the lock is released.
+    """
+    query = ctx.query
+    store = plane.store
+    organization_ids: list[str] | None = None
+    project_id: int | None = None
+    tenant = query.get("tenant")
+    if tenant is not None:
+        found = store.tenant_of(str(tenant))
+        if found is None:
+            raise NotFound("No organization or project with this id.")
+        organization_ids, project_id = [found[0]], found[1]
+    kinds = None
+    if query.get("kind") is not None:
+        kinds = [k.strip() for k in str(query["kind"]).split(",") if k.strip()]
+        unknown = [k for k in kinds if k not in STATE_KINDS]
+        if unknown:
+            raise ValidationError(
+                f'"{unknown[0]}" is not a valid choice: one of {", ".join(STATE_KINDS)}.',
+                code="invalid_choice",
+                attr="kind",
+            )
+    paging: dict[str, Any] | None = None
+    if query.get("limit") is not None or query.get("offset") is not None:
+        limit, offset = limit_offset(query.get("limit"), query.get("offset"))
+        with store.lock:
+            every = organization_ids if organization_ids is not None else list(store.organizations)
+        organization_ids = every[offset : offset + limit]
+        paging = page_links(len(every), limit=limit, offset=offset, base_url=ctx.base_url,
+                            query_string=ctx.query_string)  # fmt: skip
+    render = store.capture_state(organization_ids, project_id=project_id, kinds=kinds)
+
+    def rendered() -> Reply:
+        body = render()
+        return Reply(200, {**paging, **body} if paging is not None else body)
+
+    return Reply.deferred(rendered)
 
 
 def clock(plane: ControlPlane, ctx: Context) -> Reply:
