@@ -41,6 +41,9 @@ class Engine:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._busy = False
+        #: Handlers of the events other services plan (``plan(at, kind, object_id)``) by kind:
+        #: file downloads free expired files this way.
+        self.event_handlers: dict[str, Callable[[datetime, str, int], None]] = {}
         #: Called with a run when it reaches an ending (file downloads write their files here).
         self.on_run_finished: list[Callable[[Run, datetime], None]] = []
         store.clock.listeners.append(self.catch_up)
@@ -75,7 +78,11 @@ class Engine:
                 if limit is not None and done >= limit:
                     return at
                 at, _seq, kind, object_id, version = heapq.heappop(store.events)
-                _HANDLERS[kind](self, at, object_id, version)
+                handler = _HANDLERS.get(kind)
+                if handler is not None:
+                    handler(self, at, object_id, version)
+                else:
+                    self.event_handlers[kind](at, object_id, version)
                 done += 1
             return None
         finally:

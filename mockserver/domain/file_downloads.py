@@ -37,12 +37,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from mockserver.domain import outcomes
 from mockserver.domain.datagen import (
     DataSpec,
+    EncodedFile,
     content_type,
     default_row_count,
     encode_files,
@@ -74,6 +76,9 @@ class FileDownloads:
     def __init__(self, store: Store, engine: Engine) -> None:
         self.store = store
         self.engine = engine
+        #: Files made by :meth:`prepare`, by what they were made from, until used.
+        self._prepared: dict[_Recipe, tuple[int, list[EncodedFile]]] = {}
+        engine.event_handlers[_EXPIRE] = self._expire
 
     # -- create ----------------------------------------------------------------------
 
@@ -272,15 +277,9 @@ class FileDownloads:
         if export is None or run.status != "Completed":
             return
         store = self.store
-        spec = self._data_spec(export, run)
-        rows = generate_rows(spec, run.records_completed or 0)
-        encoded = encode_files(
-            export.model,
-            rows,
-            file_format=export.file_format,
-            compression=export.compression,
-            max_size_mb=export.max_size_mb,
-        )
+        recipe = self._recipe(export, run, run.records_completed or 0)
+        made = self._prepared.pop(recipe, None)
+        row_count, encoded = made if made is not None else _make(recipe)  # not prepared: made here
         expires_at = at + timedelta(seconds=store.limits.file_download_expiration_seconds)
         base = self._key_base(export, run)
         numbered = bool(export.max_size_mb and export.max_size_mb > 0)
@@ -300,10 +299,49 @@ class FileDownloads:
                 expires_at=expires_at,
             )
             store.add_download_file(file)
-        run.records_completed = run.records_total_count = len(rows)
+        run.records_completed = run.records_total_count = row_count
         run.bytes_exported = sum(len(item.content) for item in encoded)
         files = "file" if len(encoded) == 1 else "files"
-        self.engine.log(run, at, "INFO", f"Exported {len(rows)} records to {len(encoded)} {files}")
+        self.engine.log(run, at, "INFO", f"Exported {row_count} records to {len(encoded)} {files}")
+        # Just after the last instant it may be downloaded (``expires_at`` itself still may).
+        self.engine.plan(expires_at + timedelta(microseconds=1), _EXPIRE, run.id)
+
+    # -- files made outside the lock -------------------------------------------------
+
+    def prepare(self, run_id: str) -> None:
+        """Make a file download's files ahead of its completion, without the store's lock.
+
+        Rows and encoding take up to a fraction of a second (a week of events); made at
+        completion they would hold every other request up. Under the lock this takes what
+        the files are made from (:class:`_Recipe`: the data's seed and interval, the row
+        count of the planned outcome, the file options), makes them without it, and keeps
+        them for :meth:`run_finished`, which uses them only if the recipe is still the
+        same (a test may re-plan the outcome meanwhile); anything else is made there.
+        """
+        store = self.store
+        with store.lock:
+            run = store.runs.get(run_id)
+            export = store.on_demand_exports.get(run.batch_export_on_demand_id or "") if run else None
+            planned = outcomes.planned_outcomes(store, export.id) if export is not None else []
+            if run is None or export is None or run.status not in ACTIVE or not planned:
+                return
+            if planned[0].status != "Completed":
+                return
+            recipe = self._recipe(export, run, planned[0].records_completed or 0)
+        made = _make(recipe)
+        with store.lock:
+            self._prepared[recipe] = made
+            while len(self._prepared) > _PREPARED_KEPT:  # never used (a run cancelled): oldest go
+                del self._prepared[next(iter(self._prepared))]
+
+    def _recipe(self, export: OnDemandExport, run: Run, rows: int) -> _Recipe:
+        return _Recipe(self._data_spec(export, run), rows, export.file_format, export.compression,
+                       export.max_size_mb)  # fmt: skip
+
+    def _expire(self, at: datetime, run_id: str, _version: int) -> None:
+        """Engine event: the run's files have expired (410 from now on); their bytes go."""
+        for file_id in self.store.files_by_run.get(run_id, ()):
+            self.store.drop_file_content(file_id)
 
     def _key_base(self, export: OnDemandExport, run: Run) -> str:
         """``batch-exports/{export}/{run}/{start}-{end}``, as PostHog's file-download bucket lays keys out."""
@@ -328,3 +366,33 @@ def _datetime(value: Any) -> datetime:
     if parsed is None:  # pragma: no cover - the spec's date-time format rejects it first
         raise ValidationError("Datetime has wrong format.", code="invalid")
     return parsed
+
+
+#: The engine event that frees a run's files once they have expired.
+_EXPIRE = "expire_files"
+#: Prepared files kept at most (those of runs that never complete are dropped, oldest first).
+_PREPARED_KEPT = 16
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    """Everything a file download's files are made from: equal recipes, equal bytes."""
+
+    data: DataSpec
+    rows: int
+    file_format: str
+    compression: str | None
+    max_size_mb: int | None
+
+
+def _make(recipe: _Recipe) -> tuple[int, list[EncodedFile]]:
+    """The rows a recipe asks for, encoded: ``(row count, files)``. Pure: no store, no lock."""
+    rows = generate_rows(recipe.data, recipe.rows)
+    encoded = encode_files(
+        recipe.data.model,
+        rows,
+        file_format=recipe.file_format,
+        compression=recipe.compression,
+        max_size_mb=recipe.max_size_mb,
+    )
+    return len(rows), encoded

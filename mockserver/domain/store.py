@@ -281,6 +281,13 @@ class Store:
             self.files_by_run.setdefault(file.run_id, []).append(file.id)
             self.files_by_team.setdefault(file.team_id, []).append(file.id)
 
+    def drop_file_content(self, file_id: str) -> None:
+        """Free an expired file's bytes (it is never served again); its row stays."""
+        with self.lock:
+            file = self.download_files.get(file_id)
+            if file is not None:
+                file.content = b""
+
     def reset(self, seed: int | None = None) -> None:
         """Forget every tenant and object; optionally reseed the id source."""
         with self.lock:

@@ -34,8 +34,14 @@ def list_downloads(backend: Backend, ctx: Context) -> Reply:
 
 def create(backend: Backend, ctx: Context) -> Reply:
     ctx.check_field_errors()
-    run = backend.file_downloads.create(ctx.team_id, ctx.body)
-    return Reply(202, {"id": run.id})
+    downloads = backend.file_downloads
+    run = downloads.create(ctx.team_id, ctx.body)
+
+    def prepared() -> Reply:
+        downloads.prepare(run.id)  # the rows are made now, outside the store's lock
+        return Reply(202, {"id": run.id})
+
+    return Reply.deferred(prepared)
 
 
 def retrieve(backend: Backend, ctx: Context) -> Reply:
