@@ -182,7 +182,7 @@ def section_backfill(steps: int, seconds: float, years: int) -> dict[str, Any]:
         "virtual_minutes_per_step": 30,
         "runs": len(store.runs_by_backfill.get(backfill["backfill_id"], ())),
         "create_ms": create_s * 1000,
-        "lock_per_step": summarize_us(per_step),
+        "lock_per_step": {**summarize_us(per_step), "max": max(per_step)},
         "retrieve_backfill": read,
         "progress": progress,
         "rss_idle_kib": idle,

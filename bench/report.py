@@ -16,6 +16,12 @@ MEMORY_TOLERANCE = 0.10
 PAGE_TOLERANCE = 1.10
 MEMORY_FROM, MEMORY_TO = 100_000, 1_000_000
 NOISE_WARN_CORES = 0.1
+CEILING_GOAL = 0.25
+HISTORY_TOLERANCE = 1.2
+BACKFILL_STEP_GOAL_US = 10_000.0
+BACKFILL_MEMORY_GOAL_KIB = 50 * 1024
+ADVANCE_WAIT_GOAL_MS = 100.0
+STATE_GOAL_US = 10_000.0
 
 
 # -- formatting --------------------------------------------------------------------------
@@ -179,6 +185,15 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, str]]:
     else:
         add("Memory flat over many requests", goal, "–", "n/a")
 
+    for workload in ("list", "retrieve", "create"):
+        name = f"{LABELS[workload]}: fake / ceiling req/s at {TARGET_CONNECTIONS} connections"
+        got = http_ratio(results, "ceiling", workload, TARGET_CONNECTIONS)
+        if got is None:
+            add(name, f"≥ {CEILING_GOAL:g}×", "–", "n/a")
+        else:
+            add(name, f"≥ {CEILING_GOAL:g}×", ratio(got), "PASS" if got >= CEILING_GOAL else "MISS")
+    _cost_targets(results, add)
+
     exports = _section_ok(results, "exports")
     goal = f"list page at {exports['exports'] if exports else 100_000:,} exports ≤ {PAGE_TOLERANCE:.2f}× page at 100"
     if exports:
@@ -193,6 +208,129 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, str]]:
     else:
         add("A page of 100k exports as fast as a page of 100", goal, "–", "n/a")
     return rows
+
+
+def _cost_part(results: dict[str, Any], name: str) -> dict[str, Any] | None:
+    cost = _section_ok(results, "cost") or {}
+    part = cost.get(name)
+    return part if isinstance(part, dict) and "error" not in part else None
+
+
+def _cost_targets(results: dict[str, Any], add: Any) -> None:
+    """The targets of the cost benchmark (``bench/cost.py``)."""
+    history = _cost_part(results, "history")
+    for kind, label in (("runs", "GET runs"), ("logs", "GET logs")):
+        name = f"{label} at {history['big'] if history else 100_000:,} runs of one export vs at 100"
+        goal = f"≤ {HISTORY_TOLERANCE:g}×"
+        if history:
+            small, big = history["100"][f"list_{kind}"]["p50"], history[str(history["big"])][f"list_{kind}"]["p50"]
+            value = f"{big / small:.2f}× ({us(big)} vs {us(small)})"
+            add(name, goal, value, "PASS" if big / small <= HISTORY_TOLERANCE else "MISS")
+        else:
+            add(name, goal, "–", "n/a")
+    backfill = _cost_part(results, "backfill")
+    name = "Backfill of 1,000 years of an hourly export: lock held per clock step"
+    if backfill:
+        step = backfill["lock_per_step"]
+        value = (
+            f"max {us(step['max'] if 'max' in step else step['p99'])}, median {us(step['p50'])} over "
+            f"{backfill['steps']} steps of 30 virtual minutes"
+        )
+        worst = step.get("max", step["p99"])
+        add(name, f"≤ {us(BACKFILL_STEP_GOAL_US)}", value, "PASS" if worst <= BACKFILL_STEP_GOAL_US else "MISS")
+        grown = backfill["above_idle_kib"]
+        add(
+            "Backfill of 1,000 years: memory above idle",
+            f"≤ {mib(BACKFILL_MEMORY_GOAL_KIB)}",
+            f"{mib(grown)} after {backfill['runs']:,} runs",
+            "PASS" if grown <= BACKFILL_MEMORY_GOAL_KIB else "MISS",
+        )
+    else:
+        add(name, f"≤ {us(BACKFILL_STEP_GOAL_US)}", "–", "n/a")
+    advance = _cost_part(results, "advance")
+    name = f"Clock advance of {advance['years'] if advance else 10} years, two 5-minute exports: longest other wait"
+    if advance:
+        waited = advance["reader_max_ms"]
+        value = (
+            f"{waited:,.1f} ms over {advance['reader_requests']:,} requests during a {advance['advance_s']:,.0f} s "
+            f"jump ({advance['runs']:,} runs)"
+        )
+        add(name, f"≤ {ADVANCE_WAIT_GOAL_MS:g} ms", value, "PASS" if waited <= ADVANCE_WAIT_GOAL_MS else "MISS")
+    else:
+        add(name, f"≤ {ADVANCE_WAIT_GOAL_MS:g} ms", "–", "n/a")
+    state = _cost_part(results, "state")
+    name = f"`/_mock/state/?tenant=…`, one tenant among {state['tenants'] if state else 800}"
+    if state:
+        one = state["one_tenant"]["p50"]
+        add(name, f"≤ {us(STATE_GOAL_US)}", f"{us(one)} median", "PASS" if one <= STATE_GOAL_US else "MISS")
+    else:
+        add(name, f"≤ {us(STATE_GOAL_US)}", "–", "n/a")
+
+
+def _cost(results: dict[str, Any]) -> str:
+    cost = _section_ok(results, "cost")
+    if not cost:
+        return "Not measured."
+    parts = []
+    history = _cost_part(results, "history")
+    if history:
+        rows = []
+        for size in ("100", str(history["big"])):
+            h = history[size]
+            rows.append([
+                f"{h['runs']:,} runs, {h['log_lines']:,} log lines",
+                us(h["list_runs"]["p50"]), us(h["list_runs"]["p99"]),
+                us(h["list_logs"]["p50"]), us(h["list_logs"]["p99"]), f"{h['make_s']:,.1f} s",
+            ])  # fmt: skip
+        parts.append(
+            "An hourly export whose runs the scheduler made by advancing the clock; GET runs (the 7-day window, "
+            "first cursor page of 100) and GET logs (50 lines), through the test `Client`:\n\n"
+            + table(["history", "runs p50", "runs p99", "logs p50", "logs p99", "clock advance"], rows)
+        )
+    backfill = _cost_part(results, "backfill")
+    if backfill:
+        step = backfill["lock_per_step"]
+        parts.append(
+            f"Backfill of {backfill['years']:,} years of an hourly export "
+            f"(created in {backfill['create_ms']:,.1f} ms), "
+            f"then {backfill['steps']} clock steps of 30 virtual minutes: lock held per step median {us(step['p50'])}, "
+            f"p99 {us(step['p99'])}, max {us(step.get('max', step['p99']))}; {backfill['runs']:,} runs; "
+            f"GET backfill median {us(backfill['retrieve_backfill']['p50'])}; "
+            f"RSS {mib(backfill['rss_idle_kib'])} idle → "
+            f"{mib(backfill['rss_after_kib'])} ({mib(backfill['above_idle_kib'])} above)."
+        )
+    advance = _cost_part(results, "advance")
+    if advance:
+        reader = advance["reader"]
+        parts.append(
+            f"Clock advance of {advance['years']} years with two five-minute exports "
+            f"({advance['runs']:,} runs made) in "
+            f"{advance['advance_s']:,.1f} s, under `serve`'s heap policy; meanwhile another tenant's client read an "
+            f"export {advance['reader_requests']:,} times: median {us(reader['p50'])}, "
+            f"p99 {us(reader['p99'])}, longest "
+            f"{advance['reader_max_ms']:,.1f} ms. RSS {mib(advance['rss_idle_kib'])} → {mib(advance['rss_after_kib'])} "
+            "(the runs and their log lines exist: the memory is theirs)."
+        )
+    state = _cost_part(results, "state")
+    if state:
+        one = state["one_tenant"]
+        parts.append(
+            f"`/_mock/state/?tenant=…` for one tenant among {state['tenants']} ({state['runs']:,} runs, "
+            f"{state['log_lines']:,} log lines in all): median {us(one['p50'])}, p99 {us(one['p99'])}; the full dump "
+            f"{state['full_dump_ms']:,.0f} ms ({state['full_dump_bytes'] / 1e6:,.1f} MB), built outside the lock."
+        )
+    files = _cost_part(results, "files")
+    if files:
+        parts.append(
+            f"File download of a week of events, created and completed: longest hold of the lock median "
+            f"{us(files['longest_lock_hold']['p50'])} (the request itself {us(files['create_and_complete']['p50'])}); "
+            f"file bytes {files['file_bytes_before_expiry']:,} before expiry, "
+            f"{files['file_bytes_after_expiry']:,} after."
+        )
+    failed = [k for k, v in cost.items() if isinstance(v, dict) and "error" in v]
+    if failed:
+        parts.append("Failed: " + "; ".join(f"{k}: {cost[k]['error']}" for k in failed))
+    return "\n\n".join(parts)
 
 
 # -- markdown ----------------------------------------------------------------------------
@@ -524,7 +662,7 @@ def _noise(results: dict[str, Any]) -> str:
 def markdown(results: dict[str, Any]) -> str:
     targets = evaluate_targets(results)
     target_table = table(
-        ["target (issue #4)", "goal", "measured", "status"],
+        ["target (issues #4, #12)", "goal", "measured", "status"],
         [[t["target"], t["goal"], t["measured"], t["status"]] for t in targets],
         "llll",
     )
@@ -565,6 +703,8 @@ def markdown(results: dict[str, Any]) -> str:
         _startup(results),
         "## Memory",
         _memory(results),
+        "## Cost against history",
+        _cost(results),
         "## Where an in-process request spends its time",
         _profile(results),
         "## Method",

@@ -42,7 +42,7 @@ from workloads import WORKLOADS
 
 from mockserver.server import granian_available
 
-SECTIONS = ("startup", "fixture", "inproc", "profile", "exports", "memory", "http")
+SECTIONS = ("startup", "fixture", "inproc", "profile", "exports", "memory", "cost", "http")
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,13 @@ class Runner:
             *extra,
         ]
         return run_json_child(argv, timeout=timeout)
+
+    def cost(self) -> dict[str, Any]:
+        """``bench/cost.py``: costs against history (runs, logs, backfills, clock jumps, state, files)."""
+        argv = [str(BENCH_DIR / "cost.py"), "all", "--iterations", str(self.plan.iterations // 3 or 30)]
+        if self.args.quick:
+            argv.append("--quick")
+        return run_json_child(argv, timeout=1800 if not self.args.quick else 600)
 
     # -- HTTP -------------------------------------------------------------------------
 
@@ -202,6 +209,7 @@ class Runner:
         memory_requests = args.memory_requests or plan.memory_requests
         memory_seconds = args.memory_seconds or plan.memory_seconds
         self.section("memory", lambda: self.inproc("memory", memory_requests, memory_seconds))
+        self.section("cost", self.cost)
         self.section("http", lambda: self.http(generator, prism_ok))
         self.results["elapsed_s"] = time.perf_counter() - self.started
         self.results["targets"] = report.evaluate_targets(self.results)
