@@ -114,6 +114,24 @@ class Fixture:
     def calls(self) -> dict[str, tuple[Call, int]]:
         return {"retrieve": (self.retrieve, 200), "list": (self.list, 200), "create": (self.create, 201)}
 
+    def direct_calls(self) -> dict[str, Call]:
+        """The same three requests through ``mockserver.http.direct.DirectClient`` (the documented faster path)."""
+        from mockserver.http.direct import DirectClient
+
+        client_a = DirectClient(self.server, api_key=self.tenant_a.api_key)
+        client_c = DirectClient(self.server, api_key=self.tenant_c.api_key)
+        body = json.loads(CREATE_BODY)
+        calls: dict[str, Call] = {
+            "retrieve": lambda: client_a.get(f"{self.prefix_a}{self.export_id}/"),
+            "list": lambda: client_a.get(self.prefix_a, query={"limit": LIST_LIMIT}),
+            "create": lambda: client_c.post(self.prefix_c, json=body),
+        }
+        for name, call in calls.items():
+            status = call().status
+            if status != {"create": 201}.get(name, 200):
+                raise RuntimeError(f"direct {name}: got {status}")
+        return calls
+
     def wsgi_calls(self) -> dict[str, tuple[WsgiCall, int]]:
         """The same three requests, straight through WSGI."""
         app = self.server
@@ -150,6 +168,10 @@ def section_requests(iterations: int, seconds: float) -> dict[str, Any]:
                     raise RuntimeError(f"WSGI {name}: expected {expected}, got {wsgi.status}")
                 direct[name] = summarize_us(timed_samples(wsgi, iterations, seconds))
             out["wsgi"] = direct
+            out["direct_client"] = {
+                name: summarize_us(timed_samples(call, iterations, seconds))
+                for name, call in fixture.direct_calls().items()
+            }
     import mockserver
 
     out["module"] = mockserver.__file__

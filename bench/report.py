@@ -123,6 +123,9 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, str]]:
         if "wsgi" in inproc:
             direct = ", ".join(us(inproc["wsgi"][op]["p50"]) for op in ("retrieve", "list", "create"))
             value += f"; straight through WSGI: {direct}"
+        if "direct_client" in inproc:
+            faster = ", ".join(us(inproc["direct_client"][op]["p50"]) for op in ("retrieve", "list", "create"))
+            value += f"; `DirectClient`: {faster}"
         status = "PASS" if all(v <= INPROC_GOAL_US for v in medians.values()) else "MISS"
         add("In-process validated request, median", f"≤ {INPROC_GOAL_US:g} µs", value, status)
     else:
@@ -454,10 +457,16 @@ def _inproc(results: dict[str, Any]) -> str:
                     str(s["n"]),
                 ]
             )
+    for op in ("retrieve", "list", "create"):
+        if "direct_client" in inproc:
+            s = inproc["direct_client"][op]
+            rows.append([f"{LABELS[op]} (default), `DirectClient`", us(s["p50"]), us(s["p99"]), us(s["mean"]),
+                         str(s["n"])])  # fmt: skip
     return (
         table(["request", "median", "p99", "mean", "n"], rows)
         + "\n\nThe first rows go through werkzeug's test `Client`, as the project's tests do (the target is judged on"
-        " them); the last ones call the WSGI app with a prebuilt environ, which is the fake's own cost."
+        " them); the next ones call the WSGI app with a prebuilt environ, which is the fake's own cost; the last"
+        " ones go through `mockserver.http.direct.DirectClient`, the documented faster path for in-process suites."
     )
 
 
