@@ -245,3 +245,23 @@ def test_a_multipart_body_without_a_boundary_is_a_parse_error(api: Api) -> None:
     assert response.json == error(
         "parse_error", "Multipart form parse error - Invalid boundary in multipart: None", type="invalid_request"
     )
+
+
+def test_a_multipart_part_without_a_name_is_dropped(api: Api) -> None:
+    boundary = "b0undary"
+    parts = [
+        ("", "[true]"),
+        ("name", "n"),
+        ("interval", "hour"),
+        ("destination.type", "NoOp"),
+        ("destination.config", "{}"),
+    ]
+    body = "".join(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n' for k, v in parts)
+    body += f"--{boundary}--\r\n"
+    unnamed_file = f'--{boundary}\r\nContent-Disposition: form-data; name=""; filename="x.txt"\r\n\r\nx\r\n'
+
+    response = api.post(
+        "/batch_exports/", data=unnamed_file + body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+    assert response.status_code == 201, response.json

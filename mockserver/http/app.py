@@ -76,6 +76,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed as WzMethodNotAllowed
 from werkzeug.exceptions import NotFound as WzNotFound
 from werkzeug.http import HTTP_STATUS_CODES
@@ -394,13 +395,13 @@ class MockServer:
         too_deep = op.has_body and json_too_deep(body)
         if too_deep:
             body = b""  # refused below, when the body is read; never parsed
+        query = _without_empty_values(request.args, op)
         # The compiled validators settle most requests; openapi-core, the authority,
         # decides (and explains) whenever they cannot say "valid".
-        parsed = self.fast.parse_request(operation_id, request.args, body, mimetype, op.has_body)
+        parsed = self.fast.parse_request(operation_id, query, body, mimetype, op.has_body)
         if parsed is None:
             parsed = self.validator.parse_request(
-                op, path=request.path, query=request.args, headers=request.headers, body=body,
-                content_type=mimetype,
+                op, path=request.path, query=query, headers=request.headers, body=body, content_type=mimetype,
             )  # fmt: skip
         if form is not None:
             parsed.field_errors.update(form.errors)
@@ -628,6 +629,18 @@ _SERIALIZERS = {
     "Batch Export Backfill": ("BatchExportBackfill", "BackfillRequest"),
     "File Download Batch Export On Demand": (None, "FileDownloadRequest"),
 }
+
+
+def _without_empty_values(args: MultiDict[str, str], op: Operation) -> MultiDict[str, str]:
+    """The query as DRF's fields read it: an empty value (``?cursor=``) is a parameter not sent.
+
+    DRF's pagination and ordering read ``if value:``, and a serializer's optional field
+    treats an empty form value as absent; only a repeated (list) parameter keeps ``""``
+    as a value (``?status=`` is ``"" is not a valid choice.``).
+    """
+    if not any(value == "" for _, value in args.items(multi=True)):
+        return args
+    return MultiDict([(k, v) for k, v in args.items(multi=True) if v != "" or k in op.array_params])
 
 
 def _key(ctx: Context) -> str | None:

@@ -83,9 +83,11 @@ def form_to_data(
     ...              lambda node: node, partial=False).data
     {'name': 'x', 'paused': False, 'offset_day': 3}
     """
-    values: MultiDict[str, Any] = MultiDict(fields)
+    # A part without a name (``name=""``) names no field: DRF's parsers drop it too.
+    values: MultiDict[str, Any] = MultiDict((key, value) for key, value in fields.items(multi=True) if key)
     for key, upload in files.items(multi=True):
-        values.add(key, _FILE if upload is not None else "")
+        if key:
+            values.add(key, _FILE if upload is not None else "")
     out = FormData()
     properties = _properties(schema, resolve)
     required = _required(schema, resolve)

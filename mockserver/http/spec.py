@@ -55,6 +55,8 @@ class Operation:
     #: (``x-fallback-on-invalid``; DRF's limit/offset pagination does this).
     lenient_params: frozenset[str] = field(default_factory=frozenset)
     has_body: bool = False
+    #: Query parameters that repeat (``status``): an empty value is a value there.
+    array_params: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def name(self) -> str:
@@ -92,6 +94,11 @@ class Spec:
                         p["name"] for p in params if p.get("in") == "query" and p.get("x-fallback-on-invalid")
                     ),
                     has_body="requestBody" in op,
+                    array_params=frozenset(
+                        p["name"]
+                        for p in params
+                        if p.get("in") == "query" and self.resolve(p.get("schema", {})).get("type") == "array"
+                    ),
                 )
                 self.operations[operation.operation_id] = operation
 
