@@ -238,3 +238,36 @@ def test_the_state_groups_projects_under_their_organization(server: MockServer, 
         (tenant.project_id, tenant.project_name),
         (project.id, "second"),
     ]
+
+
+def test_a_read_only_key_can_be_minted_for_an_existing_project(server: MockServer, api: Api) -> None:
+    export = api.create_export()
+    minted = mock(server, "POST", "/_mock/keys/", json={"project_id": api.tenant.project_id,
+                                                        "scopes": ["batch_export:read"]})  # fmt: skip
+    assert minted.status_code == 201
+    assert minted.json["project_id"] == api.tenant.project_id
+    assert minted.json["organization_id"] == api.tenant.organization_id
+    read_only = {"Authorization": f"Bearer {minted.json['api_key']}"}
+    assert api.get(f"/batch_exports/{export['id']}/", headers=read_only).status_code == 200
+    denied = api.post(f"/batch_exports/{export['id']}/pause/", headers=read_only)
+    assert denied.status_code == 403
+    assert api.get(f"/batch_exports/{export['id']}/").json["paused"] is False
+
+
+def test_a_minted_key_sees_only_its_project(server: MockServer, api: Api) -> None:
+    other = server.store.add_project(api.tenant.organization_id)
+    minted = mock(server, "POST", "/_mock/keys/", json={"project_id": api.tenant.project_id, "scopes": ["*"]}).json
+    headers = {"Authorization": f"Bearer {minted['api_key']}"}
+    assert api.get(f"/api/projects/{other.id}/batch_exports/", headers=headers).status_code == 403
+
+
+def test_a_key_for_an_unknown_project_is_refused(server: MockServer) -> None:
+    response = mock(server, "POST", "/_mock/keys/", json={"project_id": 987654, "scopes": []})
+    assert response.status_code == 400
+    assert response.json == error("does_not_exist", 'Invalid pk "987654" - object does not exist.', "project_id")
+
+
+def test_a_key_request_needs_known_scope_spellings(server: MockServer, tenant: Tenant) -> None:
+    response = mock(server, "POST", "/_mock/keys/", json={"project_id": tenant.project_id, "scopes": ["read all"]})
+    assert response.status_code == 400
+    assert response.json["attr"] == "scopes__0"

@@ -335,6 +335,26 @@ class Store:
                 integrations=integrations,
             )
 
+    def create_api_key(self, project_id: int, scopes: Iterable[str]) -> ApiKey:
+        """Another personal API key of ``project_id``'s organization, restricted to that project.
+
+        What a contract suite needs to check scopes on objects it already made: a read-only
+        key (``["batch_export:read"]``) next to the tenant's read-write one.
+
+        >>> store = Store()
+        >>> tenant = store.create_tenant()
+        >>> key = store.create_api_key(tenant.project_id, ["batch_export:read"])
+        >>> key.scopes, key.scoped_teams == [tenant.project_id]
+        (['batch_export:read'], True)
+        """
+        with self.lock:
+            team = self.teams.get(project_id)
+            if team is None:
+                raise KeyError(project_id)
+            key = ApiKey(self.ids.token("phx_"), list(scopes), [team.organization_id], team.id, scoped_teams=[team.id])
+            self.api_keys[key.value] = key
+            return key
+
     def add_project(self, organization_id: str, name: str | None = None) -> Team:
         """Another project in an existing organization (for cross-team isolation tests)."""
         with self.lock:

@@ -6,6 +6,7 @@ Everything here is also a plain Python call; these handlers only translate:
 
 ==========================  ================================================================
 ``/_mock/tenants/``         ``server.store.create_tenant()``
+``/_mock/keys/``            ``server.store.create_api_key(project_id, scopes)``
 ``/_mock/reset/``           ``server.store.reset()`` (also clears faults, latency, journal)
 ``/_mock/clock/…``          ``server.store.clock.advance(…)`` / ``.set(…)``
 ``/_mock/outcomes/``        ``server.plan_outcomes(export_id, [Outcome(…)])``
@@ -69,6 +70,24 @@ def tenants_create(plane: ControlPlane, ctx: Context) -> Reply:
         project_name=body.get("project_name"),
     )
     return Reply(201, tenant.to_dict())
+
+
+def keys_create(plane: ControlPlane, ctx: Context) -> Reply:
+    ctx.check_field_errors()
+    body = ctx.body
+    try:
+        key = plane.store.create_api_key(body["project_id"], body["scopes"])
+    except KeyError:
+        raise ValidationError(
+            f'Invalid pk "{body["project_id"]}" - object does not exist.', code="does_not_exist", attr="project_id"
+        ) from None
+    created = {
+        "api_key": key.value,
+        "project_id": key.current_team_id,
+        "organization_id": key.organization_ids[0],
+        "scopes": list(key.scopes),
+    }
+    return Reply(201, created)
 
 
 def reset(plane: ControlPlane, ctx: Context) -> Reply:
@@ -307,6 +326,7 @@ def journal_destroy(plane: ControlPlane, ctx: Context) -> Reply:
 
 HANDLERS: dict[str, ControlHandler] = {
     "mock_tenants_create": tenants_create,
+    "mock_keys_create": keys_create,
     "mock_reset_create": reset,
     "mock_state_retrieve": state,
     "mock_clock_retrieve": clock,
