@@ -1,0 +1,151 @@
+"""``run_contract``: every phase of the suite against one target, cleaned up afterwards.
+
+>>> from mockserver import MockServer
+>>> server = MockServer()
+>>> tenant = server.store.create_tenant()
+>>> target = Target.in_process(server, api_key=tenant.api_key, project_id=tenant.project_id)
+>>> report = run_contract(target, max_examples=2, only=["auth"])
+>>> report.ok, [phase.name for phase in report.phases]
+(True, ['auth'])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from mockserver.contract.progress import Progress, Silent
+from mockserver.contract.report import PhaseResult, Report
+from mockserver.contract.target import Target, Unreachable
+from mockserver.contract.workspace import Workspace
+
+__all__ = ["PHASES", "Phase", "Settings", "run_contract"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How hard each phase tries."""
+
+    #: Examples per hypothesis state machine and per schemathesis operation.
+    max_examples: int = 100
+    seed: int = 0
+    #: Steps per state-machine example.
+    steps: int = 12
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A named part of the suite: ``run(workspace, result, settings)`` records into ``result``."""
+
+    name: str
+    description: str
+    run: Callable[[Workspace, PhaseResult, Settings], None]
+
+
+def _schemathesis(workspace: Workspace, result: PhaseResult, settings: Settings) -> None:
+    from mockserver.contract.schemathesis_phase import run_schemathesis_phase
+
+    run_schemathesis_phase(workspace, result, max_examples=settings.max_examples, seed=settings.seed)
+
+
+def _machine(name: str) -> Callable[[Workspace, PhaseResult, Settings], None]:
+    def run(workspace: Workspace, result: PhaseResult, settings: Settings) -> None:
+        from mockserver.contract.stateful import MachineRun, run_machine
+
+        if name == "exports":
+            from mockserver.contract.exports import ExportsMachine as machine
+        else:
+            from mockserver.contract.runs import RunsMachine as machine  # type: ignore[assignment]
+        creds = workspace.credentials()
+        if creds.read_only_key is None:
+            result.skipped("auth.read-only", "no --read-only-api-key given and no control plane to mint one")
+        if creds.foreign_key is None:
+            result.skipped("auth.isolation", "another organization's key needs the control plane")
+        run_machine(
+            machine,
+            MachineRun(workspace, creds, result),
+            max_examples=settings.max_examples,
+            seed=settings.seed,
+            steps=settings.steps,
+        )
+        if creds.read_only_key is None and "auth.read-only" in result.passes:
+            result.passes.remove("auth.read-only")
+        if creds.foreign_key is None and "auth.isolation" in result.passes:
+            result.passes.remove("auth.isolation")
+
+    return run
+
+
+def _auth(workspace: Workspace, result: PhaseResult, settings: Settings) -> None:
+    from mockserver.contract.auth import run_auth_phase
+
+    run_auth_phase(workspace, result)
+
+
+#: Every phase, in the order they run.
+PHASES: tuple[Phase, ...] = (
+    Phase("auth", "every operation without a key, with a bad key, with a read-only key", _auth),
+    Phase("exports", "create/patch/pause/unpause/delete/list at random against a model", _machine("exports")),
+    Phase("runs", "schedules, backfills, cancel and retry at random; the run lifecycle", _machine("runs")),
+    Phase("schemathesis", "every operation, positive and negative data, and stateful links", _schemathesis),
+)
+
+
+def run_contract(
+    target: Target,
+    *,
+    max_examples: int = 100,
+    seed: int = 0,
+    only: Iterable[str] | None = None,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+    steps: int = 12,
+) -> Report:
+    """Check ``target`` against the contract; every object the suite made is deleted at the end.
+
+    Args:
+        target: the implementation and its credentials.
+        max_examples: examples per state machine and per schemathesis operation.
+        seed: fixes every random choice (the same seed asks the same questions).
+        only: names of the phases to run (all of :data:`PHASES` by default).
+        run_id: names the objects this run creates (``contract-<run_id>-<n>``).
+        progress: told when phases start and end (silent by default).
+
+    Raises:
+        Unreachable: the target did not answer at all.
+        ValueError: ``only`` names an unknown phase.
+    """
+    selected = select_phases(only)
+    progress = progress or Silent()
+    settings = Settings(max_examples=max_examples, seed=seed, steps=steps)
+    report = Report(target=target.display_url, seed=seed)
+    workspace = Workspace(target, run_id or f"s{seed}", on_response=progress.request)
+    try:
+        for phase in selected:
+            result = report.phase(phase.name)
+            progress.start(phase.name, phase.description)
+            began, requests = time.perf_counter(), workspace.requests
+            try:
+                phase.run(workspace, result, settings)
+            except Unreachable as exc:
+                result.error = f"the target stopped answering: {exc}"
+            finally:
+                result.seconds = time.perf_counter() - began
+                result.requests = workspace.requests - requests
+            progress.end(result)
+    finally:
+        report.leftovers = workspace.cleanup()
+        workspace.close()
+    return report
+
+
+def select_phases(only: Iterable[str] | None) -> Sequence[Phase]:
+    if not only:
+        return PHASES
+    names = list(only)
+    known = {p.name for p in PHASES}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown phase(s) {', '.join(unknown)}; choose from {', '.join(sorted(known))}")
+    return [p for p in PHASES if p.name in names]

@@ -1,0 +1,155 @@
+"""Running a hypothesis state machine against a target, and turning its failure into a report entry.
+
+Each phase of domain properties is a :class:`ContractMachine`: a ``RuleBasedStateMachine``
+that holds a small reference model of what it did, drives the target through a
+:class:`~mockserver.contract.target.Client`, and raises
+:class:`~mockserver.contract.model.PropertyViolation` when an answer breaks a property.
+:func:`run_machine` runs it with the run's seed and example budget; hypothesis then
+shrinks a failure to the shortest sequence of steps, and the requests of that final
+replay become the report's ``curl`` lines.
+
+Strategies depend only on the model, never on what the target answered, so a live
+server that cannot be reset still gives hypothesis the same choices on replay.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, ClassVar
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import Flaky
+from hypothesis.reporting import with_reporter
+from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test
+
+from mockserver.contract.model import PropertyViolation, error_shape_problem
+from mockserver.contract.report import PhaseResult, Violation
+from mockserver.contract.target import Client, Exchange, Response
+from mockserver.contract.workspace import Credentials, Workspace
+
+__all__ = ["ContractMachine", "MachineRun", "run_machine"]
+
+
+class MachineRun:
+    """What the machines of one phase share: the workspace, the credentials, the latest requests."""
+
+    def __init__(self, workspace: Workspace, credentials: Credentials, result: PhaseResult) -> None:
+        self.workspace = workspace
+        self.credentials = credentials
+        self.result = result
+        #: The requests of the machine run in progress (the last one, after a failure).
+        self.history: list[Exchange] = []
+
+    def client(self, api_key: str | None) -> Client:
+        return self.workspace.client(api_key, history=self.history)
+
+
+class ContractMachine(RuleBasedStateMachine):
+    """Base of the suite's state machines: clients for each key, and checks shared by all.
+
+    Subclasses are bound to a :class:`MachineRun` by :func:`run_machine` (``run``).
+    """
+
+    run: ClassVar[MachineRun]
+    #: The properties this machine checks (reported as passed when no example broke them).
+    PROPERTIES: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        run = type(self).run
+        run.history.clear()
+        creds = run.credentials
+        self.creds = creds
+        self.workspace = run.workspace
+        self.api = run.client(creds.api_key)
+        self.read_only = run.client(creds.read_only_key) if creds.read_only_key else None
+        self.anonymous = run.client(None)
+        self.foreign = run.client(creds.foreign_key) if creds.foreign_key else None
+        self.project = f"/api/projects/{creds.project_id}"
+
+    # -- checks every machine uses ---------------------------------------------------
+
+    @staticmethod
+    def expect(prop: str, response: Response, *statuses: int) -> Any:
+        """The response's JSON, after checking its status (and, for an error, its body)."""
+        if response.status >= 500:
+            raise PropertyViolation("no-server-error", "a status below 500", f"{response.status} {response.text[:200]}")
+        if response.status not in statuses:
+            wanted = " or ".join(map(str, statuses))
+            raise PropertyViolation(prop, wanted, f"{response.status} {response.text[:300]}")
+        if response.status >= 400:
+            problem = error_shape_problem(response.json)
+            if problem is not None:
+                raise PropertyViolation(
+                    "error-body-shape", "PostHog's {type, code, detail, attr}", f"{problem}: {response.text[:200]}"
+                )
+        return response.json
+
+    @staticmethod
+    def check(prop: str, condition: bool, expected: str, actual: Any) -> None:
+        if not condition:
+            raise PropertyViolation(prop, expected, str(actual)[:500])
+
+
+def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples: int, seed: int, steps: int) -> None:
+    """Run ``machine`` with the run's budget; record its properties as passed or its violation."""
+    bound = type(machine.__name__, (machine,), {"run": run})
+    config = settings(
+        max_examples=max_examples,
+        stateful_step_count=steps,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+        print_blob=False,
+    )
+    steps_seen: list[object] = []
+    failure: BaseException | None = None
+    try:
+        with with_reporter(steps_seen.append):
+            _seeded(bound, config, seed)
+    except PropertyViolation as exc:
+        failure = exc
+    except Flaky as exc:
+        # The target broke a property once but not on replay (a sporadic error): still a violation.
+        failure = _first_violation(exc) or exc
+    except AssertionError as exc:
+        failure = exc
+    if failure is None:
+        for prop in machine.PROPERTIES:
+            run.result.passed(prop)
+        return
+    curls = [e.curl(redact=_keys(run.credentials)) for e in run.history]
+    detail = "\n".join(str(line) for line in steps_seen if str(line).strip())
+    if isinstance(failure, PropertyViolation):
+        violation = Violation(failure.prop, failure.expected, failure.actual, curls, detail)
+    else:
+        text = "".join(traceback.format_exception_only(type(failure), failure)).strip()
+        violation = Violation(f"{machine.__name__}", "no failure", text[:500], curls, detail)
+    for prop in machine.PROPERTIES:
+        if prop != violation.prop:
+            run.result.passed(prop)
+    run.result.failed(violation)
+
+
+def _seeded(machine: type[ContractMachine], config: settings, seed: int) -> None:
+    """``run_state_machine_as_test`` with a fixed seed: the same run's choices every time."""
+    from hypothesis import seed as fixed_seed
+
+    test = get_state_machine_test(machine, settings=config, _flaky_state={"selecting_rule": False})
+    fixed_seed(seed)(test)()
+
+
+def _first_violation(exc: BaseException) -> PropertyViolation | None:
+    for inner in getattr(exc, "exceptions", ()):
+        if isinstance(inner, PropertyViolation):
+            return inner
+        found = _first_violation(inner)
+        if found is not None:
+            return found
+    return None
+
+
+def _keys(creds: Credentials) -> list[str]:
+    return [k for k in (creds.api_key, creds.read_only_key, creds.foreign_key) if k]
