@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--print-tenant", action="store_true", help="create a tenant and print its ids and key")
     serve.add_argument("--verbose", action="store_true", help="log every request")
+    from mockserver.contract.cli import add_parser as add_contract_parser
+
+    add_contract_parser(commands)
     return parser
 
 
@@ -101,6 +104,10 @@ def _clock(args: argparse.Namespace) -> Clock:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "contract":
+        from mockserver.contract.cli import main as contract_main
+
+        return contract_main(args)
     store = Store(seed=args.seed, clock=_clock(args))
     if args.journal_size < 0:
         raise SystemExit("--journal-size: must be >= 0")

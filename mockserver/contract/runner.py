@@ -83,7 +83,16 @@ def _auth(workspace: Workspace, result: PhaseResult, settings: Settings) -> None
     run_auth_phase(workspace, result)
 
 
-#: Every phase, in the order they run.
+def _differ(reference: Workspace) -> Callable[[Workspace, PhaseResult, Settings], None]:
+    def run(workspace: Workspace, result: PhaseResult, settings: Settings) -> None:
+        from mockserver.contract.differential import run_differential
+
+        run_differential(workspace, reference, result)
+
+    return run
+
+
+#: Every phase, in the order they run (``differential`` is added when there is a reference).
 PHASES: tuple[Phase, ...] = (
     Phase("auth", "every operation without a key, with a bad key, with a read-only key", _auth),
     Phase("exports", "create/patch/pause/unpause/delete/list at random against a model", _machine("exports")),
@@ -95,6 +104,7 @@ PHASES: tuple[Phase, ...] = (
 def run_contract(
     target: Target,
     *,
+    reference: Target | None = None,
     max_examples: int = 100,
     seed: int = 0,
     only: Iterable[str] | None = None,
@@ -108,6 +118,7 @@ def run_contract(
         target: the implementation and its credentials.
         max_examples: examples per state machine and per schemathesis operation.
         seed: fixes every random choice (the same seed asks the same questions).
+        reference: a second implementation to compare ``target`` with (phase ``differential``).
         only: names of the phases to run (all of :data:`PHASES` by default).
         run_id: names the objects this run creates (``contract-<run_id>-<n>``).
         progress: told when phases start and end (silent by default).
@@ -121,31 +132,41 @@ def run_contract(
     settings = Settings(max_examples=max_examples, seed=seed, steps=steps)
     report = Report(target=target.display_url, seed=seed)
     workspace = Workspace(target, run_id or f"s{seed}", on_response=progress.request)
+    other = Workspace(reference, run_id or f"s{seed}", on_response=progress.request) if reference else None
+    if other is not None and (not only or "differential" in only):
+        selected = [*selected, Phase("differential", "the same scenarios against the reference", _differ(other))]
     try:
         for phase in selected:
             result = report.phase(phase.name)
             progress.start(phase.name, phase.description)
-            began, requests = time.perf_counter(), workspace.requests
+            began, requests = time.perf_counter(), workspace.requests + (other.requests if other else 0)
             try:
                 phase.run(workspace, result, settings)
             except Unreachable as exc:
                 result.error = f"the target stopped answering: {exc}"
             finally:
                 result.seconds = time.perf_counter() - began
-                result.requests = workspace.requests - requests
+                result.requests = workspace.requests + (other.requests if other else 0) - requests
             progress.end(result)
     finally:
         report.leftovers = workspace.cleanup()
         workspace.close()
+        if other is not None:
+            report.leftovers += [f"on the reference: {item}" for item in other.cleanup()]
+            other.close()
     return report
 
 
 def select_phases(only: Iterable[str] | None) -> Sequence[Phase]:
     if not only:
         return PHASES
-    names = list(only)
+    names = [n for n in only if n != "differential"]
+    if not names:
+        return []
     known = {p.name for p in PHASES}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"unknown phase(s) {', '.join(unknown)}; choose from {', '.join(sorted(known))}")
+        raise ValueError(
+            f"unknown phase(s) {', '.join(unknown)}; choose from {', '.join(sorted(known | {'differential'}))}"
+        )
     return [p for p in PHASES if p.name in names]

@@ -70,7 +70,8 @@ class RunsMachine(ContractMachine):
         self.seen_at: dict[str, dict[str, datetime]] = {}
 
     def teardown(self) -> None:
-        if hasattr(self, "base") and self.api.delete(self.base + "/").status in (204, 404):
+        cleaner = self.workspace.client(self.creds.api_key)  # outside the history: not part of a reproduction
+        if hasattr(self, "base") and cleaner.delete(self.base + "/").status in (204, 404):
             self.workspace.forget(self.base + "/")
 
     # -- rules -------------------------------------------------------------------------
@@ -93,26 +94,36 @@ class RunsMachine(ContractMachine):
         self.backfills_made += 1
         self.backfill_history.setdefault(created["backfill_id"], [])
 
-    @precondition(lambda self: self.run_history)
-    @rule(data=st.data())
-    def cancel_run(self, data: st.DataObject) -> None:
-        run_id = data.draw(st.sampled_from(sorted(self.run_history)), label="run")
+    # Runs and backfills come from the target, not from the suite's own choices: they are
+    # picked by a drawn index, so that hypothesis draws the same data on replay whatever
+    # the target made meanwhile.
+
+    @rule(index=st.integers(0, 10_000))
+    def cancel_run(self, index: int) -> None:
+        if not self.run_history:
+            return
+        run_id = sorted(self.run_history)[index % len(self.run_history)]
         self._cancel("cancel.only-active", f"{self.base}/runs/{run_id}/", self.run_history[run_id])
 
-    @precondition(lambda self: self.backfill_history)
-    @rule(data=st.data())
-    def cancel_backfill(self, data: st.DataObject) -> None:
-        backfill_id = data.draw(st.sampled_from(sorted(self.backfill_history)), label="backfill")
+    @rule(index=st.integers(0, 10_000))
+    def cancel_backfill(self, index: int) -> None:
+        if not self.backfill_history:
+            return
+        backfill_id = sorted(self.backfill_history)[index % len(self.backfill_history)]
         self._cancel("cancel.only-active", f"{self.base}/backfills/{backfill_id}/", self.backfill_history[backfill_id])
 
-    @precondition(lambda self: self.run_history and self.backfills_made < 3)
-    @rule(data=st.data())
-    def retry_run(self, data: st.DataObject) -> None:
-        run_id = data.draw(st.sampled_from(sorted(self.run_history)), label="run")
+    @precondition(lambda self: self.backfills_made < 3)
+    @rule(index=st.integers(0, 10_000))
+    def retry_run(self, index: int) -> None:
+        self.backfills_made += (
+            1  # counted whether or not a run exists yet: preconditions see only the suite's own steps
+        )
+        if not self.run_history:
+            return
+        run_id = sorted(self.run_history)[index % len(self.run_history)]
         before = self.expect("retry.leaves-run", self.api.get(f"{self.base}/runs/{run_id}/"), 200)
         answer = self.expect("retry.leaves-run", self.api.post(f"{self.base}/runs/{run_id}/retry/"), 200, 201)
         self.check("retry.leaves-run", isinstance(answer, dict) and "backfill_id" in answer, "a backfill_id", answer)
-        self.backfills_made += 1
         after = self.expect("retry.leaves-run", self.api.get(f"{self.base}/runs/{run_id}/"), 200)
         if self.workspace.control is not None:
             self.check(

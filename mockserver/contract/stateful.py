@@ -37,8 +37,11 @@ class MachineRun:
         self.workspace = workspace
         self.credentials = credentials
         self.result = result
-        #: The requests of the machine run in progress (the last one, after a failure).
+        #: The requests of the machine run in progress (the last one, after a failure),
+        #: the control plane's included: they are part of the reproduction.
         self.history: list[Exchange] = []
+        if workspace.control is not None:
+            workspace.control.client.history = self.history
 
     def client(self, api_key: str | None) -> Client:
         return self.workspace.client(api_key, history=self.history)
@@ -120,7 +123,7 @@ def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples
         for prop in machine.PROPERTIES:
             run.result.passed(prop)
         return
-    curls = [e.curl(redact=_keys(run.credentials)) for e in run.history]
+    curls = [e.curl(redact=_keys(run.credentials)) for e in reproduction(run.history)]
     detail = "\n".join(str(line) for line in steps_seen if str(line).strip())
     if isinstance(failure, PropertyViolation):
         violation = Violation(failure.prop, failure.expected, failure.actual, curls, detail)
@@ -139,6 +142,18 @@ def _seeded(machine: type[ContractMachine], config: settings, seed: int) -> None
 
     test = get_state_machine_test(machine, settings=config, _flaky_state={"selecting_rule": False})
     fixed_seed(seed)(test)()
+
+
+def reproduction(history: list[Exchange]) -> list[Exchange]:
+    """The requests that replay a failure: every one that may change state, then the one that showed it.
+
+    The reads a machine makes to check its invariants change nothing, so only the last of
+    them (the one whose answer broke the property) is kept.
+    """
+    if not history:
+        return []
+    kept = [e for e in history[:-1] if e.method not in ("GET", "HEAD")]
+    return [*kept, history[-1]]
 
 
 def _first_violation(exc: BaseException) -> PropertyViolation | None:

@@ -1,0 +1,143 @@
+"""``python -m mockserver contract``: check an implementation from a shell or a CI step.
+
+Exit status: 0 the target conforms, 1 it does not, 2 a usage error or a target that cannot
+be used (unreachable, or its key refused), 130 interrupted (after cleaning up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+__all__ = ["add_parser", "main"]
+
+EXAMPLE = """\
+example:
+  python -m mockserver contract --base-url http://127.0.0.1:8000 --api-key phx_... --project-id 1 \\
+      --max-examples 25 --junit-xml contract.xml
+"""
+
+
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "contract",
+        help="check that an implementation honours the batch-exports contract",
+        description="Check any implementation of PostHog's batch-exports API (this fake, real PostHog, another "
+        "fake) for status codes, error bodies, pagination, scopes and run-state transitions. It creates objects "
+        "named contract-<run id>-<n> in the given project only, and deletes them at the end.",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--base-url", required=True, help="where the implementation listens")
+    parser.add_argument("--api-key", required=True, help="personal API key with batch_export:read and :write")
+    parser.add_argument("--project-id", required=True, type=int, help="the one project the suite may use")
+    parser.add_argument("--organization-id", help="the project's organization (for organization-level routes)")
+    parser.add_argument("--read-only-api-key", help="a batch_export:read key, for the scope checks")
+    parser.add_argument("--max-examples", type=int, default=100, help="examples per state machine and operation")
+    parser.add_argument("--seed", type=int, default=0, help="fixes every random choice")
+    parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="also write the results as JUnit XML")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these phases")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one response")
+    ref = parser.add_argument_group("differential mode (compare with a reference implementation)")
+    ref.add_argument("--reference-url")
+    ref.add_argument("--reference-api-key")
+    ref.add_argument("--reference-project-id", type=int)
+    ref.add_argument("--reference-organization-id")
+    return parser
+
+
+def _usage(message: str) -> int:
+    print(f"posthog-batch-exports-mock contract: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the suite as ``args`` say; print the report; return the exit status."""
+    from mockserver.contract.progress import Lines
+    from mockserver.contract.runner import run_contract, select_phases
+    from mockserver.contract.target import Target, Unreachable
+
+    if args.max_examples < 1:
+        return _usage("--max-examples must be at least 1")
+    try:
+        select_phases(args.only)
+    except ValueError as exc:
+        return _usage(str(exc))
+    reference_args = (args.reference_url, args.reference_api_key, args.reference_project_id)
+    if any(v is not None for v in reference_args) and not all(v is not None for v in reference_args):
+        return _usage("--reference-url, --reference-api-key and --reference-project-id go together")
+    target = Target(
+        args.base_url, args.api_key, args.project_id, args.organization_id, args.read_only_api_key, timeout=args.timeout
+    )
+    reference = None
+    if args.reference_url:
+        reference = Target(
+            args.reference_url,
+            args.reference_api_key,
+            args.reference_project_id,
+            args.reference_organization_id,
+            timeout=args.timeout,
+        )
+    for name, candidate in (("target", target), ("reference", reference)):
+        if candidate is not None:
+            problem = preflight(candidate)
+            if problem:
+                return _usage(f"{name} {candidate.display_url}: {problem}")
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    run_id = os.urandom(3).hex()
+    try:
+        report = run_contract(
+            target,
+            reference=reference,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            only=args.only,
+            run_id=run_id,
+            progress=Lines(),
+        )
+    except KeyboardInterrupt:
+        print("interrupted: what the suite created has been deleted", file=sys.stderr)
+        return 130
+    except Unreachable as exc:
+        return _usage(f"the target stopped answering: {exc}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(report.render())
+    if args.junit_xml:
+        args.junit_xml.write_text(report.junit_xml(), encoding="utf-8")
+    return 0 if report.ok else 1
+
+
+def preflight(target: object) -> str | None:
+    """Why ``target`` cannot be used (unreachable, key refused), or ``None``."""
+    from mockserver.contract.target import Client, Target, Unreachable
+
+    assert isinstance(target, Target)
+    try:
+        transport = target.connect()
+        response = Client(transport, target.api_key).get(f"/api/projects/{target.project_id}/batch_exports/?limit=1")
+    except Unreachable as exc:
+        return f"unreachable ({_reason(exc)})"
+    if response.status in (401, 403):
+        return f"the API key was refused for project {target.project_id} ({response.status}: {response.text[:120]})"
+    if response.status != 200:
+        return f"listing batch exports answered {response.status}, not 200: {response.text[:120]}"
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    """The short reason inside a connection error (``Connection refused``, ``timed out``…)."""
+    text = str(exc.__cause__ or exc)
+    found = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if found:
+        return found.group(1).strip()
+    return "timed out" if "timed out" in text.lower() else text[:160]

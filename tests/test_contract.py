@@ -1,0 +1,260 @@
+"""The contract suite, run against the fake it was written for, and against targets it must refuse.
+
+The unbroken fake conforms in process and served on localhost; the command exits 0, 1 or
+2 as documented and writes JUnit XML; a target without the control plane keeps every
+object the suite did not create, and loses every object it did, even when interrupted.
+(``tests/mutants/`` holds the deliberately broken fakes the suite must fail.)
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockserver import MockServer, Tenant
+from mockserver.contract import Report, Target, run_contract
+from mockserver.contract.differential import SCENARIOS
+from mockserver.contract.progress import Progress
+from mockserver.contract.target import Exchange
+from mockserver.server import ServerThread
+
+#: The domain phases; schemathesis has tests of its own (tests/test_contract_schemathesis.py).
+DOMAIN = ["auth", "exports", "runs"]
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def target_for(app: WSGIApp, tenant: Tenant, **kwargs: Any) -> Target:
+    return Target.in_process(app, api_key=tenant.api_key, project_id=tenant.project_id, **kwargs)
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[ServerThread, Tenant]]:
+    app = MockServer(strict=True)
+    with ServerThread(app) as running:
+        yield running, app.store.create_tenant()
+    assert not app.errors, app.errors
+
+
+def without_control_plane(app: WSGIApp) -> WSGIApp:
+    """The fake as a real PostHog looks to the suite: no ``/_mock/`` routes."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["PATH_INFO"].startswith("/_mock/"):
+            start_response("404 Not Found", [("Content-Type", "application/json")])
+            return [b'{"type":"invalid_request","code":"not_found","detail":"Not found.","attr":null}']
+        return app(environ, start_response)
+
+    return wsgi
+
+
+def test_the_fake_conforms_in_process(server: MockServer, tenant: Tenant) -> None:
+    report = run_contract(target_for(server, tenant), max_examples=10, seed=3, only=DOMAIN)
+    assert report.ok, report.render()
+    assert {p.name for p in report.phases} == set(DOMAIN)
+    assert report.counts()["passed"] >= 20
+    assert report.leftovers == []
+
+
+def test_the_fake_conforms_served_on_localhost(served: tuple[ServerThread, Tenant]) -> None:
+    running, tenant = served
+    target = Target(running.url, tenant.api_key, tenant.project_id)
+    report = run_contract(target, max_examples=5, seed=1, only=DOMAIN)
+    assert report.ok, report.render()
+    assert report.requests > 100
+
+
+def test_the_same_seed_asks_the_same_questions() -> None:
+    def requests_made() -> list[str]:
+        server = MockServer()
+        tenant = server.store.create_tenant()
+        seen: list[str] = []
+
+        class Record(Progress):
+            def request(self, exchange: Exchange) -> None:
+                seen.append(f"{exchange.method} {exchange.url}")
+
+        run_contract(target_for(server, tenant), max_examples=3, seed=7, only=["exports"], progress=Record())
+        return seen
+
+    assert requests_made() == requests_made()
+
+
+def test_without_a_control_plane_only_what_it_created_is_touched_and_all_of_it_deleted(
+    server: MockServer, tenant: Tenant
+) -> None:
+    from werkzeug.test import Client
+
+    headers = {"Authorization": f"Bearer {tenant.api_key}"}
+    body = {"name": "someone else's export", "interval": "day", "destination": {"type": "NoOp", "config": {}}}
+    theirs = Client(server).post(f"/api/projects/{tenant.project_id}/batch_exports/", json=body, headers=headers).json
+    read_only = server.store.create_api_key(tenant.project_id, ["batch_export:read"]).value
+
+    target = target_for(without_control_plane(server), tenant, read_only_api_key=read_only)
+    report = run_contract(target, max_examples=5, seed=2, only=["auth", "exports"])
+
+    assert report.ok, report.render()
+    assert not [s for p in report.phases for s in p.skips if s.prop == "auth.read-only"]
+    assert any(s.prop == "auth.isolation" for p in report.phases for s in p.skips)
+    after = Client(server).get(f"/api/projects/{tenant.project_id}/batch_exports/{theirs['id']}/", headers=headers)
+    assert after.json == theirs
+    live = [e for e in server.store.batch_exports.values() if not e.deleted]
+    assert [e.name for e in live] == ["someone else's export"]
+    assert sum(e.name.startswith("contract-") for e in server.store.batch_exports.values()) > 0
+
+
+def test_an_interrupted_run_still_deletes_what_it_created(server: MockServer, tenant: Tenant) -> None:
+    class StopAfter(Progress):
+        def __init__(self) -> None:
+            self.count = 0
+
+        def request(self, exchange: Exchange) -> None:
+            self.count += 1
+            if self.count == 60:
+                raise KeyboardInterrupt
+
+    target = target_for(without_control_plane(server), tenant)
+    with pytest.raises(KeyboardInterrupt):
+        run_contract(target, max_examples=20, only=["exports"], progress=StopAfter())
+    assert [e.name for e in server.store.batch_exports.values() if not e.deleted] == []
+
+
+def test_without_a_read_only_key_the_scope_checks_are_skipped_and_say_why(server: MockServer, tenant: Tenant) -> None:
+    report = run_contract(target_for(without_control_plane(server), tenant), max_examples=3, only=["auth"])
+    assert report.ok
+    (skip,) = report.phases[0].skips
+    assert skip.prop == "auth.read-only" and "--read-only-api-key" in skip.reason
+
+
+def test_differential_mode_finds_no_difference_between_two_fakes(server: MockServer, tenant: Tenant) -> None:
+    other = MockServer()
+    report = run_contract(
+        target_for(server, tenant), reference=target_for(other, other.store.create_tenant()), only=["differential"]
+    )
+    assert report.ok, report.render()
+    assert report.phases[0].passes == [f"same-as-reference.{name}" for name in SCENARIOS]
+
+
+def test_differential_mode_reports_a_status_and_an_error_code_that_differ(server: MockServer, tenant: Tenant) -> None:
+    def lenient(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Another implementation that says 'invalid' where PostHog says 'invalid_choice'."""
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]]) -> None:
+            captured["status"], captured["headers"] = status, headers
+
+        body = b"".join(server(environ, capture))
+        body = body.replace(b'"code":"invalid_choice"', b'"code":"invalid"')
+        headers = [(k, str(len(body)) if k == "Content-Length" else v) for k, v in captured["headers"]]
+        start_response(captured["status"], headers)
+        return [body]
+
+    other = MockServer()
+    report = run_contract(
+        target_for(lenient, tenant), reference=target_for(other, other.store.create_tenant()), only=["differential"]
+    )
+    assert not report.ok
+    (violation,) = report.violations
+    assert violation.prop == "same-as-reference.export-validation"
+    assert "error code 'invalid' here, 'invalid_choice' on the reference" in violation.detail
+    assert violation.requests and violation.requests[0].startswith("curl -X POST")
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver", "contract", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_the_command_exits_0_and_writes_junit_against_the_served_fake(
+    served: tuple[ServerThread, Tenant], tmp_path: Path
+) -> None:
+    running, tenant = served
+    junit = tmp_path / "contract.xml"
+    result = cli(
+        "--base-url",
+        running.url,
+        "--api-key",
+        tenant.api_key,
+        "--project-id",
+        str(tenant.project_id),
+        "--max-examples",
+        "3",
+        "--only",
+        *DOMAIN,
+        "--junit-xml",
+        str(junit),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "the target conforms" in result.stdout
+    assert "▶ exports" in result.stderr and "✔ runs" in result.stderr
+    suites = ET.parse(junit).getroot()
+    assert [s.get("name") for s in suites] == DOMAIN
+    assert all(s.get("failures") == "0" for s in suites)
+
+
+def test_the_command_exits_2_with_one_line_for_an_unreachable_target() -> None:
+    result = cli("--base-url", "http://127.0.0.1:9", "--api-key", "phx_x", "--project-id", "1")
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "unreachable (Connection refused)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_command_exits_2_when_the_key_is_refused(served: tuple[ServerThread, Tenant]) -> None:
+    running, tenant = served
+    result = cli("--base-url", running.url, "--api-key", "phx_wrong", "--project-id", str(tenant.project_id))
+    assert result.returncode == 2
+    assert "the API key was refused" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--only", "nonsense"], "unknown phase(s) nonsense"),
+        (["--max-examples", "0"], "--max-examples must be at least 1"),
+        (["--reference-url", "http://127.0.0.1:9"], "go together"),
+    ],
+)
+def test_the_command_exits_2_on_a_usage_error(args: list[str], message: str) -> None:
+    result = cli("--base-url", "http://127.0.0.1:9", "--api-key", "phx_x", "--project-id", "1", *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_a_violation_is_reported_with_what_was_expected_and_curl_lines_to_replay_it(
+    server: MockServer, tenant: Tenant
+) -> None:
+    def never_deletes(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "DELETE" and "/batch_exports/" in environ["PATH_INFO"]:
+            start_response("204 No Content", [])
+            return [b""]
+        return server(environ, start_response)
+
+    report = run_contract(target_for(never_deletes, tenant), max_examples=10, seed=0, only=["exports"])
+    assert not report.ok
+    text = report.render()
+    assert "expected: 404" in text
+    assert "reproduce with:" in text and "curl -X DELETE" in text
+    assert "$POSTHOG_API_KEY" in text and tenant.api_key not in text
+    assert text.rstrip().endswith("the target does NOT conform.")
+
+
+def test_junit_xml_names_each_violated_property(server: MockServer, tenant: Tenant) -> None:
+    report = Report(target="x")
+    phase = report.phase("exports")
+    phase.passed("pagination.count")
+    from mockserver.contract import Violation
+
+    phase.failed(Violation("delete.gone", "404", "200", ["curl -X GET x"]))
+    root = ET.fromstring(report.junit_xml().split("\n", 1)[1])
+    (suite,) = root
+    assert suite.get("failures") == "1"
+    failure = suite.find("testcase[@name='delete.gone']/failure")
+    assert failure is not None and failure.get("message") == "expected 404, got 200"
