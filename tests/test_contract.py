@@ -8,8 +8,11 @@ object the suite did not create, and loses every object it did, even when interr
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -22,7 +25,7 @@ from mockserver.contract import Report, Target, run_contract
 from mockserver.contract.differential import SCENARIOS
 from mockserver.contract.progress import Progress
 from mockserver.contract.target import Exchange
-from mockserver.server import ServerThread
+from mockserver.server import ServerThread, free_port
 
 #: The domain phases; schemathesis has tests of its own (tests/test_contract_schemathesis.py).
 DOMAIN = ["auth", "exports", "runs"]
@@ -258,3 +261,58 @@ def test_junit_xml_names_each_violated_property(server: MockServer, tenant: Tena
     assert suite.get("failures") == "1"
     failure = suite.find("testcase[@name='delete.gone']/failure")
     assert failure is not None and failure.get("message") == "expected 404, got 200"
+
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+CI_SECTION = README.split("## Contract checks in CI", 1)[1].split("\n## ", 1)[0]
+
+
+def readme_block(language: str) -> str:
+    (block,) = re.findall(rf"```{language}\n(.*?)```", CI_SECTION, flags=re.S)
+    return str(block)
+
+
+def test_the_readme_python_example_runs() -> None:
+    exec(compile(readme_block("python"), "README.md", "exec"), {})
+
+
+def test_the_readme_command_conforms_against_a_served_fake(served: tuple[ServerThread, Tenant]) -> None:
+    running, tenant = served
+    # The schemathesis phase has tests of its own (tests/test_contract_schemathesis.py).
+    command = readme_block("sh").replace("python -m", f"{sys.executable} -m")
+    command = command.replace("--max-examples 25", "--max-examples 3 --only auth exports runs")
+    env = {
+        **os.environ,
+        "BASE": running.url,
+        "POSTHOG_API_KEY": tenant.api_key,
+        "POSTHOG_PROJECT_ID": str(tenant.project_id),
+    }
+    with tempfile.TemporaryDirectory() as here:
+        result = subprocess.run(["bash", "-c", command], env=env, cwd=here, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert (Path(here) / "contract.xml").exists()
+
+
+def test_the_readme_ci_step_runs_as_written_but_for_the_install() -> None:
+    step = readme_block("yaml").split("run: |\n", 1)[1]
+    script = "\n".join(line.strip() for line in step.splitlines() if line.strip() and "pip install" not in line)
+    port = str(free_port())
+    script = script.replace("python -m", f"{sys.executable} -m").replace("8000", port)
+    script = script.replace("--max-examples 25", "--max-examples 2 --only auth exports")
+    with tempfile.TemporaryDirectory() as here:
+        output = Path(here) / "output.txt"
+        try:
+            with output.open("w") as sink:  # a file, not a pipe: the server started in the background keeps it open
+                result = subprocess.run(
+                    ["bash", "-c", script.replace("&\n", "& echo $! > server.pid\n")],
+                    cwd=here,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    timeout=300,
+                )
+        finally:
+            pid = (Path(here) / "server.pid").read_text().strip()
+            subprocess.run(["kill", pid], check=False)
+        assert result.returncode == 0, output.read_text()
+        assert "the target conforms" in output.read_text()
