@@ -47,6 +47,7 @@ class ExportsMachine(ContractMachine):
         "auth.isolation",
         "error-body-shape",
         "no-server-error",
+        "response-shape",
     )
 
     @initialize()

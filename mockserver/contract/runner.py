@@ -144,6 +144,8 @@ def run_contract(
                 phase.run(workspace, result, settings)
             except Unreachable as exc:
                 result.error = f"the target stopped answering: {exc}"
+            except Exception as exc:  # noqa: BLE001 - an answer the phase could not read: a failure, not a crash
+                result.error = f"{type(exc).__name__}: {exc}"[:500]
             finally:
                 result.seconds = time.perf_counter() - began
                 result.requests = workspace.requests + (other.requests if other else 0) - requests

@@ -51,6 +51,7 @@ class RunsMachine(ContractMachine):
         "latest-runs",
         "error-body-shape",
         "no-server-error",
+        "response-shape",
     )
 
     @initialize(interval=st.sampled_from(["hour", "every 5 minutes"]))

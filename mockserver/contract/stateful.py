@@ -117,7 +117,7 @@ def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples
     except Flaky as exc:
         # The target broke a property once but not on replay (a sporadic error): still a violation.
         failure = _first_violation(exc) or exc
-    except AssertionError as exc:
+    except Exception as exc:  # noqa: BLE001 - a KeyError on a malformed answer is the target's failure too
         failure = exc
     if failure is None:
         for prop in machine.PROPERTIES:
@@ -129,7 +129,9 @@ def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples
         violation = Violation(failure.prop, failure.expected, failure.actual, curls, detail)
     else:
         text = "".join(traceback.format_exception_only(type(failure), failure)).strip()
-        violation = Violation(f"{machine.__name__}", "no failure", text[:500], curls, detail)
+        violation = Violation(
+            "response-shape", "answers the suite can read (the documented fields)", text[:500], curls, detail
+        )
     for prop in machine.PROPERTIES:
         if prop != violation.prop:
             run.result.passed(prop)
