@@ -40,6 +40,8 @@ ALLOWED = {
     "clock.py": {"datetime.datetime.now", "time.monotonic"},
     "ids.py": set(),
 }
+#: The contract suite is a client of real servers: its one module that reads real time and randomness.
+ALLOWED_IN_CONTRACT = {"time.perf_counter", "time.monotonic", "os.urandom"}
 
 
 def _relative(path: Path) -> str:
@@ -100,6 +102,8 @@ def _violations(path: Path) -> list[str]:
     tree = ast.parse(path.read_text(), str(path))
     aliases = _aliases(tree, path)
     allowed = ALLOWED.get(path.name, set()) if path.parent == PACKAGE else set()
+    if _relative(path) == "mockserver/contract/wallclock.py":
+        allowed = ALLOWED_IN_CONTRACT
     where = _relative(path)
     found = []
     for node in ast.walk(tree):
@@ -181,7 +185,7 @@ def test_the_checker_catches_what_it_should_and_nothing_else(
 
 
 #: What the control plane may use of the store: its public methods, never its tables.
-STORE_API = {"create_tenant", "add_project", "reset", "snapshot", "clock", "progression", "lock"}
+STORE_API = {"create_tenant", "create_api_key", "add_project", "reset", "snapshot", "clock", "progression", "lock"}
 HANDLERS = PACKAGE / "http" / "handlers"
 
 

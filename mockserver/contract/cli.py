@@ -7,7 +7,6 @@ be used (unreachable, or its key refused), 130 interrupted (after cleaning up).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import signal
 import sys
@@ -62,6 +61,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the suite as ``args`` say; print the report; return the exit status."""
+    from mockserver.contract import wallclock
     from mockserver.contract.progress import Lines
     from mockserver.contract.runner import run_contract, select_phases
     from mockserver.contract.target import Target, Unreachable
@@ -93,7 +93,7 @@ def main(args: argparse.Namespace) -> int:
             if problem:
                 return _usage(f"{name} {candidate.display_url}: {problem}")
     previous = signal.signal(signal.SIGTERM, _interrupt)
-    run_id = os.urandom(3).hex()
+    run_id = wallclock.run_id()
     try:
         report = run_contract(
             target,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import TextIO
 
+from mockserver.contract import wallclock
 from mockserver.contract.report import PhaseResult
 from mockserver.contract.target import Exchange
 
@@ -46,7 +46,7 @@ class Lines(Progress):
 
     def request(self, exchange: Exchange) -> None:
         self._count += 1
-        now = time.monotonic()
+        now = wallclock.monotonic()
         if self.live and now - self._last_draw > 0.1:
             self._last_draw = now
             spinner = "|/-\\"[self._count % 4]

@@ -11,10 +11,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from mockserver.contract import wallclock
 from mockserver.contract.progress import Progress, Silent
 from mockserver.contract.report import PhaseResult, Report
 from mockserver.contract.target import Target, Unreachable
@@ -139,7 +139,7 @@ def run_contract(
         for phase in selected:
             result = report.phase(phase.name)
             progress.start(phase.name, phase.description)
-            began, requests = time.perf_counter(), workspace.requests + (other.requests if other else 0)
+            began, requests = wallclock.elapsed(), workspace.requests + (other.requests if other else 0)
             try:
                 phase.run(workspace, result, settings)
             except Unreachable as exc:
@@ -147,7 +147,7 @@ def run_contract(
             except Exception as exc:  # noqa: BLE001 - an answer the phase could not read: a failure, not a crash
                 result.error = f"{type(exc).__name__}: {exc}"[:500]
             finally:
-                result.seconds = time.perf_counter() - began
+                result.seconds = wallclock.elapsed() - began
                 result.requests = workspace.requests + (other.requests if other else 0) - requests
             progress.end(result)
     finally:

@@ -17,13 +17,13 @@ backfill of its exports and checks:
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, precondition, rule
 
+from mockserver.contract import wallclock
 from mockserver.contract.model import ACTIVE, BACKFILL_TRANSITIONS, RUN_TRANSITIONS, is_lifecycle_path
 from mockserver.contract.stateful import ContractMachine
 
@@ -82,7 +82,7 @@ class RunsMachine(ContractMachine):
         if self.workspace.control is not None:
             self.workspace.control.advance(seconds)
         else:
-            time.sleep(min(_MAX_WAIT, seconds / 3600))
+            wallclock.wait(min(_MAX_WAIT, seconds / 3600))
 
     @precondition(lambda self: self.backfills_made < 3)
     @rule(hours_back=st.integers(1, 48), length=st.integers(1, 3))

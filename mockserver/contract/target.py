@@ -14,7 +14,7 @@ that a failed property can be shown as the ``curl`` lines that reproduce it.
 >>> client.get(f"/api/projects/{tenant.project_id}/batch_exports/").status
 200
 >>> print(client.history[-1].curl(redact=target.api_key))  # doctest: +NORMALIZE_WHITESPACE
-curl -X GET 'http://localhost/api/projects/1/batch_exports/' -H "Authorization: Bearer $POSTHOG_API_KEY"
+curl -X GET http://localhost/api/projects/1/batch_exports/ -H "Authorization: Bearer $POSTHOG_API_KEY"
 """
 
 from __future__ import annotations
