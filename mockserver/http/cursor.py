@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
@@ -36,7 +37,9 @@ def _decode(token: str) -> int:
     return position
 
 
+@functools.lru_cache(maxsize=4096)
 def _link(base_url: str, query_string: str, position: int | None) -> str:
+    # Cached: a poller asks for the same pages over and over.
     params = [(k, v) for k, v in parse_qsl(query_string, keep_blank_values=True) if k != "cursor"]
     if position is not None:
         params.append(("cursor", _encode(position)))

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode
@@ -36,8 +37,15 @@ def limit_offset(raw_limit: Any, raw_offset: Any, default_limit: int = DEFAULT_L
 
 def _with_query(base_url: str, query_string: str, changes: dict[str, int | None]) -> str:
     """DRF's ``replace_query_param``/``remove_query_param``: repeated keys keep all their values."""
+    return _link(base_url, query_string, tuple(changes.items()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _link(base_url: str, query_string: str, changes: tuple[tuple[str, int | None], ...]) -> str:
+    # Cached: clients page through the same URLs over and over, and parsing and
+    # re-encoding the query string costs more than the rest of a list's envelope.
     params = parse_qs(query_string, keep_blank_values=True)
-    for key, value in changes.items():
+    for key, value in changes:
         if value is None:
             params.pop(key, None)
         else:
