@@ -79,3 +79,23 @@ def test_a_jump_past_the_year_9999_is_refused_and_changes_nothing() -> None:
     response = api.post("/_mock/clock/advance/", json={"seconds": 9999 * 366 * DAY})
     assert response.status_code == 400
     assert server.store.clock.now() == before and not server.store.runs
+
+
+def test_a_running_clock_idle_for_days_catches_up_in_steps_before_the_request(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mockserver.clock import Clock
+
+    monkeypatch.setattr(engine_module, "ADVANCE_BATCH", 50)
+    wall = [0.0]
+    server = MockServer(clock=Clock(speed=3600.0, monotonic=lambda: wall[0]))  # an hour a second
+    api = fast_api(server)
+    export = api.create_export(interval="every 5 minutes")
+    steps: list[int] = []
+    server.backend.engine.between_steps.append(lambda: steps.append(len(server.store.runs)))
+
+    wall[0] += 72.0  # three virtual days pass while nobody asks
+    runs = api.get(f"/batch_exports/{export['id']}/runs/", query_string={"after": "-4d"}).json["results"]
+
+    assert len(steps) > 10 and steps == sorted(steps)  # the work went in steps, the lock let go between
+    assert len(server.store.runs) == 3 * 288 and len(runs) == 100

@@ -299,8 +299,11 @@ class MockServer:
                 self.control_access.check(request.environ)  # before the body: nothing of it is read
             # The one step that waits on the client, so it runs before the lock (see "Locking").
             body = trace.body = read_body(request.environ, self.body_limits) if not routed.not_allowed else b""
+            engine = self.backend.engine
+            if self.store.clock.speed:
+                engine.catch_up_in_steps()  # a real or accelerated clock moved on its own
             with self.store.lock:
-                self.backend.engine.catch_up()  # a real or accelerated clock moved on its own
+                engine.catch_up()  # what came due since the steps (little)
                 reply = self._dispatch(request, trace, routed, body)
             if reply.later is not None:
                 reply = reply.later()  # long work, outside the lock: it takes the lock in short holds
