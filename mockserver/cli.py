@@ -19,6 +19,7 @@ from mockserver.domain.store import Store
 from mockserver.http.app import MockServer
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_TIMEOUT, BodyLimits
 from mockserver.http.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
+from mockserver.http.spec import PROFILES
 from mockserver.server import GRACE_SECONDS, FrozenHeap, ServerThread, granian_available, serve_granian
 
 __all__ = ["build_parser", "main"]
@@ -83,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="granian (keep-alive, fastest; the 'serve' extra) or werkzeug's threaded server; auto prefers granian",
     )
+    serve.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="docs",
+        help="which PostHog API to play: docs (as its public docs describe it) or current (today's, with the "
+        'hogql model); a tenant may pick its own (POST /_mock/tenants/ {"profile": ...})',
+    )
     serve.add_argument("--print-tenant", action="store_true", help="create a tenant and print its ids and key")
     serve.add_argument("--verbose", action="store_true", help="log every request")
     from mockserver.contract.cli import add_parser as add_contract_parser
@@ -108,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mockserver.contract.cli import main as contract_main
 
         return contract_main(args)
-    store = Store(seed=args.seed, clock=_clock(args))
+    store = Store(seed=args.seed, clock=_clock(args), profile=args.profile)
     if args.journal_size < 0:
         raise SystemExit("--journal-size: must be >= 0")
     if args.max_body_bytes < 0:

@@ -52,8 +52,14 @@ def render(node: dict[str, Any]) -> str:
 
 
 def posthog_bounds() -> dict[str, str]:
-    """``location → bounds`` for every schema reachable from PostHog's operations."""
-    spec = load_spec()
+    """``location → bounds`` for both profiles: ``docs``, plus what ``current`` has otherwise (``… [current]``)."""
+    docs, current = profile_bounds("docs"), profile_bounds("current")
+    return {**docs, **{f"{loc} [current]": v for loc, v in current.items() if docs.get(loc) != v}}
+
+
+def profile_bounds(profile: str) -> dict[str, str]:
+    """``location → bounds`` for every schema reachable from PostHog's operations in one profile."""
+    spec = load_spec(profile=profile)
     document = spec.document
     found: dict[str, str] = {}
     seen: set[str] = set()

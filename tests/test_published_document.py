@@ -150,26 +150,30 @@ INACCURACIES = (
     Inaccuracy(
         "backfill_progress_typed_as_string",
         "`progress` is a SerializerMethodField returning {total_runs, finished_runs, progress} or null "
-        "(products/batch_exports/backend/api/batch_export.py@009018c1); the generator typed it as a string.",
+        "(products/batch_exports/backend/api/batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd); the "
+        "generator typed it as a string.",
         operations=frozenset({"batch_exports_backfills_list", "batch_exports_backfills_retrieve"}),
         correct=_progress_object,
     ),
     Inaccuracy(
         "backfill_create_answers_a_backfill",
-        'Backfill create answers 201 {"backfill_id": <uuid>} (batch_export.py@009018c1), not a BatchExportBackfill.',
+        'Backfill create answers 201 {"backfill_id": <uuid>} '
+        "(batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd), not a BatchExportBackfill.",
         operations=frozenset({"batch_exports_backfills_create"}),
         correct=_backfill_created,
     ),
     Inaccuracy(
         "retry_answers_200",
-        'Run retry answers 201 {"backfill_id": <workflow id>} (batch_export.py@009018c1); the document says '
+        'Run retry answers 201 {"backfill_id": <workflow id>} '
+        "(batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd); the document says "
         "200 with no body.",
         operations=frozenset({"batch_exports_runs_retry_create"}),
         correct=_retry_created,
     ),
     Inaccuracy(
         "actions_require_a_full_body",
-        "Pause, run and backfill cancel and retry read no body (batch_export.py@009018c1); the document "
+        "Pause, run and backfill cancel and retry read no body "
+        "(batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd); the document "
         "makes each require a whole serializer body.",
         operations=frozenset(
             {
@@ -183,7 +187,8 @@ INACCURACIES = (
     ),
     Inaccuracy(
         "backfill_create_requires_a_backfill",
-        "Backfill create reads only `start_at` and `end_at` (request.data.get, batch_export.py@009018c1); "
+        "Backfill create reads only `start_at` and `end_at` (request.data.get, "
+        "batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd); "
         "the document requires a whole BatchExportBackfill.",
         operations=frozenset({"batch_exports_backfills_create"}),
         correct=_backfill_body,
@@ -191,20 +196,22 @@ INACCURACIES = (
     Inaccuracy(
         "unpause_requires_a_full_body",
         'Unpause reads only an optional `backfill` (request.data.get("backfill", False), '
-        "batch_export.py@009018c1); the document requires a whole BatchExport.",
+        "batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd); the document requires a whole BatchExport.",
         operations=frozenset({"batch_exports_unpause_create"}),
         correct=_unpause_body,
     ),
     Inaccuracy(
         "old_destination_enum",
         "The destination types are BatchExportDestination.Destination's 13 "
-        "(products/batch_exports/backend/models/batch_export.py@c2541074); the document has an older 8.",
+        "(products/batch_exports/backend/models/batch_export.py@c25410746c7e617b3cf91c6f7263b7030868475b); the "
+        "document has an older 8.",
         correct=_current_destinations,
     ),
     Inaccuracy(
         "test_without_destination",
         "`GET …/test/` needs `?destination=` (400 with an empty body without it, 404 for a type with no "
-        "steps) and the read scope (batch_export.py@009018c1); the document has no parameter and the "
+        "steps) and the read scope (batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd); the document has no "
+        "parameter and the "
         "scope INTERNAL.",
         operations=frozenset({"batch_exports_test_retrieve"}),
         correct=_test_destination,
@@ -228,7 +235,8 @@ INACCURACIES = (
     Inaccuracy(
         "cancel_depends_on_state",
         "A run or backfill that is not Starting or Running cannot be cancelled (400 `Cannot cancel a run "
-        "that is in 'Cancelled' status`, batch_export.py@009018c1); the document cannot say so, and a "
+        "that is in 'Cancelled' status`, batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd); the document "
+        "cannot say so, and a "
         "second cancel of the same run is a valid request PostHog refuses.",
         operations=frozenset({"batch_exports_runs_cancel_create", "batch_exports_backfills_cancel_create"}),
         skip_checks=("positive_data_acceptance",),
@@ -236,7 +244,7 @@ INACCURACIES = (
     Inaccuracy(
         "removed_backfill_action",
         "`POST …/batch_exports/{id}/backfill/` is the deprecated action of the older API; "
-        "batch_export.py@009018c1 no longer routes it (404 `Endpoint not found.`).",
+        "batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd no longer routes it (404 `Endpoint not found.`).",
         operations=frozenset({"batch_exports_backfill_create"}),
         skip_operation=True,
     ),

@@ -37,11 +37,17 @@ __all__ = ["FIELD_ORDER", "LATEST_RUNS", "BatchExports", "FieldErrors"]
 #: How many runs ``latest_runs`` shows.
 LATEST_RUNS = 10
 
-#: ``BatchExportSerializer.Meta.fields``, writable ones, in DRF's validation order.
+#: ``BatchExportSerializer.Meta.fields``, writable ones, in DRF's validation order. The
+#: ``current`` profile's four fields (after ``hogql_query``) exist only there (``products/batch_exports/
+#: backend/presentation/views/batch_export/exports.py`` at ``0551d5e8e6838b4feed20f1fd8c933a80ae42737``).
 FIELD_ORDER = (
     "name", "model", "destination", "interval", "paused", "last_paused_at", "start_at",
-    "end_at", "hogql_query", "filters", "timezone", "offset_day", "offset_hour",
+    "end_at", "hogql_query", "hogql_modifiers", "primary_key", "version_key", "incremental_mode",
+    "filters", "timezone", "offset_day", "offset_hour",
 )  # fmt: skip
+#: Fields of the ``current`` profile only: the ``docs`` API ignores them, as unknown keys.
+CURRENT_ONLY_FIELDS = frozenset({"hogql_modifiers", "primary_key", "version_key", "incremental_mode"})
+HOGQL_PLACEHOLDERS = ("{data_interval_start}", "{data_interval_end}")
 
 #: First structural error per top-level field, found by the HTTP layer.
 FieldErrors = Mapping[str, APIError]
@@ -58,8 +64,21 @@ class _Write:
     data: Mapping[str, Any]
     instance: BatchExport | None
     partial: bool
+    #: The profile of PostHog's API the write follows (``docs`` or ``current``).
+    profile: str = "docs"
     #: Filled in by the destination validator.
     destination: Destination | None = None
+
+    @property
+    def current(self) -> bool:
+        return self.profile == "current"
+
+    @property
+    def model(self) -> str | None:
+        """The export's model: the stored one on update (it cannot change in ``current``)."""
+        if self.instance is not None and (self.current or "model" not in self.data):
+            return self.instance.model
+        return self.data.get("model", "events")  # type: ignore[no-any-return]
 
     @property
     def effective_interval(self) -> str | None:
@@ -143,7 +162,7 @@ class BatchExports:
     # -- writes ----------------------------------------------------------------------
 
     def create(self, team: Team, data: Mapping[str, Any], field_errors: FieldErrors) -> BatchExport:
-        write = _Write(team, data, None, partial=False)
+        write = _Write(team, data, None, partial=False, profile=self.store.profile_of_team(team.id))
         self._validate(write, field_errors)
         now = self.store.clock.now()
         assert write.destination is not None  # required field: validated above
@@ -167,7 +186,7 @@ class BatchExports:
     def update(
         self, export: BatchExport, team: Team, data: Mapping[str, Any], field_errors: FieldErrors, *, partial: bool
     ) -> BatchExport:
-        write = _Write(team, data, export, partial=partial)
+        write = _Write(team, data, export, partial=partial, profile=self.store.profile_of_team(team.id))
         self._validate(write, field_errors)
         for key in ("name", "model", "interval", "paused"):
             if key in data:
@@ -187,7 +206,7 @@ class BatchExports:
         With an ``instance`` the request is partial and its destination config is merged
         over the stored one, as ``run_test_step`` does.
         """
-        write = _Write(team, data, instance, partial=instance is not None)
+        write = _Write(team, data, instance, partial=instance is not None, profile=self.store.profile_of_team(team.id))
         self._validate(write, field_errors)
         if write.destination is not None:
             return write.destination
@@ -248,6 +267,8 @@ class BatchExports:
     def _validate(self, write: _Write, field_errors: FieldErrors) -> None:
         collected: list[APIError] = []
         for name in FIELD_ORDER:
+            if name in CURRENT_ONLY_FIELDS and not write.current:
+                continue
             if name in field_errors:
                 collected.append(field_errors[name])
             elif name in write.data and name in _FIELD_VALIDATORS:
@@ -347,7 +368,62 @@ class BatchExports:
             raise ValidationError("Datetime has wrong format.", code="invalid", attr=name)
 
     def _validate_hogql(self, write: _Write) -> None:
+        if write.current and (write.data["hogql_query"] is None or write.model == "hogql"):
+            return  # checked with the model in validate() (_validate_current)
         compile_query(write.data["hogql_query"])
+
+    def _validate_model(self, write: _Write) -> None:
+        """``current``: the ``hogql`` model needs its flag, and a model never changes."""
+        if not write.current:
+            return
+        model = write.data["model"]
+        if model == "hogql" and "hogql-batch-exports" not in write.team.feature_flags:
+            raise PermissionDenied("HogQL batch exports are not enabled for this team.")
+        if write.instance is not None and model != write.instance.model:
+            raise ValidationError("Changing models is not supported. Create a new batch export instead.", attr="model")
+
+    def _validate_current(self, write: _Write) -> None:
+        """``current``'s ``validate()``: which fields each model takes, and the ``hogql`` model's query."""
+        data, model, instance = write.data, write.model, write.instance
+        exports = self.store.batch_exports
+        grandfathered = any(
+            exports[i].schema is not None for i in self.store.exports_by_team.get(write.team.id, [])
+        )  # teams with a query on an events export keep that feature
+        only_for = [("filters", "events"), ("hogql_modifiers", "hogql"), ("primary_key", "hogql"),
+                    ("version_key", "hogql")]  # fmt: skip
+        if not (model == "events" and grandfathered):
+            only_for.append(("hogql_query", "hogql"))
+        for name, wanted in only_for:
+            if data.get(name) is not None and model != wanted:
+                raise ValidationError(f"'{name}' is only supported for '{wanted}' not '{model}' model", attr=name)
+        if model != "hogql":
+            return
+        query = data.get("hogql_query", instance.hogql_query if instance is not None else None)
+        if query is None:
+            raise ValidationError("'hogql_query' is required when 'model' is 'hogql'", attr="hogql_query")
+        columns = self._hogql_columns(query)
+        mode = data.get("incremental_mode", instance.incremental_mode if instance is not None else "APPEND")
+        primary_key = set(data.get("primary_key", instance.primary_key if instance is not None else None) or ())
+        if not primary_key and mode == "MERGE":
+            raise ValidationError("'primary_key' is required when 'incremental_mode' is 'MERGE'", attr="primary_key")
+        version_key = set(data.get("version_key", instance.version_key if instance is not None else None) or ())
+        for name, keys in (("primary_key", primary_key), ("version_key", version_key)):
+            missing = sorted(keys - columns)
+            if missing:
+                raise ValidationError(
+                    f"'{name}' contains columns that are not present in the query: {','.join(missing)}", attr=name
+                )
+
+    @staticmethod
+    def _hogql_columns(query: str) -> set[str]:
+        """The output columns of a ``hogql`` model's query (its run-interval placeholders allowed)."""
+        for placeholder in HOGQL_PLACEHOLDERS:
+            query = query.replace(placeholder, "now()")
+        try:
+            schema = compile_query(query)
+        except ValidationError as error:
+            raise ValidationError(error.detail, attr="hogql_query") from None
+        return {field["alias"] for field in schema["fields"]}
 
     def _validate_filters(self, write: _Write) -> None:
         filters = write.data["filters"]
@@ -381,6 +457,13 @@ class BatchExports:
         """Serializer-level ``validate()``: errors here have ``attr: null``."""
         data = write.data
         dest_type = write.destination.type if write.destination else None
+        if write.current:
+            if dest_type == "HTTP" and write.model != "events":
+                raise ValidationError("HTTP batch exports only support the events model")
+            self._validate_current(write)
+            if data.get("interval") == "day" and data.get("offset_day") is not None:
+                raise ValidationError("offset_day should not be specified for daily intervals", attr="offset_day")
+            return
         if dest_type == "HTTP" and data.get("model", "events") not in ("events", None):
             raise ValidationError("HTTP batch exports only support the events model")
         if data.get("interval") == "day" and data.get("offset_day") is not None:
@@ -396,9 +479,16 @@ class BatchExports:
             export.filters = data["filters"]
         if "timezone" in data:
             export.timezone = data["timezone"] or "UTC"
-        if data.get("hogql_query"):
+        if write.current and write.model == "hogql":
+            if "hogql_query" in data:
+                export.hogql_query = data["hogql_query"]  # run by the export as written, no events schema
+        elif data.get("hogql_query"):
             export.hogql_query = data["hogql_query"]
             export.schema = compile_query(data["hogql_query"])
+        if write.current:
+            for name in ("hogql_modifiers", "primary_key", "version_key", "incremental_mode"):
+                if name in data:
+                    setattr(export, name, data[name])
         export.interval_offset = _interval_offset(export, write)
 
 
@@ -428,6 +518,7 @@ def _interval_offset(export: BatchExport, write: _Write) -> int | None:
 
 _FIELD_VALIDATORS: dict[str, Callable[[BatchExports, _Write], None]] = {
     "name": BatchExports._validate_name,
+    "model": BatchExports._validate_model,
     "destination": BatchExports._validate_destination,
     "interval": BatchExports._validate_interval,
     "last_paused_at": lambda self, w: self._validate_datetime(w, "last_paused_at"),

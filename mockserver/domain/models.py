@@ -34,6 +34,8 @@ class Organization:
     name: str
     created_at: datetime
     team_ids: list[int] = field(default_factory=list)
+    #: The profile of PostHog's API its projects get (``docs``/``current``); ``None``: the store's default.
+    profile: str | None = None
 
 
 @dataclass
@@ -98,6 +100,11 @@ class BatchExport:
     timezone: str = "UTC"
     #: Seconds after the interval boundary; the API shows it as offset_day/offset_hour.
     interval_offset: int | None = None
+    #: The ``current`` profile's fields (today's PostHog; the ``docs`` API has none of them).
+    hogql_modifiers: dict[str, Any] | None = None
+    primary_key: list[str] | None = None
+    version_key: list[str] | None = None
+    incremental_mode: str = "APPEND"
     deleted: bool = False
     #: Creation order within the store: newest first is descending ``seq``, ties included.
     seq: int = 0

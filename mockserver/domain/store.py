@@ -131,6 +131,8 @@ class Tenant:
     scopes: list[str]
     feature_flags: list[str]
     integrations: list[dict[str, Any]] = field(default_factory=list)
+    #: The profile of PostHog's API the tenant's requests get (``docs`` or ``current``).
+    profile: str = "docs"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -142,6 +144,7 @@ class Tenant:
             "scopes": list(self.scopes),
             "feature_flags": list(self.feature_flags),
             "integrations": [dict(i) for i in self.integrations],
+            "profile": self.profile,
         }
 
 
@@ -153,8 +156,11 @@ class Store:
         clock: the clock the fake reads; a frozen clock at a fixed epoch by default.
     """
 
-    def __init__(self, seed: int = 0, clock: Clock | None = None) -> None:
+    def __init__(self, seed: int = 0, clock: Clock | None = None, profile: str = "docs") -> None:
         self.lock = threading.RLock()
+        #: The profile of PostHog's API (``docs`` or ``current``) a tenant created without
+        #: one gets; it survives :meth:`reset`, like the clock.
+        self.default_profile = profile
         self.clock = clock or Clock.frozen(DEFAULT_EPOCH)
         self.ids = IdSource(seed)
         #: Called (under the lock) after every :meth:`reset`, for state kept outside the
@@ -288,6 +294,15 @@ class Store:
             if file is not None:
                 file.content = b""
 
+    def profile_of_organization(self, organization_id: str) -> str:
+        """The profile of PostHog's API an organization's requests get."""
+        org = self.organizations.get(organization_id)
+        return (org.profile if org is not None else None) or self.default_profile
+
+    def profile_of_team(self, team_id: int) -> str:
+        team = self.teams.get(team_id)
+        return self.profile_of_organization(team.organization_id) if team is not None else self.default_profile
+
     def reset(self, seed: int | None = None) -> None:
         """Forget every tenant and object; optionally reseed the id source."""
         with self.lock:
@@ -305,13 +320,18 @@ class Store:
         feature_flags: Iterable[str] = (),
         organization_name: str | None = None,
         project_name: str | None = None,
+        profile: str | None = None,
     ) -> Tenant:
-        """A new organization with one project, one personal API key and one integration per kind."""
+        """A new organization with one project, one personal API key and one integration per kind.
+
+        ``profile`` picks the version of PostHog's API its requests get (``docs`` or
+        ``current``; the store's :attr:`default_profile` when ``None``).
+        """
         with self.lock:
             now = self.clock.now()
             org_id = str(self.ids.uuid4())
             team_id = self.ids.next_int("team")
-            org = Organization(org_id, organization_name or f"Organization {team_id}", now, [team_id])
+            org = Organization(org_id, organization_name or f"Organization {team_id}", now, [team_id], profile)
             team = Team(team_id, org_id, project_name or f"Project {team_id}", now, feature_flags=set(feature_flags))
             self.organizations[org_id] = org
             self.teams[team_id] = team
@@ -333,6 +353,7 @@ class Store:
                 scopes=list(key.scopes),
                 feature_flags=sorted(team.feature_flags),
                 integrations=integrations,
+                profile=self.profile_of_organization(org_id),
             )
 
     def create_api_key(self, project_id: int, scopes: Iterable[str]) -> ApiKey:

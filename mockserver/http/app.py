@@ -100,7 +100,7 @@ from mockserver.http.handlers import API_HANDLERS, CONTROL_HANDLERS
 from mockserver.http.handlers.control import ControlPlane
 from mockserver.http.journal import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, Exchange, Journal
 from mockserver.http.parsed import ResponseContractError
-from mockserver.http.spec import Operation, Spec, canonical_name, load_spec
+from mockserver.http.spec import PROFILES, Operation, Spec, canonical_name, load_spec
 
 if TYPE_CHECKING:
     from mockserver.http.validation import SpecValidator
@@ -152,6 +152,8 @@ class _Trace:
     fault: Fault | None = None
     #: The ``Allow`` header of the route (DRF sends it with every response of a view).
     allow: list[str] | None = None
+    #: The profile of PostHog's API the request was answered by.
+    profile: str = "docs"
     #: The request body as read (empty when it was not: unknown path, refused, too slow).
     body: bytes = b""
 
@@ -191,10 +193,20 @@ class MockServer:
         body_limits: BodyLimits | None = None,
         control_plane_token: str | None = None,
         open_control_plane: bool = False,
+        profile: str | None = None,
     ) -> None:
         self.store = store or Store(seed=seed, clock=clock)
+        if profile is not None:
+            if profile not in PROFILES:
+                raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+            self.store.default_profile = profile
         self.spec = spec or load_spec()
-        self._validator: SpecValidator | None = None
+        #: The document each profile of PostHog's API is checked against (``docs`` is :attr:`spec`).
+        self.specs: dict[str, Spec] = {self.spec.profile: self.spec}
+        for other in PROFILES:
+            self.specs.setdefault(other, load_spec(profile=other))
+        self._fast = {name: _compile(document).fast for name, document in self.specs.items()}
+        self._validators: dict[str, SpecValidator] = {}
         self._validator_lock = threading.Lock()
         self.strict = strict
         self.body_limits = body_limits or BodyLimits()
@@ -253,13 +265,30 @@ class MockServer:
 
     @property
     def validator(self) -> SpecValidator:
-        """openapi-core, the authority, built on first need (importing it takes ~0.25 s)."""
+        """openapi-core for the default document, built on first need (importing it takes ~0.25 s)."""
+        return self.validator_for(self.spec.profile)
+
+    def validator_for(self, profile: str) -> SpecValidator:
+        """openapi-core, the authority, for one profile's document."""
         with self._validator_lock:
-            if self._validator is None:
+            validator = self._validators.get(profile)
+            if validator is None:
                 from mockserver.http.validation import SpecValidator
 
-                self._validator = SpecValidator(self.spec)
-            return self._validator
+                validator = self._validators[profile] = SpecValidator(self.specs[profile])
+            return validator
+
+    def profile_for(self, path_params: Mapping[str, Any]) -> str:
+        """The profile of the tenant a URL names (its project's or organization's), else the default."""
+        store = self.store
+        if "project_id" in path_params:
+            try:
+                return store.profile_of_team(int(path_params["project_id"]))
+            except ValueError:
+                return store.default_profile
+        if "organization_id" in path_params:
+            return store.profile_of_organization(str(path_params["organization_id"]))
+        return store.default_profile
 
     # -- planned outcomes (Python API of /_mock/outcomes/) ----------------------------
 
@@ -325,7 +354,7 @@ class MockServer:
         out = _encode(reply)
         if self.strict and trace.op is not None and trace.fault is None and out.status not in _OUTSIDE_CONTRACT:
             try:
-                self._check_contract(trace.op, request, out)
+                self._check_contract(trace.op, request, out, trace.profile)
             except ResponseContractError as exc:
                 # Loud: recorded in self.errors (the plugin and the test fixtures fail the
                 # test with it), journaled, and answered as a 500 that says what is wrong.
@@ -386,12 +415,14 @@ class MockServer:
 
     def _dispatch(self, request: Request, trace: _Trace, routed: _Routed, body: bytes) -> Reply:
         template, path_params, operation_id, not_allowed = routed
-        op = self.spec.operations[operation_id]
+        profile = trace.profile = self.profile_for(path_params)
+        spec = self.specs[profile]
+        op = spec.operations[operation_id]
         mimetype = request.mimetype
         form = None
         if op.has_body and mimetype in FORM_MEDIA_TYPES and body.strip():
             form = form_to_data(
-                request.form, request.files, self.spec.request_schema(operation_id), self.spec.resolve,
+                request.form, request.files, spec.request_schema(operation_id), spec.resolve,
                 partial=request.method == "PATCH",
             )  # fmt: skip
             body, mimetype = orjson.dumps(form.data), "application/json"
@@ -401,9 +432,9 @@ class MockServer:
         query = _without_empty_values(request.args, op)
         # The compiled validators settle most requests; openapi-core, the authority,
         # decides (and explains) whenever they cannot say "valid".
-        parsed = self.fast.parse_request(operation_id, query, body, mimetype, op.has_body)
+        parsed = self._fast[profile].parse_request(operation_id, query, body, mimetype, op.has_body)
         if parsed is None:
-            parsed = self.validator.parse_request(
+            parsed = self.validator_for(profile).parse_request(
                 op, path=request.path, query=query, headers=request.headers, body=body, content_type=mimetype,
             )  # fmt: skip
         if form is not None:
@@ -528,13 +559,13 @@ class MockServer:
             )
         )
 
-    def _check_contract(self, op: Operation, request: Request, out: _Output) -> None:
-        """Raise :class:`ResponseContractError` unless ``out`` is what the spec allows."""
+    def _check_contract(self, op: Operation, request: Request, out: _Output, profile: str) -> None:
+        """Raise :class:`ResponseContractError` unless ``out`` is what the profile's document allows."""
         if out.status == 500:
             return  # already recorded in self.errors as a bug of the fake
-        if self.fast.response_is_valid(op.operation_id, out.status, out.body, out.mimetype):
+        if self._fast[profile].response_is_valid(op.operation_id, out.status, out.body, out.mimetype):
             return
-        self.validator.check_response(
+        self.validator_for(profile).check_response(
             op,
             path=request.path,
             query=request.args,

@@ -17,10 +17,14 @@ from mockserver.domain.models import Backfill, BatchExport, LogEntry, Run
 __all__ = ["backfill_json", "batch_export_json", "log_entry_json", "run_json"]
 
 
-def batch_export_json(export: BatchExport, latest_runs: Iterable[Run]) -> dict[str, Any]:
-    """``latest_runs``: the newest runs first (``BatchExports.latest_runs``)."""
+def batch_export_json(export: BatchExport, latest_runs: Iterable[Run], *, profile: str = "docs") -> dict[str, Any]:
+    """``latest_runs``: the newest runs first (``BatchExports.latest_runs``).
+
+    The ``current`` profile adds today's fields after ``latest_runs``, in PostHog's order
+    (``products/batch_exports/backend/presentation/views/batch_export/exports.py@0551d5e8e6838b4feed20f1fd8c933a80ae42737``).
+    """
     destination = export.destination
-    return {
+    body = {
         "id": export.id,
         "team_id": export.team_id,
         "name": export.name,
@@ -44,6 +48,18 @@ def batch_export_json(export: BatchExport, latest_runs: Iterable[Run]) -> dict[s
         "offset_day": export.offset_day,
         "offset_hour": export.offset_hour,
     }
+    if profile == "current":
+        extra = {
+            "hogql_query": export.hogql_query,
+            "hogql_modifiers": export.hogql_modifiers,
+            "primary_key": export.primary_key,
+            "version_key": export.version_key,
+            "incremental_mode": export.incremental_mode,
+        }
+        items = list(body.items())
+        at = [key for key, _ in items].index("schema")
+        body = dict(items[:at] + list(extra.items()) + items[at:])
+    return body
 
 
 def run_json(run: Run) -> dict[str, Any]:

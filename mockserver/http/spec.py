@@ -16,7 +16,17 @@ from typing import Any
 
 import yaml
 
-__all__ = ["HTTP_METHODS", "Operation", "Spec", "canonical_name", "load_spec", "spec_path"]
+__all__ = [
+    "DEFAULT_PROFILE",
+    "HTTP_METHODS",
+    "PROFILES",
+    "Operation",
+    "Spec",
+    "canonical_name",
+    "for_profile",
+    "load_spec",
+    "spec_path",
+]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
@@ -74,6 +84,8 @@ class Spec:
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
+        #: The profile of PostHog's API this document describes (see :data:`PROFILES`).
+        self.profile = DEFAULT_PROFILE
         self.operations: dict[str, Operation] = {}
         for path, item in document["paths"].items():
             shared = item.get("parameters", [])
@@ -134,8 +146,43 @@ def _level(path: str) -> str:
     return "control"
 
 
-@functools.lru_cache(maxsize=4)
-def load_spec(path: str | None = None) -> Spec:
-    """Parse the document once per process (it is immutable, so sharing it is safe)."""
+#: The versions of PostHog's API the fake can play: ``docs`` (the API its public docs
+#: describe, the default) and ``current`` (today's PostHog, with the ``hogql`` model and
+#: its fields).
+PROFILES = ("docs", "current")
+DEFAULT_PROFILE = "docs"
+
+
+def for_profile(node: Any, profile: str) -> Any:
+    """The document as one profile sees it.
+
+    Two extensions mark what differs: ``x-profile: current`` on a node (a property, an
+    operation) that exists only in that profile, and ``x-profile-override: {current: {…}}``
+    whose keys replace the node's own in that profile (a longer ``enum``). Without them a
+    node belongs to every profile.
+    """
+    if isinstance(node, list):
+        return [for_profile(item, profile) for item in node if _in_profile(item, profile)]
+    if not isinstance(node, dict):
+        return node
+    out = {key: for_profile(value, profile) for key, value in node.items() if _in_profile(value, profile)}
+    out.pop("x-profile", None)
+    override = out.pop("x-profile-override", None)
+    if isinstance(override, dict) and profile in override:
+        out.update(override[profile])
+    return out
+
+
+def _in_profile(node: Any, profile: str) -> bool:
+    return not isinstance(node, dict) or node.get("x-profile", profile) == profile
+
+
+@functools.lru_cache(maxsize=8)
+def load_spec(path: str | None = None, profile: str = DEFAULT_PROFILE) -> Spec:
+    """Parse the document once per process and profile (it is immutable, so sharing it is safe)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     text = Path(path).read_text() if path else spec_path().read_text()
-    return Spec(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    spec = Spec(for_profile(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), profile))
+    spec.profile = profile
+    return spec

@@ -301,6 +301,8 @@ def _drf_error(se: Any, attr: str | None) -> APIError:
         return ValidationError(
             f"Ensure this value is greater than or equal to {_num(se.validator_value)}.", code="min_value", attr=attr
         )
+    if validator == "minItems" and se.validator_value == 1:
+        return ValidationError("This list may not be empty.", code="empty", attr=attr)
     if validator == "maxItems":
         return ValidationError(
             f"Ensure this field has no more than {se.validator_value} elements.", code="max_length", attr=attr

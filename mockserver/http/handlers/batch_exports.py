@@ -9,7 +9,7 @@ from mockserver.domain.backend import Backend
 from mockserver.domain.dates import parse_datetime
 from mockserver.domain.logs import DEFAULT_LIMIT, LogQuery
 from mockserver.domain.models import BatchExport
-from mockserver.errors import EmptyBodyError
+from mockserver.errors import EmptyBodyError, ValidationError
 from mockserver.http.context import ApiHandler, Context, Reply
 from mockserver.http.pagination import limit_offset, page, page_links
 from mockserver.http.serialize import batch_export_json, log_entry_json
@@ -22,7 +22,8 @@ def _export(backend: Backend, ctx: Context) -> BatchExport:
 
 
 def _json(backend: Backend, export: BatchExport) -> dict[str, Any]:
-    return batch_export_json(export, backend.batch_exports.latest_runs(export))
+    profile = backend.store.profile_of_team(export.team_id)
+    return batch_export_json(export, backend.batch_exports.latest_runs(export), profile=profile)
 
 
 def list_exports(backend: Backend, ctx: Context) -> Reply:
@@ -74,8 +75,26 @@ def unpause(backend: Backend, ctx: Context) -> Reply:
     export = _export(backend, ctx)
     body = ctx.body
     backfill = body.get("backfill", False) if isinstance(body, dict) else False
+    if backend.store.profile_of_team(export.team_id) == "current":
+        # Today's PostHog reads it with a BooleanField: "false" is false (see "Profiles" in
+        # docs/fidelity.md).
+        backfill = _drf_boolean(backfill, attr="backfill")
     backend.batch_exports.unpause(export, backfill)
     return Reply(200, {"paused": False})
+
+
+_TRUE = frozenset({"t", "T", "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1", 1})
+_FALSE = frozenset({"f", "F", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "0", 0})
+
+
+def _drf_boolean(value: Any, *, attr: str) -> bool:
+    """DRF's ``BooleanField.to_internal_value``."""
+    if isinstance(value, (str, int, bool)) and not isinstance(value, float):
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+    raise ValidationError("Must be a valid boolean.", code="invalid", attr=attr)
 
 
 def logs(backend: Backend, ctx: Context) -> Reply:

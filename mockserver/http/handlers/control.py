@@ -68,6 +68,7 @@ def tenants_create(plane: ControlPlane, ctx: Context) -> Reply:
         feature_flags=body.get("feature_flags", ()),
         organization_name=body.get("organization_name"),
         project_name=body.get("project_name"),
+        profile=body.get("profile"),
     )
     return Reply(201, tenant.to_dict())
 
