@@ -56,6 +56,7 @@ def test_a_new_tenant_gets_a_read_write_key_and_one_integration_per_kind(server:
         "scopes": ["batch_export:read", "batch_export:write"],
         "feature_flags": [],
         "integrations": body["integrations"],
+        "profile": "docs",
     }
     assert body["api_key"].startswith("phx_")
     assert [i["kind"] for i in body["integrations"]] == INTEGRATION_KINDS

@@ -127,6 +127,10 @@ class BatchExports:
         )
         return count, list(itertools.islice(newest_first, offset, stop))
 
+    def profile_of(self, export: BatchExport) -> str:
+        """The profile of PostHog's API (``docs``/``current``) the export's project gets."""
+        return self.store.profile_of_team(export.team_id)
+
     def latest_runs(self, export: BatchExport) -> list[Run]:
         """``latest_runs``: the export's newest :data:`LATEST_RUNS` runs, any status, backfill runs included.
 

@@ -86,7 +86,7 @@ INDEXES: dict[str, str] = {
     "file_downloads_by_team": "on_demand_exports",
 }
 #: How the fake behaves rather than what it holds; shown at the top of the state.
-SETTINGS = ("progression", "limits")
+SETTINGS = ("progression", "limits", "default_profile")
 #: The scheduler's queue → its owner. Not shown: when a run moves on is already visible on
 #: the runs themselves.
 SCHEDULER_STATE: dict[str, str] = {

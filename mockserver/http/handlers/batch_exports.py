@@ -22,7 +22,7 @@ def _export(backend: Backend, ctx: Context) -> BatchExport:
 
 
 def _json(backend: Backend, export: BatchExport) -> dict[str, Any]:
-    profile = backend.store.profile_of_team(export.team_id)
+    profile = backend.batch_exports.profile_of(export)
     return batch_export_json(export, backend.batch_exports.latest_runs(export), profile=profile)
 
 
@@ -75,7 +75,7 @@ def unpause(backend: Backend, ctx: Context) -> Reply:
     export = _export(backend, ctx)
     body = ctx.body
     backfill = body.get("backfill", False) if isinstance(body, dict) else False
-    if backend.store.profile_of_team(export.team_id) == "current":
+    if backend.batch_exports.profile_of(export) == "current":
         # Today's PostHog reads it with a BooleanField: "false" is false (see "Profiles" in
         # docs/fidelity.md).
         backfill = _drf_boolean(backfill, attr="backfill")
