@@ -60,6 +60,11 @@ CRASHES: dict[str, tuple[type[BaseException], str]] = {
         "exports: the invariant reads shown['paused']; run_machine catches only PropertyViolation, Flaky and "
         "AssertionError, so the KeyError escapes run_contract instead of becoming a violation",
     ),
+    "export-without-latest-runs": (
+        KeyError,
+        "runs: the latest-runs invariant reads export.get('latest_runs') but builds its check's `actual` from "
+        "export['latest_runs'] before checking; the KeyError escapes run_contract as above",
+    ),
 }
 #: Mutants the suite kills but reports under the state machine's name (hypothesis'
 #: FlakyStrategyDefinition on replay) instead of the property they break.

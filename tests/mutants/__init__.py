@@ -215,6 +215,14 @@ MUTANTS: dict[str, Mutant] = {
             answers.ListOmitsPaused,
         ),
         _mutant(
+            "export-without-latest-runs",
+            "missing fields",
+            answers.ExportWithoutLatestRuns,
+            {"latest-runs"},
+            ["runs"],
+            answers.ExportWithoutLatestRuns,
+        ),
+        _mutant(
             "every-fortieth-500",
             "sporadic 500",
             answers.EveryFortieth500,
