@@ -114,8 +114,8 @@ def _shift_cursor(url: str, by: int) -> str:
 class ListOmitsPaused(Rewrite):
     """Missing fields: the items of an export list have no ``paused`` (retrieve still has it).
 
-    A list serializer that drifted from the detail one. Caught by ``pause.idempotent``,
-    which reads every listed export's ``paused`` after each step.
+    A list serializer that drifted from the detail one. Caught by ``response-shape``: the
+    ``exports`` phase reads every listed export's ``paused`` after each step.
     """
 
     def answer(self, request: Request, response: Answer) -> None:
@@ -127,8 +127,8 @@ class ListOmitsPaused(Rewrite):
 class ExportWithoutLatestRuns(Rewrite):
     """Missing fields: exports come without ``latest_runs`` (retrieve, list, create and patch alike).
 
-    The spec requires the field. Should be caught by ``latest-runs``, which checks that an
-    export's ``latest_runs`` are some of its runs, newest first, at most ten.
+    The spec requires the field. Caught by ``response-shape``: the ``runs`` phase reads an
+    export's ``latest_runs`` after each step to check they are some of its runs.
     """
 
     def answer(self, request: Request, response: Answer) -> None:
