@@ -20,10 +20,13 @@ Run as a script for the kill rate, optionally over several seeds::
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from mutants import KINDS, MUTANTS, Mutant
@@ -32,6 +35,7 @@ from werkzeug.test import Client
 from mockserver import MockServer
 from mockserver.contract import Report, Target, run_contract
 from mockserver.contract.target import WSGIApp
+from mockserver.server import ServerThread
 
 #: Examples per state machine: small, so that the whole file stays well under a minute.
 MAX_EXAMPLES = 10
@@ -99,6 +103,26 @@ def test_the_suite_fails_the_mutant(mutant: Mutant) -> None:
         assert not found & mutant.caught_by, f"the suite now names the property: drop {mutant.name} from MISNAMED"
     elif mutant.caught_by:
         assert found & mutant.caught_by, f"expected one of {sorted(mutant.caught_by)}, got {sorted(found)}"
+
+
+def test_the_command_exits_1_against_a_mutant_served_on_localhost(tmp_path: Path) -> None:
+    """What CI sees: ``python -m mockserver contract`` fails the job, and says which property broke."""
+    mutant = MUTANTS["deleted-still-retrievable"]
+    app = mutant.build()
+    assert isinstance(app, MockServer)
+    tenant = app.store.create_tenant()
+    junit = tmp_path / "contract.xml"
+    with ServerThread(app) as running:
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", "contract", "--base-url", running.url, "--api-key", tenant.api_key,
+             "--project-id", str(tenant.project_id), "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED),
+             "--only", *mutant.phases, "--junit-xml", str(junit)],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "delete.gone" in result.stdout and "the target does NOT conform" in result.stdout
+    (suite,) = ET.parse(junit).getroot()
+    assert suite.get("failures") != "0"
 
 
 def test_the_mutants_break_every_kind_of_property() -> None:
