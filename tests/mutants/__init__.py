@@ -35,6 +35,7 @@ KINDS = (
     "error shape",
     "run lifecycle",
     "auth",
+    "isolation",
     "scopes",
     "counts",
     "cursors",
@@ -181,6 +182,14 @@ MUTANTS: dict[str, Mutant] = {
             {"auth.no-credentials"},
             ["auth"],
             answers.AnonymousActsAsLastCaller,
+        ),
+        _mutant(
+            "any-project-finds-export",
+            "isolation",
+            domain.AnyProjectFindsExport,
+            {"auth.isolation"},
+            ["exports"],
+            _service(domain.AnyProjectFindsExport),
         ),
         _mutant(
             "pause-needs-only-read",

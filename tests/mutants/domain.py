@@ -26,6 +26,7 @@ from mockserver.domain.runs import Runs
 from mockserver.http.spec import load_spec
 
 __all__ = [
+    "AnyProjectFindsExport",
     "CancelAcceptedWhenFinished",
     "CountIncludesDeleted",
     "DeletedStillListed",
@@ -113,6 +114,21 @@ class DeletedStillListed(BatchExports):
         super().delete(export)
         if position is not None:
             listed.insert(position, export.id)
+
+
+class AnyProjectFindsExport(BatchExports):
+    """Isolation: an export is found by id whatever project the URL names.
+
+    The classic insecure direct object reference: another organization's key reads,
+    patches, pauses or deletes the export through a URL of its own project. Should be
+    caught by ``auth.isolation`` (another organization's key never sees these exports).
+    """
+
+    def get(self, team_ids: list[int], export_id: str) -> BatchExport:
+        export = self.store.batch_exports.get(export_id)
+        if export is not None and not export.deleted:
+            return export
+        return super().get(team_ids, export_id)
 
 
 # -- runs ------------------------------------------------------------------------------
