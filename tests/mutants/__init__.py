@@ -160,6 +160,14 @@ MUTANTS: dict[str, Mutant] = {
             answers.NotFoundWithoutAttr,
         ),
         _mutant(
+            "unauthenticated-says-permission-denied",
+            "error shape",
+            answers.UnauthenticatedSaysPermissionDenied,
+            {"auth.no-credentials", "auth.malformed-key"},
+            ["auth"],
+            answers.UnauthenticatedSaysPermissionDenied,
+        ),
+        _mutant(
             "retry-reopens-run",
             "run lifecycle",
             domain.RetryReopensRun,

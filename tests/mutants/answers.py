@@ -25,6 +25,7 @@ __all__ = [
     "ExportWithoutLatestRuns",
     "ListOmitsPaused",
     "NotFoundWithoutAttr",
+    "UnauthenticatedSaysPermissionDenied",
 ]
 
 
@@ -63,6 +64,20 @@ class NotFoundWithoutAttr(Rewrite):
     def answer(self, request: Request, response: Answer) -> None:
         if response.status == 404 and isinstance(response.json, dict):
             response.json.pop("attr", None)
+
+
+class UnauthenticatedSaysPermissionDenied(Rewrite):
+    """Error shape: a 401 says ``permission_denied`` (the 403 code) instead of why the caller is not authenticated.
+
+    Status, keys and ``type`` are all right; only the ``code`` a client branches on is
+    wrong. Should be caught by ``auth.no-credentials`` / ``auth.malformed-key``, which get
+    a 401 from every operation (PostHog: ``not_authenticated`` without a key,
+    ``authentication_failed`` with a bad one).
+    """
+
+    def answer(self, request: Request, response: Answer) -> None:
+        if response.status == 401 and isinstance(response.json, dict):
+            response.json.update(code="permission_denied", detail="You do not have permission to perform this action.")
 
 
 class AnonymousActsAsLastCaller(Rewrite):
