@@ -26,7 +26,7 @@ from mutants import answers, domain
 
 __all__ = ["KINDS", "MUTANTS", "Mutant"]
 
-#: The kinds of property the mutants break, one kind or more per mutant.
+#: The kinds of property the mutants break: each mutant breaks one, each kind has a mutant or more.
 KINDS = (
     "pagination",
     "persistence",
