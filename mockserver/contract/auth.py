@@ -48,21 +48,30 @@ def run_auth_phase(workspace: Workspace, result: PhaseResult) -> None:
     export_path = f"/api/projects/{creds.project_id}/batch_exports/{export_id}/"
     workspace.created(f"batch export {body['name']}", export_path, creds.api_key)
     before = api.get(export_path).json
-    sweeps: list[tuple[str, Client, int, Callable[[Operation], bool]]] = [
-        ("auth.no-credentials", workspace.client(None), 401, lambda op: True),
-        ("auth.malformed-key", workspace.client("phx_thisKeyDoesNotExist0000000000000000000"), 401, lambda op: True),
+    sweeps: list[tuple[str, Client, int, str, Callable[[Operation], bool]]] = [
+        ("auth.no-credentials", workspace.client(None), 401, "not_authenticated", lambda op: True),
+        (
+            "auth.malformed-key",
+            workspace.client("phx_thisKeyDoesNotExist0000000000000000000"),
+            401,
+            "authentication_failed",
+            lambda op: True,
+        ),
     ]
     if creds.read_only_key:
         ro = workspace.client(creds.read_only_key)
-        sweeps.append(("auth.read-only", ro, 403, lambda op: op.scope == "batch_export:write"))
+        sweeps.append(("auth.read-only", ro, 403, "permission_denied", lambda op: op.scope == "batch_export:write"))
     else:
         result.skipped("auth.read-only", "no --read-only-api-key given and no control plane to mint one")
-    for prop, client, status, applies in sweeps:
-        failures = [f for op in _operations() if applies(op) for f in _check(client, op, creds, export_id, status)]
+    for prop, client, status, code, applies in sweeps:
+        failures = [
+            f for op in _operations() if applies(op) for f in _check(client, op, creds, export_id, status, code)
+        ]
+        after = api.get(export_path).json
+        if after != before:
+            failures.append((f"the suite's export after the {prop} sweep", created, f"changed: {before} → {after}"))
+            before = after
         _record(result, prop, failures, [k for k in (creds.api_key, creds.read_only_key) if k])
-    after = api.get(export_path).json
-    if after != before:
-        result.failed(Violation("auth.read-only", "the export unchanged by refused writes", f"{before} → {after}"))
     if creds.read_only_key:
         ro = workspace.client(creds.read_only_key)
         listed = ro.get(f"/api/projects/{creds.project_id}/batch_exports/")
@@ -82,7 +91,7 @@ def run_auth_phase(workspace: Workspace, result: PhaseResult) -> None:
 
 
 def _check(
-    client: Client, op: Operation, creds: Credentials, export_id: str, status: int
+    client: Client, op: Operation, creds: Credentials, export_id: str, status: int, code: str
 ) -> list[tuple[str, Response, str]]:
     if "{organization_id}" in op.path and not creds.organization_id:
         return []
@@ -103,6 +112,8 @@ def _check(
         shape = error_shape_problem(response.json)
         if shape:
             problems.append(f"error body: {shape}")
+        elif response.json["code"] != code:
+            problems.append(f"code {response.json['code']!r}, not {code!r}")
     return [(f"{op.method} {op.path}", response, p) for p in problems]
 
 
@@ -111,7 +122,11 @@ def _record(result: PhaseResult, prop: str, failures: list[tuple[str, Response, 
         result.passed(prop)
         return
     lines = [f"{where}: {problem}" for where, _response, problem in failures]
-    expected = {"auth.no-credentials": "401", "auth.malformed-key": "401", "auth.read-only": "403"}[prop]
+    expected = {
+        "auth.no-credentials": "401 not_authenticated",
+        "auth.malformed-key": "401 authentication_failed",
+        "auth.read-only": "403 permission_denied",
+    }[prop]
     result.failed(
         Violation(
             prop,

@@ -50,9 +50,11 @@ class ExportsMachine(ContractMachine):
         "response-shape",
     )
 
-    @initialize()
-    def take_stock(self) -> None:
-        """What the project already holds (nothing, on a fresh tenant): the suite never touches it."""
+    @initialize(count=st.integers(1, 3), interval=st.sampled_from(["hour", "day"]))
+    def take_stock_and_start(self, count: int, interval: str) -> None:
+        """Note what the project already holds (nothing, on a fresh tenant; the suite never touches
+        it), then make a few exports before any random step, so that pages, renames and deletes
+        always have something to work on."""
         self.mine: dict[str, dict[str, Any]] = {}
         self.deleted: list[str] = []
         self.baseline: list[tuple[str, str]] = []  # (created_at, id) of exports that were there before
@@ -62,6 +64,8 @@ class ExportsMachine(ContractMachine):
             body = self.expect("pagination.walk", self.api.get(url) if pages == 0 else self.api.follow(url), 200)
             self.baseline += [(e["created_at"], e["id"]) for e in body["results"]]
             url, pages = body["next"], pages + 1
+        for _ in range(count):
+            self.create(interval, paused=False)
 
     def teardown(self) -> None:
         cleaner = self.workspace.client(self.creds.api_key)  # outside the history: not part of a reproduction
@@ -194,7 +198,7 @@ class ExportsMachine(ContractMachine):
     def write_without_credentials(self, data: st.DataObject, write: str) -> None:
         export_id = self.pick(data) if self.mine else self.deleted[-1]
         response = self._write(self.anonymous, export_id, write)
-        self.expect("auth.no-credentials", response, 401)
+        self.expect("auth.no-credentials", response, 401, code="not_authenticated")
 
     @precondition(lambda self: self.mine and self.read_only is not None)
     @rule(data=st.data(), write=st.sampled_from(_WRITES))
@@ -202,7 +206,7 @@ class ExportsMachine(ContractMachine):
         export_id = self.pick(data)
         before = self.expect("auth.read-only", self.api.get(f"{self.project}/batch_exports/{export_id}/"), 200)
         assert self.read_only is not None
-        self.expect("auth.read-only", self._write(self.read_only, export_id, write), 403)
+        self.expect("auth.read-only", self._write(self.read_only, export_id, write), 403, code="permission_denied")
         after = self.expect("auth.read-only", self.api.get(f"{self.project}/batch_exports/{export_id}/"), 200)
         self.check("auth.read-only", after == before, "the export unchanged after a refused write", after)
         listed = self.expect("auth.read-only", self.read_only.get(f"{self.project}/batch_exports/"), 200)
@@ -225,6 +229,23 @@ class ExportsMachine(ContractMachine):
         ):
             self.expect("auth.isolation", response, 403, 404)
             self.check("auth.isolation", export_id not in response.text, "no trace of the export", response.text)
+        # Under the other tenant's own project, where its key is accepted: the export is not there.
+        theirs = f"/api/projects/{self.creds.foreign_project_id}/batch_exports/{export_id}/"
+        before = self.api.get(f"{self.project}/batch_exports/{export_id}/").json
+        writes = (
+            ("GET", "", None),
+            ("PATCH", "", {"name": "taken over"}),
+            ("POST", "pause/", None),
+            ("DELETE", "", None),
+        )
+        for method, suffix, body in writes:
+            response = self.foreign.request(method, theirs + suffix, json_body=body)
+            self.expect("auth.isolation", response, 404)
+            self.check("auth.isolation", export_id not in response.text, "no trace of the export", response.text)
+        runs = self.expect("auth.isolation", self.foreign.get(theirs + "runs/"), 200, 404)
+        self.check("auth.isolation", not (runs or {}).get("results"), "no runs of another tenant's export", runs)
+        after = self.api.get(f"{self.project}/batch_exports/{export_id}/").json
+        self.check("auth.isolation", after == before, "the export unchanged by another tenant's writes", after)
         own = self.expect(
             "auth.isolation", self.foreign.get(f"/api/projects/{self.creds.foreign_project_id}/batch_exports/"), 200
         )

@@ -40,8 +40,20 @@ class MachineRun:
         #: The requests of the machine run in progress (the last one, after a failure),
         #: the control plane's included: they are part of the reproduction.
         self.history: list[Exchange] = []
+        #: The first violation of the example in progress: when hypothesis cannot replay a
+        #: failure on a target whose state moved on (``Flaky``), this is what it found.
+        self.first_violation: PropertyViolation | None = None
+        #: The credentials of the example in progress (its keys are redacted from the report).
+        self.current = credentials
         if workspace.control is not None:
             workspace.control.client.history = self.history
+
+    def credentials_for_example(self) -> Credentials:
+        """A fresh tenant for every example where the control plane can mint one, so that no
+        example sees what an earlier one left; the phase's own credentials elsewhere."""
+        if self.workspace.control is None:
+            return self.credentials
+        return self.workspace.credentials()
 
     def client(self, api_key: str | None) -> Client:
         return self.workspace.client(api_key, history=self.history)
@@ -61,7 +73,8 @@ class ContractMachine(RuleBasedStateMachine):
         super().__init__()
         run = type(self).run
         run.history.clear()
-        creds = run.credentials
+        run.first_violation = None
+        creds = run.current = run.credentials_for_example()
         self.creds = creds
         self.workspace = run.workspace
         self.api = run.client(creds.api_key)
@@ -72,26 +85,34 @@ class ContractMachine(RuleBasedStateMachine):
 
     # -- checks every machine uses ---------------------------------------------------
 
-    @staticmethod
-    def expect(prop: str, response: Response, *statuses: int) -> Any:
-        """The response's JSON, after checking its status (and, for an error, its body)."""
+    def violation(self, prop: str, expected: str, actual: str) -> PropertyViolation:
+        """A violation, remembered as the example's first if it is."""
+        found = PropertyViolation(prop, expected, actual)
+        run = type(self).run
+        if run.first_violation is None:
+            run.first_violation = found
+        return found
+
+    def expect(self, prop: str, response: Response, *statuses: int, code: str | None = None) -> Any:
+        """The response's JSON, after checking its status (and, for an error, its body and ``code``)."""
         if response.status >= 500:
-            raise PropertyViolation("no-server-error", "a status below 500", f"{response.status} {response.text[:200]}")
+            raise self.violation("no-server-error", "a status below 500", f"{response.status} {response.text[:200]}")
         if response.status not in statuses:
             wanted = " or ".join(map(str, statuses))
-            raise PropertyViolation(prop, wanted, f"{response.status} {response.text[:300]}")
+            raise self.violation(prop, wanted, f"{response.status} {response.text[:300]}")
         if response.status >= 400:
             problem = error_shape_problem(response.json)
             if problem is not None:
-                raise PropertyViolation(
+                raise self.violation(
                     "error-body-shape", "PostHog's {type, code, detail, attr}", f"{problem}: {response.text[:200]}"
                 )
+            if code is not None and response.json["code"] != code:
+                raise self.violation(prop, f"{response.status} with code {code!r}", response.text[:300])
         return response.json
 
-    @staticmethod
-    def check(prop: str, condition: bool, expected: str, actual: Any) -> None:
+    def check(self, prop: str, condition: bool, expected: str, actual: Any) -> None:
         if not condition:
-            raise PropertyViolation(prop, expected, str(actual)[:500])
+            raise self.violation(prop, expected, str(actual)[:500])
 
 
 def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples: int, seed: int, steps: int) -> None:
@@ -115,15 +136,16 @@ def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples
     except PropertyViolation as exc:
         failure = exc
     except Flaky as exc:
-        # The target broke a property once but not on replay (a sporadic error): still a violation.
-        failure = _first_violation(exc) or exc
+        # The target broke a property once but not the same way on replay (a sporadic
+        # error, or state that moved on): still a violation, the first one it showed.
+        failure = _first_violation(exc) or run.first_violation or exc
     except Exception as exc:  # noqa: BLE001 - a KeyError on a malformed answer is the target's failure too
         failure = exc
     if failure is None:
         for prop in machine.PROPERTIES:
             run.result.passed(prop)
         return
-    curls = [e.curl(redact=_keys(run.credentials)) for e in reproduction(run.history)]
+    curls = [e.curl(redact=_keys(run.current)) for e in reproduction(run.history)]
     detail = "\n".join(str(line) for line in steps_seen if str(line).strip())
     if isinstance(failure, PropertyViolation):
         violation = Violation(failure.prop, failure.expected, failure.actual, curls, detail)
