@@ -44,45 +44,10 @@ SEED = 0
 #: The phases that exist today and check domain properties (schemathesis comes on top).
 DOMAIN_PHASES = ("auth", "exports", "runs")
 
-#: Mutants the suite does not kill at :data:`MAX_EXAMPLES`/:data:`SEED`, and why.
-GAPS: dict[str, str] = {
-    "pages-end-one-early": (
-        "exports: hypothesis' swarm testing disables `create` in many examples, and list_slice/walk mostly list "
-        "an empty project (at seed 0, no list with a limit ever holds more than one export), so no page is full"
-    ),
-    "patch-not-kept": (
-        "exports: `rename`, the only step that reads an export back after a PATCH, needs a live export and is not "
-        "reached at seed 0 (same cause as pages-end-one-early)"
-    ),
-    "any-project-finds-export": (
-        "exports: the foreign_key rule asks for the export only under the suite's own project, where the foreign key "
-        "is refused before any lookup, and reads the foreign project's list; it never asks for the export's id under "
-        "the foreign key's own project, which is where a lookup that ignores the project leaks it (survives at any "
-        "seed, and at 100 examples)"
-    ),
-    "unauthenticated-says-permission-denied": (
-        "auth: the sweeps check each refusal's status and that its body has {type, code, detail, attr} with a known "
-        "type, never the code, so a 401 coded permission_denied passes (not a matter of budget: the sweep is fixed)"
-    ),
-    "cursor-repeats-an-item": (
-        "runs: a second page of runs needs over 100 runs in the 7-day window (a 5-minute export and 8+ hours of "
-        "`elapse` in one example); no example gets there, so `cursor.pages` only ever walks one page"
-    ),
-}
-#: Mutants the suite kills but reports under another property than the one they break:
-#: hypothesis' replay of the failing example diverges (FlakyStrategyDefinition), and the
-#: suite files that under ``response-shape``.
-MISNAMED: dict[str, str] = {
-    "count-includes-deleted": (
-        "exports: every example of the phase shares one tenant, so on replay the exports deleted by earlier "
-        "examples already break pagination.count a step sooner, and the replay draws less data"
-    ),
-    "cancel-accepted-when-finished": (
-        "runs: the clock is not reset between examples, so the replayed export is made at another time of day and "
-        "its schedule has other runs at each step; run_history (filled from the target's list) drives cancel_run's "
-        "precondition and draws, and the replay diverges"
-    ),
-}
+#: Mutants the suite does not kill at :data:`MAX_EXAMPLES`/:data:`SEED`, and why (none today).
+GAPS: dict[str, str] = {}
+#: Mutants the suite kills but reports under another property than the one they break (none today).
+MISNAMED: dict[str, str] = {}
 
 
 class Survived(AssertionError):
@@ -91,7 +56,10 @@ class Survived(AssertionError):
 
 def contract_run(app: WSGIApp, phases: Sequence[str], *, max_examples: int = MAX_EXAMPLES, seed: int = SEED) -> Report:
     """The suite against ``app`` in process, with a tenant made through its control plane."""
-    tenant = Client(app).post("/_mock/tenants/", json={}).json
+    response = Client(app).post("/_mock/tenants/", json={})
+    assert response.status_code == 201, response.text
+    tenant = response.json
+    assert tenant is not None
     target = Target.in_process(app, api_key=tenant["api_key"], project_id=tenant["project_id"])
     return run_contract(target, max_examples=max_examples, seed=seed, only=phases)
 

@@ -18,7 +18,6 @@ from datetime import timedelta
 from typing import Any
 
 from mockserver import MockServer
-from mockserver.domain.backfills import Backfills
 from mockserver.domain.batch_exports import BatchExports
 from mockserver.domain.lifecycle import ACTIVE
 from mockserver.domain.models import BatchExport, Run, Team
@@ -142,11 +141,11 @@ class RetryReopensRun(Runs):
     ``retry.leaves-run``.
     """
 
-    def retry(self, run: Run, export: BatchExport, backfills: Backfills) -> str:
+    def retry(self, run: Run) -> str:
         now = self.store.clock.now()
         run.status, run.finished_at = "Running", None
         self.engine.plan(now + timedelta(seconds=self.store.progression.finish_after), "finish", run.id)
-        return super().retry(run, export, backfills)
+        return super().retry(run)
 
 
 class CancelAcceptedWhenFinished(Runs):
