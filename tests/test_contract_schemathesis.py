@@ -1,0 +1,196 @@
+"""The schemathesis phase: every operation of the spec, judged by schemathesis' checks.
+
+It passes the unbroken fake in process and served on localhost, names each broken
+property ``ST:<check>`` with the ``curl`` lines that show it, and against a target
+without the control plane touches nothing it did not create and deletes all it did.
+Budgets are tiny (the phase's speed is measured by a benchmark, not here), and the
+broken targets are checked on the few paths where their break shows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from mockserver import MockServer, Tenant
+from mockserver.contract import Report, Target, run_contract
+from mockserver.contract.report import PhaseResult
+from mockserver.contract.schemathesis_phase import CHECKS, DISABLED_CHECKS, run_schemathesis_phase
+from mockserver.contract.workspace import Workspace
+from mockserver.server import ServerThread
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+#: The project-level routes of batch exports (not runs, backfills or file downloads).
+EXPORTS_ONLY = r"^/api/projects/\{project_id\}/batch_exports/(\{id\}/)?$"
+_ONE_EXPORT = re.compile(
+    r"^/api/projects/\d+/batch_exports/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/$"
+)
+
+
+def target_for(app: WSGIApp, tenant: Tenant) -> Target:
+    return Target.in_process(app, api_key=tenant.api_key, project_id=tenant.project_id)
+
+
+def phase(target: Target, *, max_examples: int = 3, seed: int = 0, paths: str | None = None) -> PhaseResult:
+    """Run the phase alone (optionally on some paths only), cleaning up as ``run_contract`` does."""
+    workspace = Workspace(target, "st")
+    result = PhaseResult("schemathesis")
+    try:
+        run_schemathesis_phase(workspace, result, max_examples=max_examples, seed=seed, paths=paths)
+    finally:
+        workspace.cleanup()
+        workspace.close()
+    return result
+
+
+def failed(result: PhaseResult) -> set[str]:
+    return {v.prop for v in result.violations}
+
+
+def render(result: PhaseResult) -> str:
+    report = Report(target="under test", phases=[result])
+    return report.render()
+
+
+# -- broken targets -----------------------------------------------------------------------
+
+
+def answers_500_to_export_reads(app: WSGIApp) -> WSGIApp:
+    """Crashes on ``GET /batch_exports/{id}/`` (PostHog's error body, status 500)."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "GET" and _ONE_EXPORT.match(environ["PATH_INFO"]):
+            start_response("500 Internal Server Error", [("Content-Type", "application/json")])
+            return [b'{"type":"server_error","code":"error","detail":"A server error occurred.","attr":null}']
+        return app(environ, start_response)
+
+    return wsgi
+
+
+def does_not_delete(app: WSGIApp) -> WSGIApp:
+    """Answers ``DELETE /batch_exports/{id}/`` with 204 wherever a read would succeed, and keeps the export."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "DELETE" and _ONE_EXPORT.match(environ["PATH_INFO"]):
+            read = Client(app).get(
+                environ["PATH_INFO"], headers={"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
+            )
+            if read.status_code == 200:
+                start_response("204 No Content", [])
+                return [b""]
+        return app(environ, start_response)
+
+    return wsgi
+
+
+def ignores_auth(app: WSGIApp) -> WSGIApp:
+    """Lets a request without valid credentials in, as whoever was last let in."""
+    last: dict[str, str] = {}
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
+        if Client(app).get("/api/projects/@current/batch_exports/", headers=headers).status_code == 401:
+            if "key" in last:
+                environ["HTTP_AUTHORIZATION"] = last["key"]
+        else:
+            last["key"] = headers["Authorization"]
+        return app(environ, start_response)
+
+    return wsgi
+
+
+def without_control_plane(app: WSGIApp) -> WSGIApp:
+    """The fake as a real PostHog looks to the suite: no ``/_mock/`` routes."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["PATH_INFO"].startswith("/_mock/"):
+            start_response("404 Not Found", [("Content-Type", "application/json")])
+            return [b'{"type":"invalid_request","code":"not_found","detail":"Not found.","attr":null}']
+        return app(environ, start_response)
+
+    return wsgi
+
+
+# -- the unbroken fake --------------------------------------------------------------------
+
+
+def test_the_fake_passes_every_check_in_process() -> None:
+    server = MockServer(strict=True)
+    tenant = server.store.create_tenant()
+    report = run_contract(target_for(server, tenant), max_examples=2, seed=1, only=["schemathesis"])
+
+    assert report.ok, report.render()
+    (result,) = report.phases
+    assert set(result.passes) == {f"ST:{check}" for check in CHECKS}
+    assert {s.prop for s in result.skips} == {f"ST:{check}" for check in DISABLED_CHECKS}
+    assert result.requests > 200
+    assert report.leftovers == []
+    assert not server.errors, server.errors
+
+
+def test_the_fake_passes_served_on_localhost() -> None:
+    server = MockServer(strict=True)
+    tenant = server.store.create_tenant()
+    with ServerThread(server) as running:
+        target = Target(running.url, tenant.api_key, tenant.project_id)
+        report = run_contract(target, max_examples=1, seed=2, only=["schemathesis"])
+
+    assert report.ok, report.render()
+    assert report.phases[0].requests > 100
+    assert not server.errors, server.errors
+
+
+# -- broken targets fail with the check that sees the break --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("breaking", "checks"),
+    [
+        (answers_500_to_export_reads, {"ST:not_a_server_error", "ST:status_code_conformance"}),
+        (does_not_delete, {"ST:use_after_free"}),
+    ],
+    ids=["500-on-read", "delete-keeps-export"],
+)
+def test_a_broken_target_fails_with_the_checks_that_see_it(
+    server: MockServer, tenant: Tenant, breaking: Callable[[WSGIApp], WSGIApp], checks: set[str]
+) -> None:
+    result = phase(target_for(breaking(server), tenant), max_examples=10, paths=EXPORTS_ONLY)
+
+    assert checks <= failed(result), render(result)
+    violation = next(v for v in result.violations if v.prop in checks)
+    assert violation.expected == CHECKS[violation.prop.removeprefix("ST:")]
+    assert violation.requests and all(line.startswith("curl -X ") for line in violation.requests)
+    assert any("/batch_exports/" in line for line in violation.requests)
+    assert all('"Authorization: Bearer $POSTHOG_API_KEY"' in line for line in violation.requests)
+
+
+def test_a_target_that_ignores_credentials_fails_ignored_auth(server: MockServer, tenant: Tenant) -> None:
+    result = phase(target_for(ignores_auth(server), tenant), paths=EXPORTS_ONLY)
+
+    assert "ST:ignored_auth" in failed(result), render(result)
+    violation = next(v for v in result.violations if v.prop == "ST:ignored_auth")
+    assert "401" in violation.expected
+
+
+# -- footprint ------------------------------------------------------------------------------
+
+
+def test_without_a_control_plane_it_touches_only_what_it_created(server: MockServer, tenant: Tenant) -> None:
+    headers = {"Authorization": f"Bearer {tenant.api_key}"}
+    body = {"name": "someone else's export", "interval": "day", "destination": {"type": "NoOp", "config": {}}}
+    theirs = Client(server).post(f"/api/projects/{tenant.project_id}/batch_exports/", json=body, headers=headers).json
+
+    result = phase(target_for(without_control_plane(server), tenant), max_examples=3, paths=EXPORTS_ONLY)
+
+    assert result.ok, render(result)
+    after = Client(server).get(f"/api/projects/{tenant.project_id}/batch_exports/{theirs['id']}/", headers=headers)
+    assert after.json == theirs
+    exports = list(server.store.batch_exports.values())
+    assert [e.name for e in exports if not e.deleted] == ["someone else's export"]
+    made = [e for e in exports if e.name != "someone else's export"]
+    assert made and all(e.name.startswith("contract-st-") for e in made)
