@@ -9,6 +9,7 @@ broken targets are checked on the few paths where their break shows.
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -149,17 +150,18 @@ def test_the_fake_passes_served_on_localhost() -> None:
 
 
 @pytest.mark.parametrize(
-    ("breaking", "checks"),
+    ("breaking", "checks", "max_examples"),
     [
-        (answers_500_to_export_reads, {"ST:not_a_server_error", "ST:status_code_conformance"}),
-        (does_not_delete, {"ST:use_after_free"}),
+        (answers_500_to_export_reads, {"ST:not_a_server_error", "ST:status_code_conformance"}, 1),
+        # A delete then a read of the same export needs a few stateful scenarios.
+        (does_not_delete, {"ST:use_after_free"}, 6),
     ],
     ids=["500-on-read", "delete-keeps-export"],
 )
 def test_a_broken_target_fails_with_the_checks_that_see_it(
-    server: MockServer, tenant: Tenant, breaking: Callable[[WSGIApp], WSGIApp], checks: set[str]
+    server: MockServer, tenant: Tenant, breaking: Callable[[WSGIApp], WSGIApp], checks: set[str], max_examples: int
 ) -> None:
-    result = phase(target_for(breaking(server), tenant), max_examples=10, paths=EXPORTS_ONLY)
+    result = phase(target_for(breaking(server), tenant), max_examples=max_examples, paths=EXPORTS_ONLY)
 
     assert checks <= failed(result), render(result)
     violation = next(v for v in result.violations if v.prop in checks)
@@ -170,7 +172,7 @@ def test_a_broken_target_fails_with_the_checks_that_see_it(
 
 
 def test_a_target_that_ignores_credentials_fails_ignored_auth(server: MockServer, tenant: Tenant) -> None:
-    result = phase(target_for(ignores_auth(server), tenant), paths=EXPORTS_ONLY)
+    result = phase(target_for(ignores_auth(server), tenant), max_examples=1, paths=EXPORTS_ONLY)
 
     assert "ST:ignored_auth" in failed(result), render(result)
     violation = next(v for v in result.violations if v.prop == "ST:ignored_auth")
@@ -194,3 +196,80 @@ def test_without_a_control_plane_it_touches_only_what_it_created(server: MockSer
     assert [e.name for e in exports if not e.deleted] == ["someone else's export"]
     made = [e for e in exports if e.name != "someone else's export"]
     assert made and all(e.name.startswith("contract-st-") for e in made)
+
+
+def test_ids_it_did_not_create_never_reach_the_target(server: MockServer, tenant: Tenant) -> None:
+    from types import SimpleNamespace
+
+    from mockserver.contract.schemathesis_phase import _Footprint
+
+    workspace = Workspace(target_for(without_control_plane(server), tenant), "st")
+    footprint = _Footprint(workspace, workspace.credentials(), random.Random(0))
+    theirs, mine = "018f3c2a-9b4e-7000-a8d1-5e3f6c7b2a91", "019b8e07-4600-7000-8000-000000000001"
+    footprint.owned.add(mine)
+
+    def call(method: str, **path_parameters: str) -> dict[str, str]:
+        operation = SimpleNamespace(path="/api/projects/{project_id}/batch_exports/{batch_export_id}/runs/{id}/")
+        case = SimpleNamespace(method=method, path_parameters=dict(path_parameters), operation=operation, body=None)
+        footprint.before_call(case)  # type: ignore[arg-type]
+        return case.path_parameters
+
+    sent = call("DELETE", project_id="1", batch_export_id=theirs, id=mine)
+    assert sent["batch_export_id"] != theirs and sent["id"] == mine and sent["project_id"] == "1"
+    assert call("GET", batch_export_id=mine, id=theirs)["id"] != theirs
+    assert call("POST", batch_export_id="not-a-uuid", id=mine) == {"batch_export_id": "not-a-uuid", "id": mine}
+
+
+def test_every_link_of_the_spec_names_an_operation_and_its_path_parameters() -> None:
+    from mockserver.http.spec import load_spec
+
+    document = load_spec().document
+    operations = {
+        op["operationId"]: (path, op)
+        for path, item in document["paths"].items()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    links = [
+        (source, name, link)
+        for source, (path, op) in operations.items()
+        for response in op["responses"].values()
+        for name, link in response.get("links", {}).items()
+    ]
+    assert len(links) >= 40
+    for source, name, link in links:
+        target_path, _ = operations[link["operationId"]]
+        assert set(link["parameters"]) == set(re.findall(r"\{(\w+)\}", target_path)), (source, name)
+        source_path = operations[source][0]
+        for expression in link["parameters"].values():
+            assert expression.startswith(("$response.body#/", "$request.path.")), (source, name)
+            if expression.startswith("$request.path."):
+                assert "{" + expression.removeprefix("$request.path.") + "}" in source_path, (source, name)
+
+
+def test_interrupted_it_stops_schemathesis_and_what_it_created_is_still_deleted(
+    server: MockServer, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import schemathesis
+
+    from mockserver.contract import schemathesis_phase
+
+    seen = schemathesis_phase._Collector.see
+    events: list[object] = []
+
+    def see(self: schemathesis_phase._Collector, event: object) -> None:
+        events.append(event)
+        if sum(type(e).__name__ == "ScenarioFinished" for e in events) == 12:
+            raise KeyboardInterrupt
+        seen(self, event)
+
+    monkeypatch.setattr(schemathesis_phase._Collector, "see", see)
+    workspace = Workspace(target_for(without_control_plane(server), tenant), "st")
+    with pytest.raises(KeyboardInterrupt):
+        run_schemathesis_phase(workspace, PhaseResult("schemathesis"), max_examples=5, seed=0, paths=EXPORTS_ONLY)
+    assert workspace.cleanup() == []
+
+    assert not schemathesis.hooks.get_all_by_name("before_call")
+    assert not schemathesis.hooks.get_all_by_name("after_call")
+    made = list(server.store.batch_exports.values())
+    assert made and all(e.deleted for e in made)
