@@ -273,3 +273,12 @@ def test_interrupted_it_stops_schemathesis_and_what_it_created_is_still_deleted(
     assert not schemathesis.hooks.get_all_by_name("after_call")
     made = list(server.store.batch_exports.values())
     assert made and all(e.deleted for e in made)
+
+
+def test_the_file_downloads_it_starts_are_cancelled_at_the_end(server: MockServer, tenant: Tenant) -> None:
+    downloads = r"^/api/projects/\{project_id\}/file_download_batch_exports/"
+    result = phase(target_for(without_control_plane(server), tenant), max_examples=2, paths=downloads)
+
+    assert result.ok, render(result)
+    started = [server.store.runs[i] for i in server.store.file_downloads_by_team.get(tenant.project_id, [])]
+    assert started and all(run.status == "Cancelled" for run in started)
