@@ -21,6 +21,7 @@ from mockserver import MockServer, Tenant
 from mockserver.contract import Report, Target, run_contract
 from mockserver.contract.report import PhaseResult
 from mockserver.contract.schemathesis_phase import CHECKS, DISABLED_CHECKS, run_schemathesis_phase
+from mockserver.contract.target import Exchange
 from mockserver.contract.workspace import Workspace
 from mockserver.server import ServerThread
 
@@ -37,9 +38,16 @@ def target_for(app: WSGIApp, tenant: Tenant) -> Target:
     return Target.in_process(app, api_key=tenant.api_key, project_id=tenant.project_id)
 
 
-def phase(target: Target, *, max_examples: int = 3, seed: int = 0, paths: str | None = None) -> PhaseResult:
+def phase(
+    target: Target,
+    *,
+    max_examples: int = 3,
+    seed: int = 0,
+    paths: str | None = None,
+    seen: list[Exchange] | None = None,
+) -> PhaseResult:
     """Run the phase alone (optionally on some paths only), cleaning up as ``run_contract`` does."""
-    workspace = Workspace(target, "st")
+    workspace = Workspace(target, "st", on_response=None if seen is None else seen.append)
     result = PhaseResult("schemathesis")
     try:
         run_schemathesis_phase(workspace, result, max_examples=max_examples, seed=seed, paths=paths)
@@ -187,9 +195,12 @@ def test_without_a_control_plane_it_touches_only_what_it_created(server: MockSer
     body = {"name": "someone else's export", "interval": "day", "destination": {"type": "NoOp", "config": {}}}
     theirs = Client(server).post(f"/api/projects/{tenant.project_id}/batch_exports/", json=body, headers=headers).json
 
-    result = phase(target_for(without_control_plane(server), tenant), max_examples=3, paths=EXPORTS_ONLY)
+    seen: list[Exchange] = []
+    result = phase(target_for(without_control_plane(server), tenant), max_examples=3, paths=EXPORTS_ONLY, seen=seen)
 
     assert result.ok, render(result)
+    # Progress hears of schemathesis' requests too (the live counter of the command).
+    assert any(e.summary().startswith("POST /api/projects/") for e in seen)
     after = Client(server).get(f"/api/projects/{tenant.project_id}/batch_exports/{theirs['id']}/", headers=headers)
     assert after.json == theirs
     exports = list(server.store.batch_exports.values())

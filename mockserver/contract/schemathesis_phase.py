@@ -42,9 +42,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from mockserver.contract.report import PhaseResult, Violation
-from mockserver.contract.target import Unreachable
+from mockserver.contract.target import Exchange, Response, Unreachable
 from mockserver.contract.workspace import Credentials, Workspace
 from mockserver.http.spec import load_spec
 
@@ -301,6 +302,8 @@ class _Footprint:
             case.body["name"] = self.workspace.name()
 
     def after_call(self, case: Case[Any], response: STResponse) -> None:
+        if self.workspace.on_response is not None:
+            self.workspace.on_response(_exchange(response))
         if not 200 <= response.status_code < 300:
             return
         try:
@@ -332,6 +335,21 @@ class _Footprint:
                 client.post(path)
             except Unreachable:
                 return
+
+
+def _exchange(response: STResponse) -> Exchange:
+    """schemathesis' request and response as the suite's own :class:`Exchange` (for progress)."""
+    request = response.request
+    parts = urlsplit(str(request.url))
+    raw = request.body
+    body = raw.encode() if isinstance(raw, str) else raw if isinstance(raw, bytes) else None
+    answer = Response(
+        response.status_code, {name: values[-1] for name, values in response.headers.items()}, response.content
+    )
+    url = parts.path + (f"?{parts.query}" if parts.query else "")
+    method = str(request.method)
+    headers = {str(name): str(value) for name, value in request.headers.items()}
+    return Exchange(method, f"{parts.scheme}://{parts.netloc}", url, headers, body, answer)
 
 
 def _outlives_its_export(failure: Any) -> bool:
