@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SEED   ?= 0
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench bench-contract clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ typecheck: $(VENV)/.installed
 ## bench: the speed and memory benchmark (loopback only, bounded in time)
 bench: $(VENV)/.installed
 	$(PY) bench/run.py
+
+## bench-contract: how long the contract suite takes against serve on localhost, per phase
+bench-contract: $(VENV)/.installed
+	$(PY) bench/contract.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
