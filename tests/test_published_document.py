@@ -300,7 +300,7 @@ def skipped_checks(operation_id: str) -> list[Any]:
 
 #: One fake for the module (schemathesis sends its own probes to ``schema.app``), reset
 #: before every operation.
-SERVER = MockServer()
+SERVER = MockServer(strict=True)  # its own spec is checked too: a mismatch is a 500
 schema = schemathesis.openapi.from_dict(corrected_document())
 schema.app = SERVER
 schema.config.update(base_url="http://localhost")
