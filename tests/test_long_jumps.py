@@ -99,3 +99,23 @@ def test_a_running_clock_idle_for_days_catches_up_in_steps_before_the_request(
 
     assert len(steps) > 10 and steps == sorted(steps)  # the work went in steps, the lock let go between
     assert len(server.store.runs) == 3 * 288 and len(runs) == 100
+
+
+def test_between_two_steps_a_request_queued_for_the_lock_goes_first() -> None:
+    import threading
+
+    from mockserver.domain.locking import StoreLock
+
+    lock = StoreLock()
+    order: list[str] = []
+    lock.acquire()  # a step of the long job
+    queued = threading.Thread(target=lambda: (lock.acquire(), order.append("request"), lock.release()))
+    queued.start()
+    while not lock.waiting:  # the request is now blocked on the lock
+        threading.Event().wait(0.001)
+    lock.release()
+    lock.yield_to_waiters(patience=5)
+    with lock:  # the next step
+        order.append("next step")
+    queued.join()
+    assert order == ["request", "next step"]

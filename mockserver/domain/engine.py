@@ -18,7 +18,6 @@ Timestamps are those of the events, not of the moment someone looked.
 from __future__ import annotations
 
 import heapq
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -78,7 +77,7 @@ class Engine:
                     return
             for hook in self.between_steps:
                 hook()
-            time.sleep(0)
+            store.lock.yield_to_waiters()
 
     def _run_due(self, until: datetime, limit: int | None) -> datetime | None:
         """Process events due at or before ``until`` in time order, at most ``limit`` of them;
@@ -120,7 +119,7 @@ class Engine:
                 stop_at(reached)
             for hook in self.between_steps:
                 hook()
-            time.sleep(0)  # let a request waiting for the lock take it
+            store.lock.yield_to_waiters()  # requests queued meanwhile go first
 
     # -- schedules -------------------------------------------------------------------
 

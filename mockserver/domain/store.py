@@ -19,7 +19,6 @@ their rules (a run's status only through :func:`~mockserver.domain.lifecycle.tra
 from __future__ import annotations
 
 import copy
-import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from mockserver.clock import DEFAULT_EPOCH, Clock
 from mockserver.domain.dates import format_datetime
 from mockserver.domain.destinations import INTEGRATION_KINDS
 from mockserver.domain.lifecycle import Outcome, Progression
+from mockserver.domain.locking import StoreLock
 from mockserver.domain.models import (
     ApiKey,
     Backfill,
@@ -157,7 +157,7 @@ class Store:
     """
 
     def __init__(self, seed: int = 0, clock: Clock | None = None, profile: str = "docs") -> None:
-        self.lock = threading.RLock()
+        self.lock = StoreLock()
         #: The profile of PostHog's API (``docs`` or ``current``) a tenant created without
         #: one gets; it survives :meth:`reset`, like the clock.
         self.default_profile = profile
