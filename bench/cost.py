@@ -340,6 +340,7 @@ def main() -> None:
         except Exception as exc:  # noqa: BLE001 - one failed section must not lose the others
             result[name] = {"error": f"{type(exc).__name__}: {exc}"}
         result[name]["elapsed_s"] = time.perf_counter() - started
+        gc.unfreeze()
         gc.collect()
     print(json.dumps(result), flush=True)
 

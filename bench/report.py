@@ -287,7 +287,9 @@ def _cost(results: dict[str, Any]) -> str:
             ])  # fmt: skip
         parts.append(
             "An hourly export whose runs the scheduler made by advancing the clock; GET runs (the 7-day window, "
-            "first cursor page of 100) and GET logs (50 lines), through the test `Client`:\n\n"
+            "first cursor page of 100) and GET logs (50 lines), through the test `Client`, after collecting and "
+            "freezing the heap as `serve` does (otherwise CPython's full collections, which scan every run and log "
+            "line, land on random requests):\n\n"
             + table(["history", "runs p50", "runs p99", "logs p50", "logs p99", "clock advance"], rows)
         )
     backfill = _cost_part(results, "backfill")
