@@ -21,6 +21,9 @@ from types import TracebackType
 
 __all__ = ["StoreLock"]
 
+#: How long :meth:`StoreLock.yield_to_waiters` naps between two looks at the queue.
+_NAP = 0.0001
+
 
 class StoreLock:
     """A ``threading.RLock`` that counts the threads blocked on it."""
@@ -66,6 +69,7 @@ class StoreLock:
         thread queued for it has had it, so that a long job taking turns lets them in."""
         if self._is_owned():
             return  # held further out (a caller's own ``with store.lock``): nobody can get in
-        deadline = time.monotonic() + patience
-        while self.waiting and time.monotonic() < deadline:
-            time.sleep(0.0001)
+        for _ in range(max(1, int(patience / _NAP))):
+            if not self.waiting:
+                return
+            time.sleep(_NAP)
