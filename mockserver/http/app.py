@@ -463,7 +463,7 @@ class MockServer:
                 ctx.organization = auth.resolve_organization(self.store, ctx.key, ctx.path_params["organization_id"])
         if not_allowed:
             if request.method == "OPTIONS":
-                return self._options(template, ctx)
+                return self._options(template, ctx, profile)
             raise MethodNotAllowed(request.method, trace.allow)
         if op.level != "control":
             # Where DRF checks throttles: after authentication and permissions, before the body.
@@ -472,7 +472,7 @@ class MockServer:
                 return trace.fault.reply(request.method)
         return self.handlers[op.operation_id](ctx)
 
-    def _options(self, template: str, ctx: Context) -> Reply:
+    def _options(self, template: str, ctx: Context, profile: str) -> Reply:
         """DRF's ``SimpleMetadata`` for the route (:mod:`mockserver.http.metadata`)."""
         body: dict[str, Any] = {
             "name": metadata.view_name(template),
@@ -491,21 +491,21 @@ class MockServer:
                     auth.check_scope(ctx.key, op.scope)
                 except APIError:
                     continue  # DRF leaves out what the caller may not do
-            info = self._serializer_info(template)
+            info = self._serializer_info(template, self.specs[profile])
             if info:
                 actions[method] = info
         if actions:
             body["actions"] = actions
         return Reply(200, body)
 
-    def _serializer_info(self, template: str) -> dict[str, Any]:
+    def _serializer_info(self, template: str, spec: Spec) -> dict[str, Any]:
         """The fields of the viewset's serializer, as ``SimpleMetadata`` lists them."""
         names = _SERIALIZERS.get(metadata.viewset_of(template))
         if names is None:
             return {}
         read_name, write_name = names
-        schemas = self.spec.document["components"]["schemas"]
-        resolve = self.spec.resolve
+        schemas = spec.document["components"]["schemas"]
+        resolve = spec.resolve
         write = resolve(schemas[write_name])
         writable = write.get("properties", {})
         required = set(write.get("required", []))
