@@ -26,7 +26,10 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="posthog-batch-exports-mock", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="posthog-batch-exports-mock",
+        description="A fake of PostHog's batch-exports API, served on localhost.",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the fake API over HTTP")
     serve.add_argument("--host", default="127.0.0.1")

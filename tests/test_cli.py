@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -12,8 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from mockserver.server import granian_available
 
-@pytest.fixture(params=["granian", "werkzeug"])
+NO_GRANIAN = "granian is the optional 'serve' extra and is not installed"
+
+
+@pytest.fixture(
+    params=[pytest.param("granian", marks=pytest.mark.skipif(not granian_available(), reason=NO_GRANIAN)), "werkzeug"]
+)
 def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, object]]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--seed", "3", "--print-tenant",
@@ -68,6 +75,19 @@ def test_the_seed_fixes_the_tenant(served: tuple[str, dict[str, object]]) -> Non
     assert Store(seed=3).create_tenant().to_dict() == tenant
 
 
+@pytest.mark.parametrize("argv", [["--help"], ["serve", "--help"]])
+def test_help_is_plain_text(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """No reST markup (double backquotes, roles, literal-block colons) reaches a terminal."""
+    from mockserver.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    assert "usage: posthog-batch-exports-mock" in shown
+    assert not re.search(r"``|:(class|meth|func|data|mod):|::$", shown, flags=re.M), shown
+
+
 def test_an_unparsable_start_time_is_refused() -> None:
     from mockserver.cli import main
 
@@ -77,12 +97,11 @@ def test_an_unparsable_start_time_is_refused() -> None:
 
 def test_serve_freezes_the_heap_every_n_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     """``FrozenHeap`` collects and freezes once per ``every`` requests, and passes every request on."""
-    import mockserver.server as server_module
     from mockserver.server import FrozenHeap
 
     calls: list[str] = []
-    monkeypatch.setattr(server_module.gc, "collect", lambda: calls.append("collect"))
-    monkeypatch.setattr(server_module.gc, "freeze", lambda: calls.append("freeze"))
+    monkeypatch.setattr("mockserver.server.gc.collect", lambda: calls.append("collect"))
+    monkeypatch.setattr("mockserver.server.gc.freeze", lambda: calls.append("freeze"))
     answered: list[str] = []
 
     def app(environ: dict[str, object], start_response: object) -> list[bytes]:
