@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api, error
+from support import Api, error
 
 from mockserver import MockServer, Tenant
 

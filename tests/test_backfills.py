@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from conftest import Api, error
+from support import Api, error
 
 from mockserver import MockServer
 
@@ -15,7 +17,7 @@ def advance(api: Api, seconds: float) -> None:
     assert api.post("/_mock/clock/advance/", json={"seconds": seconds}).status_code == 200
 
 
-def backfill(api: Api, export_id: str, **body: object) -> tuple[int, object]:
+def backfill(api: Api, export_id: str, **body: object) -> tuple[int, Any]:
     response = api.post(f"/batch_exports/{export_id}/backfills/", json=body)
     return response.status_code, response.json
 
@@ -23,8 +25,8 @@ def backfill(api: Api, export_id: str, **body: object) -> tuple[int, object]:
 def test_a_backfill_runs_one_interval_after_another_and_completes(api: Api) -> None:
     export = api.create_export(interval="hour")
     status, body = backfill(api, export["id"], start_at="2026-01-05T08:00:00+00:00", end_at="2026-01-05T11:00:00+00:00")
-    assert status == 201 and set(body) == {"backfill_id"}  # type: ignore[arg-type]
-    backfill_id = body["backfill_id"]  # type: ignore[index]
+    assert status == 201 and set(body) == {"backfill_id"}
+    backfill_id = body["backfill_id"]
 
     started = api.get(f"/batch_exports/{export['id']}/backfills/{backfill_id}/").json
     assert started["status"] == "Running"
@@ -74,7 +76,7 @@ def test_backfilling_from_the_beginning_of_time_needs_a_flag(api: Api, server: M
     export = flagged.create_export()
     status, body = backfill(flagged, export["id"], end_at="2026-01-05T09:00:00+00:00")
     assert status == 201
-    made = flagged.get(f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/").json  # type: ignore[index]
+    made = flagged.get(f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/").json
     # One run from the beginning of time; PostHog reports no progress without a start.
     assert (made["start_at"], made["progress"]) == (None, None)
 
@@ -127,7 +129,7 @@ def test_weekly_dates_must_fall_on_the_exports_day(api: Api) -> None:
 def test_a_daily_date_means_the_offset_hour_in_the_exports_timezone(api: Api) -> None:
     export = api.create_export(interval="day", timezone="Europe/Berlin", offset_hour=6)
     _, body = backfill(api, export["id"], start_at="2026-01-01", end_at="2026-01-03")
-    made = api.get(f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/").json  # type: ignore[index]
+    made = api.get(f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/").json
     assert (made["start_at"], made["end_at"]) == ("2026-01-01T05:00:00Z", "2026-01-03T05:00:00Z")
 
 
@@ -177,7 +179,7 @@ def test_an_open_end_is_only_for_http_and_noop_destinations(api: Api) -> None:
 def test_cancelling_a_backfill_cancels_its_runs(api: Api) -> None:
     export = api.create_export()
     _, body = backfill(api, export["id"], start_at="2026-01-05T00:00:00+00:00", end_at="2026-01-05T06:00:00+00:00")
-    backfill_id = body["backfill_id"]  # type: ignore[index]
+    backfill_id = body["backfill_id"]
     advance(api, 60)
     cancelled = api.post(f"/batch_exports/{export['id']}/backfills/{backfill_id}/cancel/")
     assert (cancelled.status_code, cancelled.json) == (200, {"cancelled": True})
@@ -208,7 +210,7 @@ def test_backfills_list_in_cursor_pages_of_50_newest_first(api: Api, server: Moc
             end_at=f"2026-01-0{1 + (hour + 1) // 24}T{(hour + 1) % 24:02d}:00:00+00:00",
         )  # fmt: skip
         assert status == 201, body
-        ids.append(body["backfill_id"])  # type: ignore[index]
+        ids.append(body["backfill_id"])
         advance(api, 1)
     first = api.get(f"/batch_exports/{export['id']}/backfills/").json
     assert len(first["results"]) == 50 and first["next"] and first["previous"] is None
@@ -223,7 +225,7 @@ def test_backfills_list_in_cursor_pages_of_50_newest_first(api: Api, server: Moc
 def test_backfills_cannot_be_changed_or_deleted(api: Api, method: str) -> None:
     export = api.create_export()
     _, body = backfill(api, export["id"], start_at="2026-01-05T08:00:00+00:00", end_at="2026-01-05T09:00:00+00:00")
-    response = api.request(method, f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/")  # type: ignore[index]
+    response = api.request(method, f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/")
     assert (response.status_code, response.json) == (
         405,
         error("method_not_allowed", f'Method "{method}" not allowed.', type="invalid_request"),

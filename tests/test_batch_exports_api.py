@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import Api, error
+from support import Api, error
 
 from mockserver import MockServer, Tenant
 from mockserver.domain.models import LogEntry, Run
@@ -416,7 +416,7 @@ def test_project_and_environment_prefixes_serve_logs(api: Api, tenant: Tenant, l
 
 @pytest.mark.parametrize("level", ["projects", "environments"])
 def test_project_and_environment_prefixes_run_test_steps(api: Api, tenant: Tenant, level: str) -> None:
-    destination = {
+    destination: dict[str, Any] = {
         "type": "Databricks",
         "config": {"http_path": "/sql", "catalog": "c", "schema": "s", "table_name": "t"},
     }

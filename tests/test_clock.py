@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import Api, error
+from support import Api, error
 
 from mockserver import Clock
 from mockserver.clock import DEFAULT_EPOCH, ClockError

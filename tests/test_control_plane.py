@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Api, error
-from werkzeug.test import Client, TestResponse
+from support import Api, JsonResponse, call, error
 
 from mockserver import MockServer, Tenant
 
@@ -29,9 +28,9 @@ INTEGRATION_KINDS = [
 ]
 
 
-def mock(server: MockServer, method: str, path: str, **kwargs: Any) -> TestResponse:
+def mock(server: MockServer, method: str, path: str, **kwargs: Any) -> JsonResponse:
     """A control-plane call: no credentials at all."""
-    return Client(server).open(path, method=method, **kwargs)
+    return call(server, method, path, **kwargs)
 
 
 def as_tenant(server: MockServer, body: dict[str, Any]) -> Api:
@@ -130,7 +129,7 @@ def test_tenants_are_isolated(server: MockServer) -> None:
 def test_an_integration_of_another_tenant_is_unusable(server: MockServer) -> None:
     first = as_tenant(server, mock(server, "POST", "/_mock/tenants/").json)
     second = as_tenant(server, mock(server, "POST", "/_mock/tenants/").json)
-    destination = {
+    destination: dict[str, Any] = {
         "type": "Databricks",
         "config": {"http_path": "/p", "catalog": "c", "schema": "s", "table_name": "t"},
     }

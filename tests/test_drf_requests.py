@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 import pytest
-from conftest import Api, error
+from support import Api, error
 
 NOOP_FORM = {
     "name": "form export",

@@ -14,8 +14,7 @@ import time
 from typing import Any
 
 import pytest
-from conftest import Api, error
-from werkzeug.test import Client, TestResponse
+from support import Api, JsonResponse, call, error
 
 from mockserver import MockServer
 from mockserver.http.faults import Faults, Latency, default_fault_body
@@ -26,14 +25,15 @@ UNAVAILABLE = error("service_unavailable", "Service temporarily unavailable, try
 NOOP_EXPORT = {"name": "my export", "interval": "hour", "destination": {"type": "NoOp", "config": {}}}
 
 
-def control(server: MockServer, method: str, path: str, **kwargs: Any) -> TestResponse:
-    return Client(server).open(path, method=method, **kwargs)
+def control(server: MockServer, method: str, path: str, **kwargs: Any) -> JsonResponse:
+    return call(server, method, path, **kwargs)
 
 
 def add_fault(server: MockServer, **body: Any) -> dict[str, Any]:
     response = control(server, "POST", "/_mock/faults/", json=body)
     assert response.status_code == 201, response.json
-    return response.json  # type: ignore[no-any-return]
+    fault: dict[str, Any] = response.json
+    return fault
 
 
 # -- answering and recovering ----------------------------------------------------------------

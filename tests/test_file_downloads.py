@@ -12,8 +12,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import Api, error
-from werkzeug.test import Client, TestResponse
+from support import Api, JsonResponse, call, error
+from werkzeug.test import Client
 
 from mockserver import MockServer
 from mockserver.domain import datagen
@@ -54,14 +54,14 @@ def completed(api: Api, **overrides: Any) -> tuple[str, list[str]]:
     return run_id, status["files"]
 
 
-def fetch(api: Api, run_id: str, part: str | None = None) -> TestResponse:
+def fetch(api: Api, run_id: str, part: str | None = None) -> JsonResponse:
     """Ask for a download, check the redirect, then follow it by hand."""
     path = f"{BASE}{run_id}/download/" + (f"{part}/" if part is not None else "")
     redirect = api.get(path)
     assert redirect.status_code == 302, redirect.json
     assert redirect.headers["Cache-Control"] == "no-store"
     assert redirect.data == b""
-    served = api.client.get(redirect.headers["Location"])
+    served = call(api.server, "GET", redirect.headers["Location"])  # no key, like a pre-signed URL
     assert served.status_code == 200
     return served
 

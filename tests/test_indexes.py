@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conftest import Api
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from werkzeug.test import Client
+from support import Api, call
 
 from mockserver import MockServer
 from mockserver.domain.backend import Backend
@@ -156,7 +155,9 @@ def test_a_logs_page_is_the_scan_of_every_line(
     if search:
         params["search"] = search
 
-    response = Client(server).get(
+    response = call(
+        server,
+        "GET",
         f"/api/projects/{tenant.project_id}/batch_exports/{export['id']}/logs/",
         query_string=params,
         headers={"Authorization": f"Bearer {tenant.api_key}"},

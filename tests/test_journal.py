@@ -11,8 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Api, error
-from werkzeug.test import Client, TestResponse
+from support import Api, JsonResponse, call, error
 
 from mockserver import MockServer
 from mockserver.http.journal import Journal, redact
@@ -20,14 +19,15 @@ from mockserver.http.journal import Journal, redact
 NOOP_EXPORT = {"name": "my export", "interval": "hour", "destination": {"type": "NoOp", "config": {}}}
 
 
-def control(server: MockServer, method: str, path: str, **kwargs: Any) -> TestResponse:
-    return Client(server).open(path, method=method, **kwargs)
+def control(server: MockServer, method: str, path: str, **kwargs: Any) -> JsonResponse:
+    return call(server, method, path, **kwargs)
 
 
 def journal(server: MockServer, **query: Any) -> dict[str, Any]:
     response = control(server, "GET", "/_mock/journal/", query_string=query)
     assert response.status_code == 200, response.json
-    return response.json  # type: ignore[no-any-return]
+    body: dict[str, Any] = response.json
+    return body
 
 
 def test_an_entry_records_the_whole_exchange(server: MockServer, api: Api) -> None:

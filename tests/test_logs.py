@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import Api, error
+from support import Api, error
 
 from mockserver import MockServer, Tenant
 from mockserver.domain.dates import DATETIME_FORMAT_ERROR

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from conftest import Api
+from support import Api
 
 from mockserver import MockServer
 from mockserver.domain import engine as engine_module
@@ -64,11 +64,14 @@ def test_other_requests_get_in_between_the_steps_and_see_the_clock_where_the_wor
     assert response.json["now"] == "2026-01-08T12:00:00Z"
     assert len(seen) > 10  # 864 fires, each with a start and a finish: many steps
     times = [now for now, _, _ in seen]
-    assert times == sorted(times) and start < times[0] and times[-1] < parse_datetime(response.json["now"])
+    end = parse_datetime(response.json["now"])
+    assert end is not None
+    assert times == sorted(times) and start < times[0] and times[-1] < end
     for now, _count, newest in seen:
         # The newest run visible is the one the schedule fired last by that time.
         fired = now.timestamp() // 300 * 300
-        assert parse_datetime(newest).timestamp() == fired  # type: ignore[union-attr]
+        newest_at = parse_datetime(newest)
+        assert newest_at is not None and newest_at.timestamp() == fired
 
 
 def test_a_jump_past_the_year_9999_is_refused_and_changes_nothing() -> None:

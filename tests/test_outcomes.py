@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api, error
-from werkzeug.test import Client, TestResponse
+from support import Api, JsonResponse, call, error
 
 from mockserver import MockServer
 from mockserver.domain.lifecycle import RUN_TRANSITIONS, Outcome, Progression
@@ -22,9 +21,9 @@ HOUR = 3600
 UNKNOWN_ID = "018f3c2a-9b4e-7000-a8d1-5e3f6c7b2a91"
 
 
-def control(server: MockServer, method: str, path: str, **kwargs: Any) -> TestResponse:
+def control(server: MockServer, method: str, path: str, **kwargs: Any) -> JsonResponse:
     """A control-plane call with no credentials at all."""
-    return Client(server).open(path, method=method, **kwargs)
+    return call(server, method, path, **kwargs)
 
 
 def advance(api: Api, seconds: float) -> None:
@@ -34,10 +33,11 @@ def advance(api: Api, seconds: float) -> None:
 def runs(api: Api, export_id: str) -> list[dict[str, Any]]:
     response = api.get(f"/batch_exports/{export_id}/runs/", query_string={"ordering": "data_interval_start"})
     assert response.status_code == 200
-    return response.json["results"]  # type: ignore[no-any-return]
+    results: list[dict[str, Any]] = response.json["results"]
+    return results
 
 
-def plan(server: MockServer, export_id: str, *outcomes: dict[str, Any]) -> TestResponse:
+def plan(server: MockServer, export_id: str, *outcomes: dict[str, Any]) -> JsonResponse:
     return control(server, "POST", "/_mock/outcomes/", json={"batch_export_id": export_id, "outcomes": list(outcomes)})
 
 

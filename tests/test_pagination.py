@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import Api, error
+from support import Api, error
 
 from mockserver import MockServer, Tenant
 from mockserver.domain.models import LogEntry

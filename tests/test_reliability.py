@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import Api, error
+from support import Api, call, error
 from werkzeug.test import Client
 
 from mockserver import MockServer
@@ -35,7 +35,7 @@ def nested(depth: int, leaf: Any = 1) -> Any:
 
 
 def state(server: MockServer) -> Any:
-    return Client(server).get("/_mock/state/").json
+    return call(server, "GET", "/_mock/state/").json
 
 
 @pytest.fixture
@@ -178,7 +178,7 @@ def test_a_deep_array_without_a_key_is_refused_and_the_journal_still_reads(serve
     assert response.status_code == 401
     response = client.post("/nowhere/", data="[" * 5000 + "]" * 5000, content_type="application/json")
     assert response.status_code == 404
-    journal = client.get("/_mock/journal/")
+    journal = call(server, "GET", "/_mock/journal/")
     assert journal.status_code == 200
     assert [e["status"] for e in journal.json["results"]] == [401, 404]
 

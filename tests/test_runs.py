@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Api, error
+from support import Api, error
 
 from mockserver import MockServer
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from conftest import Api
+from support import Api
 
 from mockserver import MockServer
 
@@ -23,13 +23,15 @@ DAY = 24 * HOUR
 def advance(api: Api, seconds: float) -> str:
     response = api.post("/_mock/clock/advance/", json={"seconds": seconds})
     assert response.status_code == 200
-    return response.json["now"]  # type: ignore[no-any-return]
+    now: str = response.json["now"]
+    return now
 
 
 def runs_of(api: Api, export_id: str, **params: str) -> list[dict[str, Any]]:
     response = api.get(f"/batch_exports/{export_id}/runs/", query_string=params)
     assert response.status_code == 200, response.json
-    return response.json["results"]  # type: ignore[no-any-return]
+    results: list[dict[str, Any]] = response.json["results"]
+    return results
 
 
 def ts(text: str) -> datetime:

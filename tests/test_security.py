@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import Api
+from support import Api, call
 from werkzeug.test import Client
 
 from mockserver import MockServer
@@ -132,14 +132,14 @@ class client_at(Client):
 def test_the_control_plane_refuses_other_hosts(address: str) -> None:
     server = MockServer()
     tenant = server.store.create_tenant()
-    before = Client(server).get("/_mock/state/").json
+    before = call(server, "GET", "/_mock/state/").json
     for method, path in (("GET", "/_mock/state/"), ("POST", "/_mock/reset/"), ("GET", "/_mock/journal/")):
         response = client_at(server, address).open(path, method=method)
         assert (response.status_code, response.json["code"], response.json["type"]) == (
             403, "permission_denied", "authentication_error",
         ), path  # fmt: skip
         assert "this machine only" in response.json["detail"]
-    assert Client(server).get("/_mock/state/").json == before  # the reset was refused
+    assert call(server, "GET", "/_mock/state/").json == before  # the reset was refused
     # The PostHog API itself answers anyone.
     listing = client_at(server, address).get(
         f"/api/projects/{tenant.project_id}/batch_exports/", headers={"Authorization": f"Bearer {tenant.api_key}"}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Api
+from support import Api
 
 from mockserver import MockServer
 from mockserver.domain.lifecycle import Outcome
@@ -144,14 +144,11 @@ def _writes(tree: ast.AST, *, in_store: bool = False) -> Iterator[tuple[int, str
         return None
 
     for node in ast.walk(tree):
-        targets: list[ast.expr] = []
-        if isinstance(node, (ast.Assign, ast.Delete)):
-            targets = list(node.targets)
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            targets = [node.target]
-        for target in targets:
-            if (name := table(target.value if isinstance(target, ast.Subscript) else target)) is not None:
-                yield node.lineno, name
+        if isinstance(node, (ast.Assign, ast.Delete, ast.AugAssign, ast.AnnAssign)):
+            targets = list(node.targets) if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            for target in targets:
+                if (name := table(target.value if isinstance(target, ast.Subscript) else target)) is not None:
+                    yield node.lineno, name
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         changed = node.func.value if node.func.attr in MUTATORS else None

@@ -22,8 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api, error
-from werkzeug.test import TestResponse
+from support import Api, JsonResponse, error
 
 from mockserver import MockServer, Tenant
 
@@ -55,7 +54,7 @@ def config_error(detail: str) -> dict[str, Any]:
     return error("invalid_input", detail, "destination__non_field_errors")
 
 
-def create(api: Api, **overrides: Any) -> TestResponse:
+def create(api: Api, **overrides: Any) -> JsonResponse:
     """POST a valid NoOp export with ``overrides`` applied (``...`` removes a key)."""
     body = {"name": "n", "interval": "hour", "destination": NOOP, **overrides}
     return api.post("/batch_exports/", json={k: v for k, v in body.items() if v is not ...})
@@ -67,7 +66,7 @@ def integrated(api: Api, dest_type: str, **config: Any) -> dict[str, Any]:
     return {"type": dest_type, "config": {**base, **config}, "integration": api.integration(kind)}
 
 
-def patch(api: Api, export: dict[str, Any], body: dict[str, Any]) -> TestResponse:
+def patch(api: Api, export: dict[str, Any], body: dict[str, Any]) -> JsonResponse:
     return api.patch(f"/batch_exports/{export['id']}/", json=body)
 
 

@@ -83,7 +83,8 @@ class _Write:
     @property
     def effective_interval(self) -> str | None:
         if "interval" in self.data:
-            return self.data["interval"]  # type: ignore[no-any-return]
+            interval: str | None = self.data["interval"]  # validated: a choice, or null
+            return interval
         return self.instance.interval if self.instance else None
 
 

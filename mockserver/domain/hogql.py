@@ -189,7 +189,8 @@ class _Parser:
             self.expect(")")
             if inner.kind != "select":
                 raise _ParseError
-            return inner.value  # type: ignore[no-any-return]
+            parenthesised: _Select = inner.value  # a "select" node's value is its _Select
+            return parenthesised
         self.expect("select")
         query = _Select(select=[], distinct=self.take("distinct"))
         query.select.append(self.column())
