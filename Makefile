@@ -8,22 +8,24 @@ SEED   ?= 0
 
 .PHONY: run test lint typecheck bench bench-contract clean
 
-$(VENV)/.installed: pyproject.toml
+# The test tools are installed at the versions pinned in constraints/dev.txt.
+$(VENV)/.installed: pyproject.toml constraints/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test]' -c constraints/dev.txt
 	touch $@
 
 ## run: serve the mock on $(HOST):$(PORT) with a ready tenant printed
 run: $(VENV)/.installed
 	$(PY) -m mockserver serve --host $(HOST) --port $(PORT) --seed $(SEED) --print-tenant
 
-## test: lint, type-check and run the whole test suite
+## test: lint, type-check and run the whole test suite, measuring coverage (floor in pyproject.toml)
 test: $(VENV)/.installed
 	$(PY) -m ruff check mockserver tests bench
 	$(PY) -m ruff format --check mockserver tests bench
 	$(PY) -m mypy
-	$(PY) -m pytest -q
+	$(PY) -m coverage run -m pytest -q
+	$(PY) -m coverage report
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check mockserver tests bench
@@ -41,4 +43,4 @@ bench-contract: $(VENV)/.installed
 	$(PY) bench/contract.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage htmlcov
