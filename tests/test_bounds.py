@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conftest import Api, error
+from support import Api, error
 
 from mockserver.http.spec import HTTP_METHODS, load_spec
 

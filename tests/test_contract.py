@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import call
 
 from mockserver import MockServer, Tenant
 from mockserver.contract import Report, Target, run_contract
@@ -92,11 +93,10 @@ def test_the_same_seed_asks_the_same_questions() -> None:
 def test_without_a_control_plane_only_what_it_created_is_touched_and_all_of_it_deleted(
     server: MockServer, tenant: Tenant
 ) -> None:
-    from werkzeug.test import Client
-
     headers = {"Authorization": f"Bearer {tenant.api_key}"}
     body = {"name": "someone else's export", "interval": "day", "destination": {"type": "NoOp", "config": {}}}
-    theirs = Client(server).post(f"/api/projects/{tenant.project_id}/batch_exports/", json=body, headers=headers).json
+    path = f"/api/projects/{tenant.project_id}/batch_exports/"
+    theirs = call(server, "POST", path, json=body, headers=headers).json
     read_only = server.store.create_api_key(tenant.project_id, ["batch_export:read"]).value
 
     target = target_for(without_control_plane(server), tenant, read_only_api_key=read_only)
@@ -105,7 +105,7 @@ def test_without_a_control_plane_only_what_it_created_is_touched_and_all_of_it_d
     assert report.ok, report.render()
     assert not [s for p in report.phases for s in p.skips if s.prop == "auth.read-only"]
     assert any(s.prop == "auth.isolation" for p in report.phases for s in p.skips)
-    after = Client(server).get(f"/api/projects/{tenant.project_id}/batch_exports/{theirs['id']}/", headers=headers)
+    after = call(server, "GET", f"/api/projects/{tenant.project_id}/batch_exports/{theirs['id']}/", headers=headers)
     assert after.json == theirs
     live = [e for e in server.store.batch_exports.values() if not e.deleted]
     assert [e.name for e in live] == ["someone else's export"]

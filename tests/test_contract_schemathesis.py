@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
+from support import call as send
 from werkzeug.test import Client
 
 from mockserver import MockServer, Tenant
@@ -193,7 +194,7 @@ def test_a_target_that_ignores_credentials_fails_ignored_auth(server: MockServer
 def test_without_a_control_plane_it_touches_only_what_it_created(server: MockServer, tenant: Tenant) -> None:
     headers = {"Authorization": f"Bearer {tenant.api_key}"}
     body = {"name": "someone else's export", "interval": "day", "destination": {"type": "NoOp", "config": {}}}
-    theirs = Client(server).post(f"/api/projects/{tenant.project_id}/batch_exports/", json=body, headers=headers).json
+    theirs = send(server, "POST", f"/api/projects/{tenant.project_id}/batch_exports/", json=body, headers=headers).json
 
     seen: list[Exchange] = []
     result = phase(target_for(without_control_plane(server), tenant), max_examples=3, paths=EXPORTS_ONLY, seen=seen)
@@ -201,7 +202,7 @@ def test_without_a_control_plane_it_touches_only_what_it_created(server: MockSer
     assert result.ok, render(result)
     # Progress hears of schemathesis' requests too (the live counter of the command).
     assert any(e.summary().startswith("POST /api/projects/") for e in seen)
-    after = Client(server).get(f"/api/projects/{tenant.project_id}/batch_exports/{theirs['id']}/", headers=headers)
+    after = send(server, "GET", f"/api/projects/{tenant.project_id}/batch_exports/{theirs['id']}/", headers=headers)
     assert after.json == theirs
     exports = list(server.store.batch_exports.values())
     assert [e.name for e in exports if not e.deleted] == ["someone else's export"]
@@ -222,8 +223,9 @@ def test_ids_it_did_not_create_never_reach_the_target(server: MockServer, tenant
     def call(method: str, **path_parameters: str) -> dict[str, str]:
         operation = SimpleNamespace(path="/api/projects/{project_id}/batch_exports/{batch_export_id}/runs/{id}/")
         case = SimpleNamespace(method=method, path_parameters=dict(path_parameters), operation=operation, body=None)
-        footprint.before_call(case)  # type: ignore[arg-type]
-        return case.path_parameters
+        footprint.before_call(case)  # type: ignore[arg-type]  # a stand-in with only what before_call reads
+        sent: dict[str, str] = case.path_parameters
+        return sent
 
     sent = call("DELETE", project_id="1", batch_export_id=theirs, id=mine)
     assert sent["batch_export_id"] != theirs and sent["id"] == mine and sent["project_id"] == "1"

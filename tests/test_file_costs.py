@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api
+from support import Api
 
 from mockserver import MockServer
 from mockserver.domain import file_downloads
@@ -30,7 +30,7 @@ def test_rows_are_made_without_the_lock_when_created_and_used_when_the_run_compl
     real = file_downloads._make
 
     def spy(recipe: Any) -> Any:
-        made.append(server.store.lock._is_owned())  # type: ignore[attr-defined]
+        made.append(server.store.lock._is_owned())
         return real(recipe)
 
     monkeypatch.setattr(file_downloads, "_make", spy)

@@ -112,7 +112,13 @@ def test_between_two_steps_a_request_queued_for_the_lock_goes_first() -> None:
     lock = StoreLock()
     order: list[str] = []
     lock.acquire()  # a step of the long job
-    queued = threading.Thread(target=lambda: (lock.acquire(), order.append("request"), lock.release()))
+
+    def request() -> None:
+        lock.acquire()
+        order.append("request")
+        lock.release()
+
+    queued = threading.Thread(target=request)
     queued.start()
     while not lock.waiting:  # the request is now blocked on the lock
         threading.Event().wait(0.001)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api, error
+from support import Api, call, error
 from werkzeug.test import Client
 
 from mockserver import MockServer
@@ -45,7 +45,7 @@ def test_the_default_profile_is_docs(api: Api) -> None:
 
 
 def test_a_tenant_picks_its_profile_over_the_control_plane(server: MockServer) -> None:
-    response = Client(server).post("/_mock/tenants/", json={"profile": "current"})
+    response = call(server, "POST", "/_mock/tenants/", json={"profile": "current"})
 
     assert response.status_code == 201
     assert response.json["profile"] == "current"

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Api
+from support import Api
 
 from mockserver import MockServer
 
@@ -369,7 +369,7 @@ def is_negative(case: Any, location: str) -> bool:
     return meta is not None and meta.is_negative_at(ParameterLocation(location))
 
 
-@schema.parametrize()
+@schema.parametrize()  # type: ignore[untyped-decorator]  # schemathesis ships no type hints (see pyproject)
 @settings(
     max_examples=EXAMPLES, deadline=None, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
 )

@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 
-SERVERS = ["granian", "werkzeug"]
+from mockserver.server import granian_available
+
+#: granian is the optional 'serve' extra: without it, only werkzeug's server is tested.
+SERVERS = [
+    pytest.param(
+        "granian", marks=pytest.mark.skipif(not granian_available(), reason="the 'serve' extra is not installed")
+    ),
+    "werkzeug",
+]
 
 
 @dataclass

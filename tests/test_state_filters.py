@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api, error
+from support import Api, error
 
 from mockserver import MockServer
 from mockserver.domain.snapshot import plain
