@@ -163,3 +163,9 @@ def test_runs_are_read_only(api: Api, method: str) -> None:
     response = api.request(method, f"/batch_exports/{export['id']}/runs/")
     assert response.status_code == 405
     assert response.json == error("method_not_allowed", f'Method "{method}" not allowed.', type="invalid_request")
+
+
+@pytest.mark.parametrize("listing", ["runs", "backfills"])
+def test_a_list_under_an_export_id_that_is_not_a_uuid_is_not_found(api: Api, listing: str) -> None:
+    response = api.get(f"/batch_exports/0/{listing}/")
+    assert (response.status_code, response.json) == (404, error("not_found", "Not found.", type="invalid_request"))

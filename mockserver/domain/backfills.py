@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from mockserver.domain.engine import Engine
 from mockserver.domain.lifecycle import ACTIVE
-from mockserver.domain.models import Backfill, BatchExport
+from mockserver.domain.models import Backfill, BatchExport, require_uuid
 from mockserver.domain.schedule import interval_delta
 from mockserver.domain.store import Store
 from mockserver.errors import NotFound, TooManyConcurrentBackfills, ValidationError
@@ -113,6 +113,7 @@ class Backfills:
     def query(self, team_id: int, export_id: str, ordering: str | None) -> list[Backfill]:
         """Backfills of an export (another team's export: empty), default newest first, ties by id."""
         store = self.store
+        require_uuid(export_id)
         ordering = ordering if ordering in BACKFILL_ORDERINGS else "-created_at"
         items = [
             store.backfills[i]

@@ -9,11 +9,15 @@ between stores.
 from __future__ import annotations
 
 import posixpath
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from mockserver.errors import NotFound
+
 __all__ = [
+    "require_uuid",
     "ApiKey",
     "Backfill",
     "BatchExport",
@@ -226,3 +230,22 @@ class DownloadFile:
     def filename(self) -> str:
         """What ``Content-Disposition`` names the file: the key's last segment."""
         return posixpath.basename(self.key)
+
+
+def require_uuid(value: str) -> None:
+    """Raise 404 ``Not found.`` unless ``value`` is a UUID, as a URL's export id must be.
+
+    Django filters a ``UUIDField`` by an id that is not a UUID with a ``ValidationError``
+    that PostHog's list views do not catch (a 500); a detail view turns the same error into
+    a 404, which is what the fake answers everywhere (docs/fidelity.md, "Routing").
+
+    >>> require_uuid("0190b7c2-8d8e-7a36-b4e3-6f1b2d3c4e5f")
+    >>> require_uuid("0")
+    Traceback (most recent call last):
+    ...
+    mockserver.errors.NotFound: Not found.
+    """
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise NotFound() from None

@@ -9,7 +9,7 @@ from typing import Any
 
 from mockserver.domain.backfills import Backfills
 from mockserver.domain.engine import Engine
-from mockserver.domain.models import Run
+from mockserver.domain.models import Run, require_uuid
 from mockserver.domain.relative_dates import parse_relative
 from mockserver.domain.store import Store
 from mockserver.errors import NotFound
@@ -47,6 +47,7 @@ class Runs:
         filter the answer is a view that copies only the page it is sliced to.
         """
         store = self.store
+        require_uuid(export_id)
         by_start, descending, lower, upper = self._window(team_id, query)
         created = store.runs_by_created.get(export_id)
         if created is None or not created.items or created.items[0].team_id != team_id:
