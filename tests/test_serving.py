@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -49,6 +51,7 @@ def start(server: str, *extra: str) -> Served:
         [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--seed", "3", "--print-tenant",
          "--server", server, *extra],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        start_new_session=True,  # its own process group: stop() ends granian's worker too
     )  # fmt: skip
     assert process.stdout is not None
     first = process.stdout.readline()
@@ -62,8 +65,10 @@ def start(server: str, *extra: str) -> Served:
 
 
 def stop(served: Served) -> None:
-    if served.process.poll() is None:
-        served.process.kill()
+    """End the server and every process it started (granian forks a worker, which a kill
+    of the parent alone would leave running)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(served.process.pid, signal.SIGKILL)
     served.process.wait(timeout=10)
     if served.process.stdout is not None:
         served.process.stdout.close()
