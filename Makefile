@@ -21,15 +21,15 @@ run: $(VENV)/.installed
 
 ## test: lint, type-check and run the whole test suite, measuring coverage (floor in pyproject.toml)
 test: $(VENV)/.installed
-	$(PY) -m ruff check mockserver tests bench
-	$(PY) -m ruff format --check mockserver tests bench
+	$(PY) -m ruff check mockserver fixtures tests bench
+	$(PY) -m ruff format --check mockserver fixtures tests bench
 	$(PY) -m mypy
 	$(PY) -m coverage run -m pytest -q
 	$(PY) -m coverage report
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check mockserver tests bench
-	$(PY) -m ruff format --check mockserver tests bench
+	$(PY) -m ruff check mockserver fixtures tests bench
+	$(PY) -m ruff format --check mockserver fixtures tests bench
 
 typecheck: $(VENV)/.installed
 	$(PY) -m mypy

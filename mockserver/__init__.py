@@ -5,15 +5,13 @@
 >>> tenant = server.store.create_tenant()  # an isolated organization, project and key
 
 Everything a user names is importable from here: the server, its store and clock, the
-errors, the planned :class:`Outcome` and :class:`Progression` of runs, and the records the
+errors, the planned :class:`Outcome` and :class:`Progression` of runs, the records the
 pytest plugin's :class:`PostHogMock` hands back (:class:`Fault`, :class:`LatencyRule`,
-:class:`JournalEntry`). ``PostHogMock`` is imported on first use, so that importing the
-package does not import pytest.
+:class:`JournalEntry`), its :class:`Settings` (the marker and options) and the in-process
+clients of :mod:`mockserver.testing`. None of them imports pytest.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
 
 from mockserver.clock import Clock
 from mockserver.domain.lifecycle import Outcome, Progression
@@ -23,32 +21,40 @@ from mockserver.http.app import MockServer
 from mockserver.http.faults import Fault, LatencyRule
 from mockserver.http.journal import JournalEntry
 from mockserver.http.parsed import ResponseContractError
-
-if TYPE_CHECKING:
-    from mockserver.pytest_plugin import PostHogMock
+from mockserver.testing import (
+    IN_PROCESS_URL,
+    AsyncHttpxTransport,
+    HttpxTransport,
+    PostHogMock,
+    RequestsAdapter,
+    Settings,
+    SettingsError,
+    UnusedFaults,
+    intercept,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "IN_PROCESS_URL",
     "APIError",
+    "AsyncHttpxTransport",
     "Clock",
     "Fault",
+    "HttpxTransport",
     "JournalEntry",
     "LatencyRule",
     "MockServer",
     "Outcome",
     "PostHogMock",
     "Progression",
+    "RequestsAdapter",
     "ResponseContractError",
+    "Settings",
+    "SettingsError",
     "Store",
     "Tenant",
+    "UnusedFaults",
     "__version__",
+    "intercept",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "PostHogMock":
-        from mockserver.pytest_plugin import PostHogMock
-
-        return PostHogMock
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

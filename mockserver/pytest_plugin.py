@@ -1,138 +1,174 @@
-"""pytest fixtures: a fake PostHog on localhost, and a fresh isolated tenant per test.
+"""pytest plugin: a fake PostHog per test, a tenant on a shared server or a fake of its own.
 
-Installed packages register this plugin automatically (entry point ``pytest11``)::
+Installing the package registers it (entry point ``pytest11``)::
 
     def test_my_exporter(posthog_mock):
         client = MyPostHogClient(host=posthog_mock.url, api_key=posthog_mock.api_key,
                                  project_id=posthog_mock.project_id)
         client.create_export(name="nightly", ...)
-        # What this test's project received (other tests share the server, not the project):
-        [created] = posthog_mock.journal("batch_exports_create")
+        created = posthog_mock.assert_called_once("batch_exports_create")
         assert created.status == 201
 
-One server is started per test session (``make_server`` on a free port, in a thread);
-each test gets its own organization, project and key, so tests never see each other's
-data and need no reset. Options: ``--posthog-mock-strict`` validates every response
-against the spec; ``--posthog-mock-seed N`` fixes ids and generated values.
+    @pytest.mark.posthog_mock(clock="private", start="2026-03-01T00:00:00Z",
+                              feature_flags=["high-frequency-batch-exports"], seed=7, strict=True)
+    def test_five_minute_exports(posthog_mock):
+        ...
+
+By default each test gets its own organization, project and key on one server per
+session (per xdist worker): tests never see each other's data, but share its clock.
+``clock="private"`` gives the test a fake of its own, in process, with its own clock;
+it takes a port only if the test reads ``posthog_mock.url``. Every marker argument is
+also an ini option and a command-line flag (:mod:`mockserver.testing.settings`).
+
+Fixtures: ``posthog_mock`` (a :class:`~mockserver.testing.PostHogMock`),
+``posthog_mock_server`` (the session's :class:`~mockserver.server.ServerThread`),
+``posthog_mock_settings`` (the test's resolved :class:`~mockserver.testing.Settings`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-    from typing import Any
+from mockserver.testing.mock import PostHogMock
+from mockserver.testing.settings import MARKER_ARGUMENTS, Settings, SettingsError
 
-    from mockserver.domain.lifecycle import Outcome
-    from mockserver.domain.store import Store, Tenant
-    from mockserver.http.app import MockServer
-    from mockserver.http.faults import Fault, LatencyRule
-    from mockserver.http.journal import JournalEntry
+if TYPE_CHECKING:
     from mockserver.server import ServerThread
 
 __all__ = ["PostHogMock"]
 
+#: (setting, help, kind) for the ini options and flags; kind is how the text is read.
+_OPTIONS = (
+    ("clock", "shared (a tenant on the session's server) or private (a fake of the test's own)", "str"),
+    ("start", "ISO 8601 start of the virtual clock (the shared server's, and private fakes')", "str"),
+    ("feature_flags", "PostHog feature flags on for every test's project (comma-separated)", "str"),
+    ("scopes", "scopes of every test's API key (comma-separated; default batch_export:read,write)", "str"),
+    ("seed", "seed for ids and generated values", "str"),
+    ("strict", "check responses against the spec and fail on planned faults left unused", "bool"),
+    ("scenario", "a shipped scenario's name or a YAML path, loaded into every test's tenant", "str"),
+    ("intercept", "route requests to https://us.posthog.com and eu.posthog.com to the fake", "bool"),
+)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("posthog-mock", "PostHog batch-exports mock")
-    group.addoption("--posthog-mock-strict", action="store_true", help="validate every response against the spec")
-    group.addoption("--posthog-mock-seed", type=int, default=0, help="seed for ids and generated values")
+    for name, help_text, kind in _OPTIONS:
+        flag = "--posthog-mock-" + name.replace("_", "-")
+        if kind == "bool":
+            group.addoption(flag, action="store_true", default=None, help=help_text)
+        else:
+            group.addoption(flag, default=None, help=help_text)
+        parser.addini(f"posthog_mock_{name}", help_text, type="bool" if kind == "bool" else "string", default=None)
 
 
-@dataclass
-class PostHogMock:
-    """One test's view of the fake: the server's URL plus this test's own tenant."""
+_SETTINGS = pytest.StashKey[Settings]()
 
-    url: str
-    app: MockServer
-    tenant: Tenant
 
-    @property
-    def store(self) -> Store:
-        return self.app.store
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_SETTINGS] = _read_settings(config)  # a bad option stops the run before any test
+    config.addinivalue_line(
+        "markers",
+        "posthog_mock(clock='shared'|'private', start=ISO8601, feature_flags=[...], scopes=[...], seed=N, "
+        "strict=bool, scenario=name_or_path): this test's fake PostHog",
+    )
 
-    @property
-    def api_key(self) -> str:
-        return self.tenant.api_key
 
-    @property
-    def project_id(self) -> int:
-        return self.tenant.project_id
+def _session_settings(config: pytest.Config) -> Settings:
+    return config.stash[_SETTINGS]
 
-    @property
-    def organization_id(self) -> str:
-        return self.tenant.organization_id
 
-    @property
-    def headers(self) -> dict[str, str]:
-        """``Authorization`` header for this tenant's key."""
-        return {"Authorization": f"Bearer {self.tenant.api_key}"}
-
-    @property
-    def project_url(self) -> str:
-        """``{url}/api/projects/{project_id}``: prefix of every project-level route."""
-        return f"{self.url}/api/projects/{self.tenant.project_id}"
-
-    # -- misbehaviour for this test's tenant only (other tests on the shared fake are unaffected)
-
-    def fault(
-        self,
-        operation: str | None,
-        status: int,
-        *,
-        times: int = 1,
-        headers: Mapping[str, str] | None = None,
-        body: Any = None,
-    ) -> Fault:
-        """The next ``times`` requests of ``operation`` for this project answer ``status``.
-
-        ``operation`` is an operationId in any spelling, or ``None`` for every operation.
-        """
-        return self.app.faults.add(
-            operation, status, times=times, headers=headers, body=body, project_id=self.project_id
-        )
-
-    def latency(self, seconds: float, operation: str | None = None) -> LatencyRule:
-        """Delay this project's responses (of one operation, or of all) by ``seconds``."""
-        return self.app.latency.set(seconds, operation=operation, project_id=self.project_id)
-
-    def plan_outcomes(self, export_id: str, outcomes: Iterable[Outcome]) -> list[Outcome]:
-        """Make the export's next runs end as planned (see :class:`~mockserver.domain.lifecycle.Outcome`)."""
-        return self.app.plan_outcomes(export_id, outcomes)
-
-    def journal(self, operation: str | None = None, **filters: Any) -> list[JournalEntry]:
-        """This project's requests and responses, oldest first (filters as ``Journal.entries``)."""
-        return self.app.journal.entries(operation=operation, project_id=self.project_id, **filters)
+def _read_settings(config: pytest.Config) -> Settings:
+    """The ini options with the command-line flags on top."""
+    values: dict[str, Any] = {}
+    for name, _help, _kind in _OPTIONS:
+        ini = config.getini(f"posthog_mock_{name}")
+        if ini not in (None, ""):
+            values[name] = ini
+        flag = config.getoption(f"posthog_mock_{name}")
+        if flag is not None:
+            values[name] = flag
+    try:
+        return Settings().merged(values, per_test=False)
+    except SettingsError as exc:
+        raise pytest.UsageError(f"posthog_mock options: {exc}") from None
 
 
 @pytest.fixture(scope="session")
-def posthog_mock_server(request: pytest.FixtureRequest) -> Iterator[ServerThread]:
+def posthog_mock_server(pytestconfig: pytest.Config) -> Iterator[ServerThread]:
     """The session's running fake (a :class:`~mockserver.server.ServerThread`)."""
+    from mockserver.clock import DEFAULT_EPOCH, Clock
     from mockserver.http.app import MockServer
     from mockserver.server import ServerThread
 
-    app = MockServer(
-        seed=request.config.getoption("posthog_mock_seed"),
-        strict=request.config.getoption("posthog_mock_strict"),
-    )
+    settings = _session_settings(pytestconfig)
+    app = MockServer(seed=settings.seed, strict=settings.strict, clock=Clock.frozen(settings.start or DEFAULT_EPOCH))
     with ServerThread(app) as running:
         yield running
 
 
 @pytest.fixture
-def posthog_mock(posthog_mock_server: ServerThread) -> Iterator[PostHogMock]:
-    """A fresh tenant on the session's fake; fails the test if the fake hit a bug meanwhile."""
-    app = posthog_mock_server.app
+def posthog_mock_settings(request: pytest.FixtureRequest) -> Settings:
+    """This test's settings: ini options and flags, then its ``posthog_mock`` marker."""
+    settings = _session_settings(request.config)
+    marker = request.node.get_closest_marker("posthog_mock")
+    if marker is None:
+        return settings
+    if marker.args:
+        pytest.fail("posthog_mock marker: pass keyword arguments only", pytrace=False)
+    unknown = sorted(set(marker.kwargs) - set(MARKER_ARGUMENTS))
+    if unknown:
+        pytest.fail(
+            f"posthog_mock marker: unknown argument {unknown[0]!r} (known: {', '.join(MARKER_ARGUMENTS)})",
+            pytrace=False,
+        )
+    try:
+        return settings.merged(marker.kwargs)
+    except SettingsError as exc:
+        pytest.fail(f"posthog_mock marker: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings) -> Iterator[PostHogMock]:
+    """This test's fake PostHog: a tenant on the session's server, or (``clock="private"``) its own.
+
+    At teardown: re-raises a bug the fake hit meanwhile; in strict mode, fails if a
+    planned fault was never used.
+    """
+    settings = posthog_mock_settings
+    if settings.clock == "private":
+        mock = PostHogMock.private_fake(
+            seed=settings.seed, start=settings.start, strict=settings.strict,
+            scopes=settings.scopes, feature_flags=settings.feature_flags,
+        )  # fmt: skip
+        restore_strict = None
+    else:
+        server: ServerThread = request.getfixturevalue("posthog_mock_server")
+        app = server.app
+        tenant = app.store.create_tenant(scopes=settings.scopes, feature_flags=settings.feature_flags)
+        mock = PostHogMock(app, tenant, private=False, url=server.url)
+        restore_strict = app.strict
+        app.strict = settings.strict or app.strict
+    app = mock.app
     seen = len(app.errors)
-    mock = PostHogMock(posthog_mock_server.url, app, app.store.create_tenant())
-    yield mock
-    app.faults.clear(project_id=mock.project_id)
-    app.latency.clear(project_id=mock.project_id)
-    new_errors = app.errors[seen:]
-    if new_errors:
-        raise new_errors[0]
+    try:
+        if settings.scenario:
+            mock.load_scenario(settings.scenario)
+        if settings.intercept:
+            with mock.intercept():
+                yield mock
+        else:
+            yield mock
+        new_errors = app.errors[seen:]
+        if new_errors:
+            raise new_errors[0]
+        if settings.strict:
+            mock.assert_faults_used()
+    finally:
+        if restore_strict is not None:
+            app.strict = restore_strict
+            app.faults.clear(project_id=mock.project_id)
+            app.latency.clear(project_id=mock.project_id)
+        mock.close()

@@ -9,6 +9,8 @@ from support import Api
 
 from mockserver import MockServer, Tenant
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def server() -> Iterator[MockServer]:

@@ -90,6 +90,8 @@ def profile_bounds(profile: str) -> dict[str, str]:
         if not path.startswith("/api/"):
             continue  # the control plane is the fake's own
         for method, node in item.items():
+            if isinstance(node, dict) and "mock_control" in node.get("tags", ()):
+                continue  # /api/schema/ is the fake's own too
             if method in HTTP_METHODS or method == "parameters":
                 walk(node, f"paths{path}{method}")
     return found

@@ -51,6 +51,8 @@ def test_429_twice_with_retry_after_then_the_operation_recovers(server: MockServ
         "body": None,
         "project_id": None,
         "api_key": None,
+        "drop": False,
+        "delay": 0.0,
     }
     for _ in range(2):
         response = api.get("/batch_exports/")
@@ -233,7 +235,11 @@ def test_list_and_clear_by_tenant(server: MockServer, api: Api) -> None:
         ({"operation_id": "batch_exports_explode", "status": 500}, ("invalid_choice", "operation_id")),
         ({"operation_id": "mock_reset_create", "status": 500}, ("invalid_choice", "operation_id")),
         ({"operation_id": "batch_exports_list"}, ("required", "status")),
-        ({"status": 200}, ("min_value", "status")),
+        ({"status": 199}, ("min_value", "status")),
+        ({"status": 503, "drop": True}, ("invalid_input", "status")),
+        ({"drop": "yes"}, ("invalid_input", "drop")),
+        ({"delay": 301}, ("max_value", "delay")),
+        ({"delay": -1}, ("min_value", "delay")),
         ({"status": 600}, ("max_value", "status")),
         ({"status": 500, "times": 0}, ("min_value", "times")),
         ({"status": 500, "headers": {"Retry-After": 1}}, ("invalid_input", "headers__Retry-After")),
@@ -257,8 +263,12 @@ def test_the_python_api_refuses_what_http_refuses() -> None:
     faults = Faults({"batch_exports_list"})
     with pytest.raises(ValueError, match="not an operation"):
         faults.add("batch_exports_explode", 500)
-    with pytest.raises(ValueError, match="400-599"):
-        faults.add("batch_exports_list", 302)
+    with pytest.raises(ValueError, match="200 and 599"):
+        faults.add("batch_exports_list", 199)
+    with pytest.raises(ValueError, match="a status, drop or a delay"):
+        faults.add("batch_exports_list", None)
+    with pytest.raises(ValueError, match="no status"):
+        faults.add("batch_exports_list", 500, drop=True)
     with pytest.raises(ValueError, match="at least once"):
         faults.add("batch_exports_list", 500, times=0)
 

@@ -17,18 +17,26 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The public API: removing or renaming one of these is a breaking change (see CHANGELOG.md).
 PUBLIC = [
     "APIError",
+    "AsyncHttpxTransport",
     "Clock",
     "Fault",
+    "HttpxTransport",
+    "IN_PROCESS_URL",
     "JournalEntry",
     "LatencyRule",
     "MockServer",
     "Outcome",
     "PostHogMock",
     "Progression",
+    "RequestsAdapter",
     "ResponseContractError",
+    "Settings",
+    "SettingsError",
     "Store",
     "Tenant",
+    "UnusedFaults",
     "__version__",
+    "intercept",
 ]
 
 

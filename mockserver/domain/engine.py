@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from mockserver.domain import outcomes
-from mockserver.domain.lifecycle import ACTIVE, BACKFILL_TRANSITIONS, transition
+from mockserver.domain.lifecycle import ACTIVE, BACKFILL_TRANSITIONS, Outcome, transition
 from mockserver.domain.models import Backfill, BatchExport, LogEntry, Run
 from mockserver.domain.schedule import interval_delta, next_fire
 from mockserver.domain.store import Store
@@ -203,11 +203,16 @@ class Engine:
         self.plan(at + timedelta(seconds=self.store.progression.finish_after), "finish", run.id)
 
     def _finish(self, at: datetime, run_id: str, _version: int) -> None:
-        store = self.store
-        run = store.runs[run_id]
+        run = self.store.runs[run_id]
         if run.status != "Running":
             return
-        outcome = outcomes.next_outcome(store, run.batch_export_id or run.batch_export_on_demand_id or "")
+        self.finish(
+            run, at, outcomes.next_outcome(self.store, run.batch_export_id or run.batch_export_on_demand_id or "")
+        )
+
+    def finish(self, run: Run, at: datetime, outcome: Outcome) -> None:
+        """End a ``Running`` run at ``at`` as ``outcome`` says (fields, logs, listeners)."""
+        store = self.store
         if outcome.status == "Running":
             return  # planned to hang until cancelled
         rnd = store.ids.random

@@ -44,9 +44,24 @@ from mockserver.domain.models import (
 )
 from mockserver.domain.snapshot import plain
 from mockserver.domain.timeline import Timeline
+from mockserver.errors import ValidationError
 from mockserver.ids import IdSource
 
-__all__ = ["ALL_SCOPES", "INDEXES", "SCHEDULER_STATE", "SETTINGS", "STATE_KINDS", "TABLES", "Limits", "Store", "Tenant"]
+__all__ = [
+    "ALL_SCOPES",
+    "FEATURE_FLAGS",
+    "INDEXES",
+    "SCHEDULER_STATE",
+    "SCOPES",
+    "SCOPE_OBJECTS",
+    "SETTINGS",
+    "STATE_KINDS",
+    "TABLES",
+    "Limits",
+    "Store",
+    "Tenant",
+    "check_tenant_settings",
+]
 
 #: Every table of a store → the one module that adds and removes its rows (and keeps its
 #: indexes): the store's own writers (``add_export``, ``add_run``…) for the records, the
@@ -106,6 +121,47 @@ _RENDERED_LATER = ("runs", "backfills", "logs")
 
 #: The scopes a new tenant's key gets unless told otherwise.
 ALL_SCOPES = ("batch_export:read", "batch_export:write")
+
+#: The objects of PostHog's personal API key scopes, as ``APIScopeObject`` lists them
+#: (``posthog/models/scopes.py@492e033f836e6567370efbf3a1ce3a73fc1f74a6``); only
+#: ``batch_export`` matters to this API, the others let a test build a key that lacks it.
+SCOPE_OBJECTS = (
+    "action", "activity_log", "annotation", "batch_export", "cohort", "dashboard", "dashboard_template",
+    "early_access_feature", "error_tracking", "event_definition", "experiment", "export", "feature_flag",
+    "file_system", "file_system_shortcut", "group", "hog_function", "insight", "link", "notebook", "organization",
+    "organization_member", "person", "persisted_folder", "plugin", "project", "property_definition", "query",
+    "session_recording", "session_recording_playlist", "sharing_configuration", "subscription", "survey", "user",
+    "user_interview_DO_NOT_USE", "webhook", "logs", "chat_conversation",
+)  # fmt: skip
+#: Every scope a key may have: ``*`` or ``<object>:read`` / ``<object>:write``.
+SCOPES = ("*", *(f"{obj}:{action}" for obj in SCOPE_OBJECTS for action in ("read", "write")))
+_KNOWN_SCOPES = frozenset(SCOPES)
+
+#: The PostHog feature flags this API reads (all off for a normal customer).
+FEATURE_FLAGS = (
+    "high-frequency-batch-exports",
+    "backfill-workflows-destination",
+    "batch-export-earliest-backfill",
+    "hogql-batch-exports",
+)
+
+
+def check_tenant_settings(scopes: Iterable[str], feature_flags: Iterable[str]) -> None:
+    """Refuse a scope or feature flag that does not exist (a typo would surface later as a 403).
+
+    >>> check_tenant_settings(["batch_export:raed"], [])
+    Traceback (most recent call last):
+    ...
+    mockserver.errors.ValidationError: "batch_export:raed" is not a valid choice.
+    """
+    for index, scope in enumerate(scopes):
+        if scope not in _KNOWN_SCOPES:
+            raise ValidationError(f'"{scope}" is not a valid choice.', code="invalid_choice", attr=f"scopes__{index}")
+    for index, flag in enumerate(feature_flags):
+        if flag not in FEATURE_FLAGS:
+            raise ValidationError(
+                f'"{flag}" is not a valid choice.', code="invalid_choice", attr=f"feature_flags__{index}"
+            )
 
 
 @dataclass
@@ -326,7 +382,12 @@ class Store:
 
         ``profile`` picks the version of PostHog's API its requests get (``docs`` or
         ``current``; the store's :attr:`default_profile` when ``None``).
+
+        Raises:
+            ValidationError: an unknown scope or feature flag (nothing is created).
         """
+        scopes, feature_flags = list(scopes), list(feature_flags)
+        check_tenant_settings(scopes, feature_flags)
         with self.lock:
             now = self.clock.now()
             org_id = str(self.ids.uuid4())

@@ -14,7 +14,8 @@ One request flows through :meth:`MockServer.__call__`:
 5. resolve the project or organization in the URL (404/403); a method the path does not
    have answers 405 only now, as DRF does after its permission checks;
 6. a planned fault (:mod:`mockserver.http.faults`) for this operation and tenant answers
-   now, instead of the handler: state is untouched, as when DRF throttles a request;
+   now, instead of the handler: state is untouched, as when DRF throttles a request
+   (a delay-only fault lets the handler run and only holds the answer back);
 7. call the handler named by the operation; it returns a :class:`Reply` or raises an
    :class:`~mockserver.errors.APIError`;
 8. turn errors into PostHog's body (the only place that does), encode JSON, and in strict
@@ -22,7 +23,7 @@ One request flows through :meth:`MockServer.__call__`:
    deliberately outside the contract; a mismatch is recorded in ``errors`` and answered
    as a 500 ``contract_violation``);
 9. record the exchange in the :mod:`journal <mockserver.http.journal>`, then wait out the
-   planned latency, if any.
+   planned latency, if any, and drop the connection if a fault says so.
 
 Locking
 -------
@@ -64,9 +65,11 @@ else is a bug of the fake, kept in :attr:`MockServer.errors` (the latest
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
+import socket
 import threading
 import time
 import traceback
@@ -93,7 +96,14 @@ from mockserver.http import auth, metadata
 from mockserver.http.body import MAX_JSON_DEPTH, BodyLimits, json_too_deep, read_body
 from mockserver.http.context import Context, Reply
 from mockserver.http.fastpath import FastValidator
-from mockserver.http.faults import Fault, Faults, Latency
+from mockserver.http.faults import (
+    CLIENT_TIMEOUT_KEY,
+    ConnectionDropped,
+    Fault,
+    Faults,
+    Latency,
+    ResponseTimedOut,
+)
 from mockserver.http.forms import FORM_MEDIA_TYPES, form_to_data
 from mockserver.http.guard import ControlPlaneGuard
 from mockserver.http.handlers import API_HANDLERS, CONTROL_HANDLERS
@@ -251,6 +261,7 @@ class MockServer:
             journal=self.journal,
             operation_names=self.operation_names,
             posthog_operations=self.posthog_operations,
+            backend=self.backend,
         )
         #: operationId → its handler, bound to the services it gets.
         self.handlers: dict[str, Handler] = {
@@ -315,6 +326,14 @@ class MockServer:
         request = Request(environ)
         try:
             out = self._answer(request)
+        except ConnectionDropped:
+            # On werkzeug's server, close the socket so the client sees the drop at once
+            # (the server would otherwise keep the connection open for the next request).
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            raise
         finally:
             request.close()  # the spooled files of a multipart body
         start_response(f"{out.status} {HTTP_STATUS_CODES.get(out.status, 'UNKNOWN')}", out.headers)
@@ -352,7 +371,8 @@ class MockServer:
         if trace.allow is not None and "Allow" not in reply.headers:
             reply.headers = {**reply.headers, "Allow": ", ".join(trace.allow)}
         out = _encode(reply)
-        if self.strict and trace.op is not None and trace.fault is None and out.status not in _OUTSIDE_CONTRACT:
+        checked = trace.fault is None or not trace.fault.replaces_handler
+        if self.strict and trace.op is not None and checked and out.status not in _OUTSIDE_CONTRACT:
             try:
                 self._check_contract(trace.op, request, out, trace.profile)
             except ResponseContractError as exc:
@@ -363,7 +383,13 @@ class MockServer:
                                           "detail": str(exc), "attr": None}))  # fmt: skip
         delay = self._delay(trace)
         self._record(request, out, trace, delay)
+        timeout = request.environ.get(CLIENT_TIMEOUT_KEY)
+        if timeout is not None and delay > timeout:
+            # In process only: the client would give up first, so say so now instead of sleeping.
+            raise ResponseTimedOut(f"the answer was planned {delay:g} s late and the client waits {timeout:g} s")
         self.latency.wait(delay)  # outside the store's lock: other requests proceed
+        if trace.fault is not None and trace.fault.drop:
+            raise ConnectionDropped(f"planned fault {trace.fault.id} dropped the connection")
         return out
 
     def _note_error(self, exc: BaseException) -> None:
@@ -468,7 +494,7 @@ class MockServer:
         if op.level != "control":
             # Where DRF checks throttles: after authentication and permissions, before the body.
             trace.fault = self.faults.take(op.name, _key(ctx), ctx.team_ids)
-            if trace.fault is not None:
+            if trace.fault is not None and trace.fault.replaces_handler:
                 return trace.fault.reply(request.method)
         return self.handlers[op.operation_id](ctx)
 
@@ -523,7 +549,8 @@ class MockServer:
         """Planned latency for this request (PostHog operations only, whatever the answer)."""
         if trace.op is None or trace.op.level == "control" or trace.ctx is None:
             return 0.0
-        return self.latency.delay_for(trace.op.name, _key(trace.ctx), trace.ctx.team_ids)
+        planned = trace.fault.delay if trace.fault is not None else 0.0
+        return planned + self.latency.delay_for(trace.op.name, _key(trace.ctx), trace.ctx.team_ids)
 
     def _record(self, request: Request, out: _Output, trace: _Trace, delay: float) -> None:
         """Append the exchange to the journal (secrets redacted, bodies kept as bytes)."""

@@ -6,6 +6,16 @@ status *without running the handler*, then the operation recovers::
     server.faults.add("batch_exports_create", 503, times=2)
     # two creates answer 503 (nothing is created, no id is drawn), the third succeeds
 
+A fault may also answer a success with a chosen body and headers (``status=200,
+body={...}``), **drop the connection** (``drop=True``: no response at all; the client
+sees its own connection error) or **answer late** (``delay=seconds``, longer than the
+client's timeout to make it time out). A delay without a status runs the operation and
+answers normally, only late: the request took effect although the client gave up,
+as happens against the real service::
+
+    server.faults.add("batch_exports_create", None, delay=30)  # created, but the client times out
+    server.faults.add("batch_exports_list", None, drop=True)   # nothing happens, no answer
+
 A **latency rule** delays every matching response by wall-clock seconds, slept outside
 the store's lock so other requests proceed meanwhile::
 
@@ -36,6 +46,12 @@ a wrong method still 405, and such requests do not use up a fault. It is checked
 fault, as a throttled request would. A fault is the only 500 the fake answers on purpose;
 the other two (a failure of the fake itself, or a strict-mode contract violation) are
 recorded in ``MockServer.errors`` as bugs.
+
+**How a drop or a timeout reaches the client.** On werkzeug's server (the plugin's and
+``serve --server werkzeug``) a drop closes the socket without a byte of response; in
+process, :exc:`ConnectionDropped` and :exc:`ResponseTimedOut` propagate from the WSGI
+call and :mod:`mockserver.testing.transports` turns them into the client library's own
+errors (a timeout is raised at once there, without sleeping).
 
 >>> faults = Faults(frozenset({"batch_exports_list"}))
 >>> fault = faults.add("batch_exports_list_2", 429, times=2, headers={"Retry-After": "1"})
@@ -72,10 +88,36 @@ from mockserver.errors import (
 from mockserver.http.context import Reply
 from mockserver.http.spec import canonical_name
 
-__all__ = ["MAX_LATENCY", "Fault", "Faults", "Latency", "LatencyRule", "default_fault_body"]
+__all__ = [
+    "CLIENT_TIMEOUT_KEY",
+    "MAX_LATENCY",
+    "ConnectionDropped",
+    "Fault",
+    "Faults",
+    "Latency",
+    "LatencyRule",
+    "ResponseTimedOut",
+    "default_fault_body",
+]
 
 #: The longest delay a latency rule may ask for, in seconds (a typo must not hang a worker).
 MAX_LATENCY = 300.0
+
+
+class ConnectionDropped(ConnectionError):
+    """A planned fault dropped the connection: the WSGI call ends without a response.
+
+    werkzeug's server treats a ``ConnectionError`` from the app as a dropped client and
+    closes the socket without writing anything, which is exactly the point.
+    """
+
+
+class ResponseTimedOut(TimeoutError):
+    """In process: the response would arrive after the client's timeout (no one sleeps)."""
+
+
+#: The WSGI environ key where an in-process client says how long it waits for an answer.
+CLIENT_TIMEOUT_KEY = "mockserver.client_timeout"
 
 
 @dataclass
@@ -183,20 +225,35 @@ class Fault:
     id: int
     #: Canonical operation name, or ``None`` for every PostHog operation.
     operation: str | None
-    status: int
+    #: The status to answer instead of the operation; ``None``: the operation answers
+    #: (a delay-only fault) or nobody does (a drop).
+    status: int | None
     times: int
     remaining: int
     headers: dict[str, str] = field(default_factory=dict)
-    #: The JSON body to answer; ``None`` = PostHog's body for ``status``.
+    #: The JSON body to answer; ``None`` = PostHog's body for an error status, none for a success.
     body: Any = None
     scope: _TenantScope = field(default_factory=_TenantScope)
+    #: Close the connection without answering (the operation does not run).
+    drop: bool = False
+    #: Wall-clock seconds to wait before answering (or dropping), outside the store's lock.
+    delay: float = 0.0
 
     def applies_to(self, operation: str, api_key: str | None, team_ids: Sequence[int]) -> bool:
         return self.operation in (None, operation) and self.scope.matches(api_key, team_ids)
 
+    @property
+    def replaces_handler(self) -> bool:
+        """Whether the operation is skipped (a planned status, or a drop)."""
+        return self.status is not None or self.drop
+
     def reply(self, method: str) -> Reply:
-        """The response this fault gives (the handler is never called)."""
-        body = self.body if self.body is not None else default_fault_body(self.status, method, self.headers)
+        """The response this fault gives instead of the operation's."""
+        if self.status is None:  # a drop: journaled with status 0, never sent
+            return Reply(0, None, dict(self.headers))
+        body = self.body
+        if body is None and self.status >= 400:
+            body = default_fault_body(self.status, method, self.headers)
         return Reply(self.status, body, dict(self.headers))
 
     def to_dict(self) -> dict[str, Any]:
@@ -210,6 +267,8 @@ class Fault:
             "body": self.body,
             "project_id": self.scope.project_id,
             "api_key": self.scope.api_key,
+            "drop": self.drop,
+            "delay": self.delay,
         }
 
 
@@ -257,27 +316,43 @@ class Faults:
     def add(
         self,
         operation: str | None,
-        status: int,
+        status: int | None,
         *,
         times: int = 1,
         headers: Mapping[str, str] | None = None,
         body: Any = None,
         project_id: int | None = None,
         api_key: str | None = None,
+        drop: bool = False,
+        delay: float = 0.0,
     ) -> Fault:
-        """Plan ``status`` for the next ``times`` requests of ``operation`` (``None``: of any operation).
+        """Plan a fault for the next ``times`` requests of ``operation`` (``None``: of any operation).
+
+        Args:
+            status: the status to answer (200–599) instead of the operation; ``None`` with
+                ``drop`` or ``delay`` only.
+            body: the JSON body (default: PostHog's error body for 4xx/5xx, none for others).
+            drop: close the connection without a response.
+            delay: wall-clock seconds before the answer (at most :data:`MAX_LATENCY`).
 
         Raises:
-            ValueError: an unknown operation, a status outside 400–599, ``times`` < 1, or a
-                header that could not be sent as one header line (see :func:`header_problem`).
+            ValueError: an unknown operation, a status outside 200–599, a fault that would
+                change nothing, a drop with a status, a bad delay, ``times`` < 1, or a header
+                that could not be sent as one header line (see :func:`header_problem`).
         """
         name = self._names.canonical(operation)
         for header, value in (headers or {}).items():
             problem = header_problem(header, value)
             if problem is not None:
                 raise ValueError(problem)
-        if not 400 <= status <= 599:
-            raise ValueError(f"a fault answers an error status (400-599), not {status}")
+        if status is not None and not 200 <= status <= 599:
+            raise ValueError(f"a fault answers a status between 200 and 599, not {status}")
+        if drop and status is not None:
+            raise ValueError("a dropped connection answers no status")
+        if status is None and not drop and not delay:
+            raise ValueError("a fault needs a status, drop or a delay")
+        if not 0 <= delay <= MAX_LATENCY:
+            raise ValueError(f"delay must be between 0 and {MAX_LATENCY:g} seconds")
         if times < 1:
             raise ValueError("a fault must apply at least once")
         with self._lock:
@@ -290,10 +365,18 @@ class Faults:
                 headers=dict(headers or {}),
                 body=body,
                 scope=_TenantScope(project_id, api_key),
+                drop=drop,
+                delay=float(delay),
             )
             self._next_id += 1
             self._faults.append(fault)
             return fault
+
+    def restore(self, fault: Fault) -> None:
+        """Put back a fault saved earlier (``--state-file``), keeping its id and what is left of it."""
+        with self._lock:
+            self._faults.append(fault)
+            self._next_id = max(self._next_id, fault.id + 1)
 
     def active(self, *, project_id: int | None = None, api_key: str | None = None) -> list[Fault]:
         """Faults not used up yet, oldest first (optionally only those scoped to a tenant)."""

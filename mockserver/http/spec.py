@@ -101,7 +101,8 @@ class Spec:
                     path=path,
                     tag=(op.get("tags") or [""])[0],
                     scope=scopes[0] if scopes else None,
-                    level=_level(path),
+                    # The fake's own routes (``/``, ``/api/schema/``, ``/_mock/…``) need no key.
+                    level="control" if "mock_control" in op.get("tags", ()) else _level(path),
                     lenient_params=frozenset(
                         p["name"] for p in params if p.get("in") == "query" and p.get("x-fallback-on-invalid")
                     ),

@@ -201,6 +201,16 @@ class SpecValidator:
                             )
                         )
                 continue
+            if se.validator == "additionalProperties" and isinstance(se.instance, dict):
+                # Only the fake's own (control-plane) bodies refuse unknown keys; PostHog's
+                # serializers ignore them. The error names the unexpected key itself.
+                known = se.schema.get("properties", {}) if isinstance(se.schema, dict) else {}
+                for extra in (k for k in se.instance if k not in known):
+                    path = (*base, str(extra))
+                    candidates.append(
+                        (path, ValidationError("Unknown field.", code="unknown_field", attr="__".join(path)))
+                    )
+                continue
             candidates.append((base, _drf_error(se, "__".join(base) or None)))
         ranks = self._ranks(op)
         candidates.sort(key=lambda c: (_path_rank(c[0], ranks), _PRIORITY.get(c[1].code, 9)))

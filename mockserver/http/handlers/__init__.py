@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from mockserver.http.context import ApiHandler
-from mockserver.http.handlers import backfills, batch_exports, control, file_downloads, runs
+from mockserver.http.handlers import backfills, batch_exports, control, file_downloads, home, runs
 from mockserver.http.handlers.control import ControlHandler
 
 __all__ = ["API_HANDLERS", "CONTROL_HANDLERS", "HANDLERS", "merge"]
@@ -41,6 +41,6 @@ API_HANDLERS: Mapping[str, ApiHandler] = MappingProxyType(
     merge(batch_exports.HANDLERS, runs.HANDLERS, backfills.HANDLERS, file_downloads.HANDLERS)
 )
 #: Handlers of the ``/_mock/`` control plane: they get the :class:`~control.ControlPlane`.
-CONTROL_HANDLERS: Mapping[str, ControlHandler] = MappingProxyType(merge(control.HANDLERS))
+CONTROL_HANDLERS: Mapping[str, ControlHandler] = MappingProxyType(merge(control.HANDLERS, home.HANDLERS))
 #: Every handler by name (a name in both tables would be an error here).
 HANDLERS: Mapping[str, ApiHandler | ControlHandler] = MappingProxyType(merge(API_HANDLERS, CONTROL_HANDLERS))

@@ -7,6 +7,7 @@ Everything here is also a plain Python call; these handlers only translate:
 ==========================  ================================================================
 ``/_mock/tenants/``         ``server.store.create_tenant()``
 ``/_mock/keys/``            ``server.store.create_api_key(project_id, scopes)``
+``/_mock/scenarios/``       ``mockserver.fixtures.load_scenario(name, server)``
 ``/_mock/reset/``           ``server.store.reset()`` (also clears faults, latency, journal)
 ``/_mock/clock/…``          ``server.store.clock.advance(…)`` / ``.set(…)``
 ``/_mock/outcomes/``        ``server.plan_outcomes(export_id, [Outcome(…)])``
@@ -29,9 +30,10 @@ from typing import Any
 
 from mockserver.clock import ClockError
 from mockserver.domain import outcomes
+from mockserver.domain.backend import Backend
 from mockserver.domain.dates import format_datetime, parse_datetime
 from mockserver.domain.lifecycle import Outcome, Progression
-from mockserver.domain.store import ALL_SCOPES, STATE_KINDS, Store
+from mockserver.domain.store import ALL_SCOPES, STATE_KINDS, Store, check_tenant_settings
 from mockserver.errors import NotFound, ValidationError
 from mockserver.http.context import Context, Reply
 from mockserver.http.faults import Faults, Latency, header_problem
@@ -54,6 +56,8 @@ class ControlPlane:
     operation_names: frozenset[str]
     #: Canonical names of PostHog's operations (what faults and latency may target).
     posthog_operations: frozenset[str]
+    #: The domain services, for loading scenarios through the fake's own rules.
+    backend: Backend
 
 
 #: A control-plane handler.
@@ -76,6 +80,7 @@ def tenants_create(plane: ControlPlane, ctx: Context) -> Reply:
 def keys_create(plane: ControlPlane, ctx: Context) -> Reply:
     ctx.check_field_errors()
     body = ctx.body
+    check_tenant_settings(body["scopes"], ())  # a typo would surface later as a puzzling 403
     try:
         key = plane.store.create_api_key(body["project_id"], body["scopes"])
     except KeyError:
@@ -89,6 +94,39 @@ def keys_create(plane: ControlPlane, ctx: Context) -> Reply:
         "scopes": list(key.scopes),
     }
     return Reply(201, created)
+
+
+def scenarios_list(plane: ControlPlane, ctx: Context) -> Reply:
+    from mockserver.fixtures import parse_scenario, shipped_scenarios
+
+    results = []
+    for name, path in shipped_scenarios().items():
+        description = parse_scenario(path.read_text(), path.name).get("description") or ""
+        results.append({"name": name, "description": " ".join(str(description).split())})
+    return Reply(200, {"count": len(results), "results": results})
+
+
+def scenarios_create(plane: ControlPlane, ctx: Context) -> Reply:
+    """A new tenant with a scenario loaded: a shipped one by name, or YAML text (never a path)."""
+    from mockserver.fixtures import ScenarioError, shipped_scenarios
+    from mockserver.fixtures.scenarios import load_scenario_text
+
+    ctx.check_field_errors()
+    body = ctx.body
+    if ("name" in body) == ("yaml" in body):
+        raise ValidationError("Send either a shipped scenario's name or a scenario as yaml.", attr="name")
+    if "name" in body:
+        shipped = shipped_scenarios()
+        if body["name"] not in shipped:
+            raise ValidationError(f'"{body["name"]}" is not a valid choice.', code="invalid_choice", attr="name")
+        source, text, attr = f"{body['name']}.yaml", shipped[body["name"]].read_text(), "name"
+    else:
+        source, text, attr = "yaml", body["yaml"], "yaml"
+    try:
+        scenario = load_scenario_text(text, plane, source=source)
+    except ScenarioError as exc:
+        raise ValidationError(str(exc), attr=attr) from None
+    return Reply(201, scenario.to_dict())
 
 
 def reset(plane: ControlPlane, ctx: Context) -> Reply:
@@ -259,14 +297,21 @@ def faults_create(plane: ControlPlane, ctx: Context) -> Reply:
         problem = header_problem(name, value)
         if problem is not None:
             raise ValidationError(problem, attr="headers")
+    status, drop, delay = body.get("status"), bool(body.get("drop", False)), float(body.get("delay") or 0)
+    if drop and status is not None:
+        raise ValidationError("A dropped connection answers no status.", code="invalid", attr="status")
+    if status is None and not drop and not delay:
+        raise ValidationError("A fault needs a status, a drop or a delay.", code="required", attr="status")
     fault = plane.faults.add(
         _operation(plane, body.get("operation_id")),
-        body["status"],
+        status,
         times=body.get("times", 1),
         headers=body.get("headers"),
         body=body.get("body"),
         project_id=body.get("project_id"),
         api_key=body.get("api_key"),
+        drop=drop,
+        delay=delay,
     )
     return Reply(201, fault.to_dict())
 
@@ -329,6 +374,8 @@ HANDLERS: dict[str, ControlHandler] = {
     "mock_tenants_create": tenants_create,
     "mock_keys_create": keys_create,
     "mock_reset_create": reset,
+    "mock_scenarios_list": scenarios_list,
+    "mock_scenarios_create": scenarios_create,
     "mock_state_retrieve": state,
     "mock_clock_retrieve": clock,
     "mock_clock_advance_create": clock_advance,

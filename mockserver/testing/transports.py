@@ -1,0 +1,264 @@
+"""Clients that reach a fake without a socket, and the intercept of PostHog's real hosts.
+
+Three ways to point code at an in-process :class:`~mockserver.http.app.MockServer`:
+
+* **httpx**: ``httpx.Client(transport=HttpxTransport(server), base_url=IN_PROCESS_URL)``,
+  a thin layer over httpx's own ``WSGITransport``;
+* **requests**: ``session.mount(IN_PROCESS_URL, RequestsAdapter(server))``;
+* **intercept**: ``with intercept(server): ...`` routes every ``requests`` and ``httpx``
+  request to ``https://us.posthog.com`` or ``https://eu.posthog.com`` to the fake, so code
+  with PostHog's host written into it is tested unchanged (as moto and respx do).
+
+Planned faults behave as they would on the wire: a dropped connection raises the
+client's own connection error (``requests.ConnectionError``, ``httpx.RemoteProtocolError``)
+and a delay longer than the request's timeout raises its timeout error
+(``requests.ReadTimeout``, ``httpx.ReadTimeout``) at once, without sleeping. Either way
+the fake has already done what the request asked, as a real server would have.
+
+Both client libraries are optional: each is imported only when a request goes through it
+(the clients take these transports by duck typing, as they take their own).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from mockserver.http.faults import CLIENT_TIMEOUT_KEY, ConnectionDropped, ResponseTimedOut
+
+if TYPE_CHECKING:
+    import httpx
+    import requests
+
+    from mockserver.http.app import MockServer
+
+__all__ = [
+    "IN_PROCESS_URL",
+    "POSTHOG_HOSTS",
+    "AsyncHttpxTransport",
+    "HttpxTransport",
+    "RequestsAdapter",
+    "call_wsgi",
+    "intercept",
+]
+
+#: The base URL of in-process clients (no DNS lookup or socket is ever made for it).
+IN_PROCESS_URL = "http://posthog.mock"
+#: PostHog Cloud's hosts, routed to the fake by :func:`intercept`.
+POSTHOG_HOSTS = ("us.posthog.com", "eu.posthog.com")
+
+
+def call_wsgi(
+    app: MockServer, method: str, url: str, headers: Mapping[str, str], body: bytes, timeout: float | None
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One request straight into the WSGI app: ``(status, headers, body)``.
+
+    Raises:
+        ConnectionDropped: a planned fault dropped the connection.
+        ResponseTimedOut: the response would come later than ``timeout`` seconds.
+    """
+    parts = urlsplit(url)
+    builder = EnvironBuilder(
+        path=parts.path or "/",
+        base_url=f"{parts.scheme}://{parts.netloc}",
+        query_string=parts.query,
+        method=method,
+        headers=list(headers.items()),
+        data=body,
+    )
+    environ = builder.get_environ()
+    if timeout is not None:
+        environ[CLIENT_TIMEOUT_KEY] = timeout
+    app_iter, status, response_headers = run_wsgi_app(app, environ)
+    try:
+        content = b"".join(app_iter)
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+    return int(status.split(" ", 1)[0]), list(response_headers.items()), content
+
+
+def _read_timeout(timeout: Any) -> float | None:
+    """requests' ``timeout``: a number, ``(connect, read)`` or ``None``."""
+    if isinstance(timeout, tuple):
+        timeout = timeout[1]
+    return float(timeout) if timeout is not None else None
+
+
+class RequestsAdapter:
+    """A ``requests`` transport adapter that answers from a fake in the same process.
+
+    >>> import requests
+    >>> from mockserver import MockServer
+    >>> server = MockServer()
+    >>> session = requests.Session()
+    >>> session.mount(IN_PROCESS_URL, RequestsAdapter(server))
+    >>> session.get(f"{IN_PROCESS_URL}/_mock/clock/").json()
+    {'now': '2026-01-05T12:00:00Z'}
+    """
+
+    def __init__(self, app: MockServer) -> None:
+        self.app = app
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:  # fmt: skip
+        import requests
+        from requests.structures import CaseInsensitiveDict
+        from requests.utils import get_encoding_from_headers
+
+        body = request.body or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif not isinstance(body, bytes):  # a file or generator body
+            body = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in body)
+        url = str(request.url)
+        try:
+            status, headers, content = call_wsgi(
+                self.app, str(request.method), url, dict(request.headers), body, _read_timeout(timeout)
+            )
+        except ConnectionDropped as exc:
+            raise requests.ConnectionError(f"Connection aborted: {exc}", request=request) from None
+        except ResponseTimedOut as exc:
+            raise requests.ReadTimeout(f"Read timed out: {exc}", request=request) from None
+        response = requests.Response()
+        response.status_code = status
+        response.headers = CaseInsensitiveDict(headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = io.BytesIO(content)
+        response._content = content
+        response.url = url
+        response.request = request
+        response.reason = ""
+        response.connection = self  # type: ignore[assignment]
+        return response
+
+    def close(self) -> None:
+        """Nothing to release: no sockets were opened."""
+
+
+class HttpxTransport:
+    """An ``httpx`` transport that answers from a fake in the same process.
+
+    Use it for ``httpx.Client``; :class:`AsyncHttpxTransport` is its twin for ``AsyncClient``.
+
+    >>> import httpx
+    >>> from mockserver import MockServer
+    >>> with httpx.Client(transport=HttpxTransport(MockServer()), base_url=IN_PROCESS_URL) as client:
+    ...     client.get("/_mock/clock/").json()
+    {'now': '2026-01-05T12:00:00Z'}
+    """
+
+    def __init__(self, app: MockServer) -> None:
+        self.app = app
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return _httpx_answer(self.app, request, request.read())
+
+    def __enter__(self) -> HttpxTransport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+    def close(self) -> None:
+        """Nothing to release: no sockets were opened."""
+
+
+def _httpx_answer(app: MockServer, request: httpx.Request, body: bytes) -> httpx.Response:
+    import httpx
+
+    timeout = request.extensions.get("timeout", {}).get("read")
+    try:
+        status, headers, content = call_wsgi(app, request.method, str(request.url), request.headers, body, timeout)
+    except ConnectionDropped as exc:
+        raise httpx.RemoteProtocolError(f"Server disconnected without sending a response: {exc}",
+                                        request=request) from None  # fmt: skip
+    except ResponseTimedOut as exc:
+        raise httpx.ReadTimeout(f"The read operation timed out: {exc}", request=request) from None
+    return httpx.Response(status, headers=headers, content=content, request=request)
+
+
+class AsyncHttpxTransport:
+    """:class:`HttpxTransport` for ``httpx.AsyncClient`` (the fake answers synchronously)."""
+
+    def __init__(self, app: MockServer) -> None:
+        self.app = app
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return _httpx_answer(self.app, request, await request.aread())
+
+    async def __aenter__(self) -> AsyncHttpxTransport:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        """Nothing to release: no sockets were opened."""
+
+
+@contextlib.contextmanager
+def intercept(app: MockServer, hosts: tuple[str, ...] = POSTHOG_HOSTS) -> Iterator[None]:
+    """Route ``requests`` and ``httpx`` calls to ``hosts`` into ``app``, for the ``with`` block.
+
+    Only those hosts are diverted; every other URL goes out as usual. Whichever of the
+    two libraries is not installed is left alone.
+    """
+    with contextlib.ExitStack() as stack:
+        with contextlib.suppress(ImportError):
+            stack.enter_context(_intercept_requests(app, hosts))
+        with contextlib.suppress(ImportError):
+            stack.enter_context(_intercept_httpx(app, hosts))
+        yield
+
+
+@contextlib.contextmanager
+def _intercept_requests(app: MockServer, hosts: tuple[str, ...]) -> Iterator[None]:
+    from requests.adapters import HTTPAdapter
+
+    original = HTTPAdapter.send
+    adapter = RequestsAdapter(app)
+
+    def send(self: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        if urlsplit(str(request.url)).hostname in hosts:
+            response: requests.Response = adapter.send(request, *args, **kwargs)
+            return response
+        return original(self, request, *args, **kwargs)
+
+    HTTPAdapter.send = send  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        HTTPAdapter.send = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def _intercept_httpx(app: MockServer, hosts: tuple[str, ...]) -> Iterator[None]:
+    import httpx
+
+    sync_original = httpx.HTTPTransport.handle_request
+    async_original = httpx.AsyncHTTPTransport.handle_async_request
+
+    def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        if request.url.host in hosts:
+            return _httpx_answer(app, request, request.read())
+        return sync_original(self, request)
+
+    async def handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        if request.url.host in hosts:
+            return _httpx_answer(app, request, await request.aread())
+        return await async_original(self, request)
+
+    httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
+    httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        httpx.HTTPTransport.handle_request = sync_original  # type: ignore[method-assign]
+        httpx.AsyncHTTPTransport.handle_async_request = async_original  # type: ignore[method-assign]

@@ -1,0 +1,159 @@
+"""Factories and scenario files (``mockserver.fixtures``): valid, seeded, and loud when malformed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from werkzeug.test import Client
+
+from mockserver import MockServer
+from mockserver.domain.lifecycle import RUN_STATUSES
+from mockserver.fixtures import (
+    DESTINATIONS,
+    Factories,
+    FactoryError,
+    ScenarioError,
+    load_scenario,
+    shipped_scenarios,
+)
+
+
+def factories(seed: int = 1) -> tuple[MockServer, Factories]:
+    server = MockServer(seed=seed, strict=True)
+    tenant = server.store.create_tenant(feature_flags=["backfill-workflows-destination"])
+    return server, Factories(server, tenant, seed=seed)
+
+
+@pytest.mark.parametrize("destination", DESTINATIONS)
+def test_an_export_of_every_destination_type_is_what_the_api_serves(destination: str) -> None:
+    server, make = factories()
+    export = make.batch_export(destination=destination)
+    tenant = make.tenant
+    response = Client(server).get(
+        f"/api/projects/{tenant.project_id}/batch_exports/{export['id']}/",
+        headers={"Authorization": f"Bearer {tenant.api_key}"},
+    )
+    assert response.status_code == 200  # strict: the spec approves it too
+    assert response.json == export
+    assert len(server.journal.entries()) == 1  # only the GET above: factories do not go through HTTP
+
+
+@pytest.mark.parametrize("status", RUN_STATUSES)
+def test_runs_in_every_status(status: str) -> None:
+    _server, make = factories()
+    export = make.batch_export(destination="Snowflake")
+    run = make.run(export["id"], status)
+    assert run["status"] == status
+    if status not in ("Starting", "Running", "Completed", "Cancelled"):
+        assert run["latest_error"]  # a realistic message, not a blank
+
+
+def test_the_same_seed_makes_the_same_objects() -> None:
+    first = factories(seed=3)[1].batch_export(destination="AwsS3")
+    again = factories(seed=3)[1].batch_export(destination="AwsS3")
+    other = factories(seed=4)[1].batch_export(destination="AwsS3")
+    assert first == again
+    assert first["destination"]["config"] != other["destination"]["config"]
+
+
+def test_history_is_the_schedule_before_now_oldest_first() -> None:
+    _server, make = factories()
+    export = make.batch_export(destination="NoOp", interval="hour")
+    runs = make.history(export["id"], count=3, failures=["FailedRetryable"])
+    assert [(r["data_interval_end"], r["status"]) for r in runs] == [
+        ("2026-01-05T10:00:00Z", "Completed"),
+        ("2026-01-05T11:00:00Z", "Completed"),
+        ("2026-01-05T12:00:00Z", "FailedRetryable"),
+    ]
+
+
+def test_backfills_file_downloads_and_logs() -> None:
+    server, make = factories()
+    export = make.batch_export(destination="NoOp", interval="hour")
+    backfill = make.backfill(export["id"], start_at="2026-01-05T00:00:00Z", end_at="2026-01-05T03:00:00Z")
+    assert backfill["status"] == "Starting"
+    download = make.file_download(start="2026-01-04T00:00:00Z", end="2026-01-05T00:00:00Z")
+    run = make.run(export["id"], "Running")
+    line = make.log_entry(run["id"], "hello", level="WARNING")
+    assert (download["status"], line["message"], line["level"]) == ("Starting", "hello", "WARNING")
+    server.store.clock.advance(3600)
+    assert server.backend.file_downloads.get(make.tenant.project_id, download["id"]).status == "Completed"
+
+
+def test_what_the_rules_refuse_is_a_factory_error_naming_the_field() -> None:
+    _server, make = factories()
+    with pytest.raises(FactoryError, match="interval"):
+        make.batch_export(destination="NoOp", interval="fortnightly")
+    with pytest.raises(FactoryError, match="not a run status"):
+        make.run(make.batch_export(destination="NoOp")["id"], "Exploded")
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(shipped_scenarios()))
+def test_every_shipped_scenario_loads_into_a_strict_fake(name: str) -> None:
+    server = MockServer(strict=True)
+    scenario = load_scenario(name, server)
+    assert scenario.exports and scenario.tenant is not None
+    tenant = scenario.tenant
+    for export in scenario.exports.values():
+        response = Client(server).get(
+            f"/api/projects/{tenant.project_id}/batch_exports/{export['id']}/runs/",
+            headers={"Authorization": f"Bearer {tenant.api_key}"},
+        )
+        assert response.status_code == 200
+
+
+def test_the_shipped_scenarios_are_the_ones_promised() -> None:
+    assert sorted(shipped_scenarios()) == [
+        "failing-snowflake", "file-download-in-progress", "healthy-hourly-s3", "weekly-across-dst"
+    ]  # fmt: skip
+
+
+def test_a_week_of_hourly_history() -> None:
+    scenario = load_scenario("healthy-hourly-s3", MockServer())
+    runs = scenario.runs["events_to_s3"]
+    assert len(runs) == 168 and {r["status"] for r in runs} == {"Completed"}
+
+
+def test_the_weekly_scenario_crosses_the_dst_change() -> None:
+    scenario = load_scenario("weekly-across-dst", MockServer())
+    ends = [r["data_interval_end"] for r in scenario.runs["weekly"]]
+    assert ends[-2:] == ["2026-03-29T00:00:00Z", "2026-04-04T23:00:00Z"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "problem"),
+    [
+        ("exports:\n  - key: a\n    interval: hourly\n", 3, "exports[0].interval", "'hourly' is not one of"),
+        ("exports:\n  - name: no key\n", 2, "exports[0]", "needs a key"),
+        ("exports:\n  - key: a\n    history:\n      runs: many\n", 4, "exports[0].history.runs", "integer"),
+        ("exports:\n  - key: a\n    colour: red\n", 3, "exports[0].colour", "unknown field"),
+        ("exports:\n  - key: a\n    destination: Snowflak\n", 3, "exports[0].destination", "not one of"),
+        ("exports:\n  - key: a\n    planned_outcomes: [Exploded]\n", 3, "exports[0].planned_outcomes[0]",
+         "not one of"),
+        ("exports:\n  - key: a\n  - key: a\n", 3, "exports[1].key", "duplicate"),
+        ("exports:\n  - key: a\n    destination: {type: AwsS3, config: {region: x}}\n", 2, "exports[0]",
+         "bucket_name"),
+        ("exports: [\n", 2, "", "not valid YAML"),
+        ("faults:\n  - {operation: batch_exports_explode, status: 500}\n", 2, "faults[0]", "not an operation"),
+    ],
+)  # fmt: skip
+def test_a_malformed_scenario_names_file_line_and_field(
+    tmp_path: Path, text: str, line: int, field: str, problem: str
+) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path, MockServer())
+    error = caught.value
+    assert (error.source, error.line, error.field) == (str(path), line, field)
+    assert problem in error.problem
+    assert str(error).startswith(f"{path}:{line}: {field or 'scenario'}: ")
+
+
+def test_an_unknown_scenario_lists_the_shipped_ones() -> None:
+    with pytest.raises(ScenarioError, match="shipped: failing-snowflake"):
+        load_scenario("healthy-hourly", MockServer())

@@ -1,0 +1,224 @@
+"""The pytest plugin as a downstream suite uses it: the ``posthog_mock`` fixture and marker.
+
+These tests are the plugin's documentation: each shows one thing a user does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+import requests
+
+from mockserver.clock import ClockError
+from mockserver.testing import PostHogMock, Settings, UnusedFaults
+
+
+def create_export(client: httpx.Client, project_id: int) -> dict[str, object]:
+    response = client.post(
+        f"/api/projects/{project_id}/batch_exports/",
+        json={"name": "nightly", "interval": "hour", "destination": {"type": "NoOp", "config": {}}},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+# -- a tenant on the shared server ----------------------------------------------------------
+
+
+def test_each_test_gets_its_own_tenant_on_the_shared_server(posthog_mock: PostHogMock) -> None:
+    response = requests.get(f"{posthog_mock.project_url}/batch_exports/", headers=posthog_mock.headers, timeout=5)
+    assert response.json()["count"] == 0
+    assert not posthog_mock.private
+
+
+def test_the_shared_clock_explains_itself_when_asked_to_go_back(posthog_mock: PostHogMock) -> None:
+    with pytest.raises(ClockError, match=r'clock="private"'):
+        posthog_mock.set_time("2000-01-01T00:00:00Z")
+
+
+# -- a fake of the test's own ------------------------------------------------------------------
+
+
+@pytest.mark.posthog_mock(clock="private", start="2026-03-01T00:00:00Z")
+def test_a_private_clock_starts_where_the_test_says(posthog_mock: PostHogMock) -> None:
+    assert posthog_mock.now == datetime(2026, 3, 1, tzinfo=UTC)
+    posthog_mock.set_time("2026-03-02T00:00:00Z")
+
+
+@pytest.mark.posthog_mock(clock="private", start="2026-02-01T00:00:00Z")
+def test_another_private_clock_may_start_earlier(posthog_mock: PostHogMock) -> None:
+    posthog_mock.set_time("2026-02-01T06:00:00Z")  # the test above went further: no matter
+    assert posthog_mock.now.hour == 6
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_a_private_fake_needs_no_port_until_asked(posthog_mock: PostHogMock) -> None:
+    assert posthog_mock._server is None
+    with posthog_mock.httpx_client() as client:
+        create_export(client, posthog_mock.project_id)
+    assert posthog_mock._server is None
+    assert requests.get(f"{posthog_mock.project_url}/batch_exports/", headers=posthog_mock.headers,
+                        timeout=5).json()["count"] == 1  # fmt: skip
+
+
+@pytest.mark.posthog_mock(feature_flags=["high-frequency-batch-exports"], scopes=["batch_export:read"])
+def test_feature_flags_and_scopes_per_test(posthog_mock: PostHogMock) -> None:
+    with posthog_mock.httpx_client() as client:
+        response = client.post(
+            f"/api/projects/{posthog_mock.project_id}/batch_exports/",
+            json={"name": "x", "interval": "every 5 minutes", "destination": {"type": "NoOp", "config": {}}},
+        )
+    assert response.status_code == 403  # a read-only key
+    assert posthog_mock.tenant.feature_flags == ["high-frequency-batch-exports"]
+
+
+@pytest.mark.posthog_mock(seed=7)
+def test_a_seed_of_its_own_implies_a_private_fake(posthog_mock: PostHogMock) -> None:
+    assert posthog_mock.private and posthog_mock.store.ids.seed == 7
+
+
+# -- time helpers --------------------------------------------------------------------------------
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_advance_and_run_until(posthog_mock: PostHogMock) -> None:
+    export = posthog_mock.create_export(destination="NoOp", interval="hour")
+    with posthog_mock.requests_session() as session:
+
+        def first_run_completed() -> bool:
+            runs = session.get(f"http://posthog.mock/api/projects/{posthog_mock.project_id}/batch_exports/"
+                               f"{export['id']}/runs/").json()["results"]  # fmt: skip
+            return bool(runs) and runs[-1]["status"] == "Completed"
+
+        reached = posthog_mock.run_until(first_run_completed, step=60)
+    assert datetime(2026, 1, 5, 13, tzinfo=UTC) < reached < datetime(2026, 1, 5, 13, 10, tzinfo=UTC)
+    with pytest.raises(AssertionError, match="still false after 120 virtual seconds"):
+        posthog_mock.run_until(lambda: False, within=120)
+
+
+# -- asserting on calls ------------------------------------------------------------------------
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_calls_and_assert_called_once(posthog_mock: PostHogMock) -> None:
+    with posthog_mock.httpx_client() as client:
+        export = create_export(client, posthog_mock.project_id)
+        client.post(f"/api/projects/{posthog_mock.project_id}/batch_exports/{export['id']}/pause/")
+    call = posthog_mock.assert_called_once("batch_exports_create")
+    assert call.request_json["name"] == "nightly" and call.status == 201
+    posthog_mock.assert_called_once("environments_batch_exports_pause_create")  # any spelling
+    posthog_mock.assert_not_called("batch_exports_destroy")
+    assert [c.operation for c in posthog_mock.calls()] == ["batch_exports_create", "batch_exports_pause_create"]
+    with pytest.raises(
+        AssertionError,
+        match=r"expected batch_exports_unpause_create to be called 1 time\(s\); "
+        r"2 request\(s\) made: POST /api/projects/\d+/batch_exports/ → 201",
+    ):
+        posthog_mock.assert_called_once("batch_exports_unpause_create")  # fmt: skip
+
+
+# -- planned outcomes and faults ---------------------------------------------------------------
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_plan_outcomes_by_status_name(posthog_mock: PostHogMock) -> None:
+    export = posthog_mock.create_export(interval="hour")
+    posthog_mock.plan_outcomes(export["id"], ["Failed", {"status": "Completed", "records_completed": 5}])
+    posthog_mock.advance(2 * 3600 + 600)
+    runs = {r.id: r for r in posthog_mock.store.runs.values()}
+    assert sorted((r.status, r.records_completed) for r in runs.values()) == [("Completed", 5), ("Failed", 0)]
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_a_fault_may_answer_a_success_with_a_body_and_headers(posthog_mock: PostHogMock) -> None:
+    posthog_mock.fault("batch_exports_list", 200, body={"count": 0, "results": []}, headers={"X-Cache": "HIT"})
+    with posthog_mock.httpx_client() as client:
+        response = client.get(f"/api/projects/{posthog_mock.project_id}/batch_exports/")
+    assert (response.status_code, response.json(), response.headers["X-Cache"]) == (
+        200, {"count": 0, "results": []}, "HIT")  # fmt: skip
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_a_dropped_connection_is_the_clients_own_error(posthog_mock: PostHogMock) -> None:
+    posthog_mock.fault("batch_exports_list", drop=True, times=2)
+    path = f"/api/projects/{posthog_mock.project_id}/batch_exports/"
+    with posthog_mock.httpx_client() as client, pytest.raises(httpx.RemoteProtocolError):
+        client.get(path)
+    with posthog_mock.requests_session() as session, pytest.raises(requests.ConnectionError):
+        session.get(f"http://posthog.mock{path}")
+    assert [c.status for c in posthog_mock.calls("batch_exports_list")] == [0, 0]
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_a_dropped_connection_on_a_real_socket(posthog_mock: PostHogMock) -> None:
+    posthog_mock.fault("batch_exports_list", drop=True)
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{posthog_mock.project_url}/batch_exports/", headers=posthog_mock.headers, timeout=5)
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_a_delay_past_the_timeout_times_out_but_the_export_exists(posthog_mock: PostHogMock) -> None:
+    posthog_mock.fault("batch_exports_create", delay=30)
+    with posthog_mock.httpx_client(timeout=5) as client, pytest.raises(httpx.ReadTimeout):
+        create_export(client, posthog_mock.project_id)  # raised at once: nobody sleeps 30 s
+    assert len(posthog_mock.store.batch_exports) == 1  # the server did the work all the same
+    posthog_mock.fault("batch_exports_list", delay=30)
+    with posthog_mock.requests_session() as session, pytest.raises(requests.ReadTimeout):
+        session.get(f"http://posthog.mock/api/projects/{posthog_mock.project_id}/batch_exports/", timeout=1)
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_a_delay_past_the_timeout_on_a_real_socket(posthog_mock: PostHogMock) -> None:
+    posthog_mock.fault("batch_exports_list", delay=1.0)
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(f"{posthog_mock.project_url}/batch_exports/", headers=posthog_mock.headers, timeout=0.2)
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_unused_faults_are_reported_on_request(posthog_mock: PostHogMock) -> None:
+    posthog_mock.fault("batch_exports_list", 503, times=2)
+    with pytest.raises(UnusedFaults, match=r"1 planned fault\(s\) never used: batch_exports_list: answer 503, 2 of 2"):
+        posthog_mock.assert_faults_used()
+    posthog_mock.app.faults.clear()
+
+
+# -- in-process clients and intercept ----------------------------------------------------------
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_intercept_routes_posthogs_real_hosts_to_the_fake(posthog_mock: PostHogMock) -> None:
+    path = f"/api/projects/{posthog_mock.project_id}/batch_exports/"
+    with posthog_mock.intercept():
+        by_requests = requests.get(f"https://us.posthog.com{path}", headers=posthog_mock.headers, timeout=5)
+        by_httpx = httpx.get(f"https://eu.posthog.com{path}", headers=posthog_mock.headers)
+    assert by_requests.json()["count"] == by_httpx.json()["count"] == 0
+    assert len(posthog_mock.calls("batch_exports_list")) == 2
+
+
+# -- the other fixtures ------------------------------------------------------------------------
+
+
+def test_the_session_server_fixture_is_the_shared_fake(posthog_mock_server: Any, posthog_mock: PostHogMock) -> None:
+    assert posthog_mock.url == posthog_mock_server.url
+    assert posthog_mock.app is posthog_mock_server.app
+    assert posthog_mock.project_id in posthog_mock_server.app.store.teams
+
+
+@pytest.mark.posthog_mock(clock="private", scopes=["*"])
+def test_the_settings_fixture_shows_what_the_test_got(posthog_mock_settings: Settings) -> None:
+    assert (posthog_mock_settings.clock, posthog_mock_settings.scopes) == ("private", ("*",))
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_the_async_httpx_client(posthog_mock: PostHogMock) -> None:
+    async def listing() -> int:
+        async with posthog_mock.async_httpx_client() as client:
+            response = await client.get(f"/api/projects/{posthog_mock.project_id}/batch_exports/")
+            return int(response.json()["count"])
+
+    posthog_mock.create_export(destination="NoOp")
+    assert asyncio.run(listing()) == 1

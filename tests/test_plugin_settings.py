@@ -1,0 +1,168 @@
+"""The plugin seen from a whole test run: teardown checks, settings, xdist and scenarios.
+
+Each test writes a small test suite and runs pytest on it (``pytester``), as a user would.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_strict_mode_fails_a_test_that_left_a_planned_fault_unused(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.posthog_mock(strict=True)
+        def test_forgets_to_call(posthog_mock):
+            posthog_mock.fault("batch_exports_list", 503, times=2)
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*UnusedFaults: 1 planned fault(s) never used: batch_exports_list: answer 503, 2 of 2 left*"]
+    )
+
+
+def test_without_strict_mode_an_unused_fault_is_simply_cleared(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_one(posthog_mock):
+            posthog_mock.fault("batch_exports_list", 503)
+
+        def test_two(posthog_mock):
+            assert posthog_mock.app.faults.active() == []
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_an_unknown_marker_argument_is_named(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.posthog_mock(clcok="private")
+        def test_typo(posthog_mock):
+            pass
+
+        @pytest.mark.posthog_mock(feature_flags=["high-frequency"])
+        def test_flag_typo(posthog_mock):
+            pass
+
+        @pytest.mark.posthog_mock(clock="shared", seed=3)
+        def test_contradiction(posthog_mock):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*posthog_mock marker: unknown argument 'clcok'*",
+            "*posthog_mock marker: feature_flags: unknown flag 'high-frequency'*",
+            '*posthog_mock marker: start and seed need clock="private"*',
+        ]
+    )
+
+
+def test_ini_options_set_every_tests_defaults_and_flags_override_them(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        posthog_mock_clock = private
+        posthog_mock_start = 2026-06-01T00:00:00Z
+        posthog_mock_feature_flags = high-frequency-batch-exports, batch-export-earliest-backfill
+        posthog_mock_scopes = batch_export:read
+        posthog_mock_seed = 5
+        posthog_mock_strict = true
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_settings(posthog_mock, posthog_mock_settings, pytestconfig):
+            assert posthog_mock.private
+            assert posthog_mock.now.isoformat() == pytestconfig.getoption("expect_start")
+            assert posthog_mock.tenant.feature_flags == ["batch-export-earliest-backfill",
+                                                         "high-frequency-batch-exports"]
+            assert posthog_mock.tenant.scopes == ["batch_export:read"]
+            assert posthog_mock.store.ids.seed == 5 and posthog_mock.app.strict
+        """
+    )
+    pytester.makeconftest(
+        """
+        def pytest_addoption(parser):
+            parser.addoption("--expect-start")
+        """
+    )
+    pytester.runpytest("--expect-start=2026-06-01T00:00:00+00:00").assert_outcomes(passed=1)
+    pytester.runpytest(
+        "--posthog-mock-start=2026-07-01T00:00:00Z", "--expect-start=2026-07-01T00:00:00+00:00"
+    ).assert_outcomes(passed=1)
+
+
+def test_a_bad_option_stops_the_run_with_its_name(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(posthog_mock): pass")
+    result = pytester.runpytest("--posthog-mock-scopes=batch_export:raed")
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(["*posthog_mock options: scopes: unknown scope 'batch_export:raed'*"])
+
+
+def test_the_intercept_option_routes_every_tests_posthog_calls(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx, requests
+
+        def list_exports(project_id, key):  # code under test, with PostHog's host hard-coded
+            return requests.get(f"https://us.posthog.com/api/projects/{project_id}/batch_exports/",
+                                headers={"Authorization": f"Bearer {key}"}, timeout=5).json()
+
+        def test_listing(posthog_mock):
+            assert list_exports(posthog_mock.project_id, posthog_mock.api_key)["count"] == 0
+            posthog_mock.assert_called_once("batch_exports_list")
+        """
+    )
+    pytester.runpytest("--posthog-mock-intercept").assert_outcomes(passed=1)
+
+
+def test_a_shipped_scenario_from_the_marker(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.posthog_mock(clock="private", scenario="failing-snowflake")
+        def test_retry_after_failures(posthog_mock):
+            export = posthog_mock.scenario.exports["warehouse"]
+            runs = posthog_mock.scenario.runs["warehouse"]
+            assert [r["status"] for r in runs[-4:]] == ["Completed", "Failed", "Failed", "Failed"]
+            posthog_mock.advance(3600 + 300)
+            statuses = sorted(r.status for r in posthog_mock.store.runs.values())
+            assert statuses.count("FailedRetryable") == 1
+            posthog_mock.app.faults.clear()
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_safe_under_xdist(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest, requests
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_shared(posthog_mock, n):
+            url = f"{posthog_mock.project_url}/batch_exports/"
+            body = {"name": f"e{n}", "interval": "hour", "destination": {"type": "NoOp", "config": {}}}
+            assert requests.post(url, json=body, headers=posthog_mock.headers, timeout=5).status_code == 201
+            assert requests.get(url, headers=posthog_mock.headers, timeout=5).json()["count"] == 1
+
+        @pytest.mark.parametrize("n", range(6))
+        @pytest.mark.posthog_mock(clock="private", start="2026-02-01T00:00:00Z")
+        def test_private(posthog_mock, n):
+            posthog_mock.set_time(f"2026-02-01T0{n}:00:00Z")
+        """
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "xdist")
+    result.assert_outcomes(passed=12)
+    result.stdout.fnmatch_lines(["*created: 2/2 workers*"])
