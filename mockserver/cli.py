@@ -3,6 +3,9 @@
 Example::
 
     python -m mockserver serve --port 8000 --seed 1 --print-tenant
+    python -m mockserver serve --scenario failing-snowflake --state-file .mock-state --access-log -
+
+Ctrl-C and SIGTERM stop it cleanly (saving ``--state-file`` first, when given).
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from mockserver.clock import DEFAULT_EPOCH, Clock
 from mockserver.domain.store import Store
@@ -20,7 +26,19 @@ from mockserver.http.app import MockServer
 from mockserver.http.body import DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_TIMEOUT, BodyLimits
 from mockserver.http.journal import DEFAULT_MAX_BYTES as DEFAULT_JOURNAL_BYTES
 from mockserver.http.spec import PROFILES
-from mockserver.server import GRACE_SECONDS, FrozenHeap, ServerThread, granian_available, serve_granian
+from mockserver.persistence import StateFileError, apply_state, read_state, save_state
+from mockserver.server import (
+    GRACE_SECONDS,
+    AccessLog,
+    FrozenHeap,
+    ServerThread,
+    WSGIApp,
+    granian_available,
+    serve_granian,
+)
+
+if TYPE_CHECKING:
+    from mockserver.fixtures import Scenario
 
 __all__ = ["build_parser", "main"]
 
@@ -95,22 +113,81 @@ def build_parser() -> argparse.ArgumentParser:
         'hogql model); a tenant may pick its own (POST /_mock/tenants/ {"profile": ...})',
     )
     serve.add_argument("--print-tenant", action="store_true", help="create a tenant and print its ids and key")
-    serve.add_argument("--verbose", action="store_true", help="log every request")
+    serve.add_argument(
+        "--scenario",
+        action="append",
+        default=[],
+        metavar="FILE_OR_NAME",
+        help="load a scenario (a YAML file, or a shipped one by name) into a new tenant; repeatable",
+    )
+    serve.add_argument(
+        "--state-file",
+        default=None,
+        metavar="PATH",
+        help="load the state from PATH at start (if it exists) and save it there, atomically, at shutdown",
+    )
+    serve.add_argument(
+        "--access-log",
+        default=None,
+        metavar="PATH",
+        help="write one Common Log Format line per request to PATH ('-' for standard output)",
+    )
+    serve.add_argument("--verbose", action="store_true", help="log every request (same as --access-log -)")
     from mockserver.contract.cli import add_parser as add_contract_parser
 
     add_contract_parser(commands)
     return parser
 
 
-def _clock(args: argparse.Namespace) -> Clock:
+def _clock(args: argparse.Namespace, resume_at: datetime | None = None) -> Clock:
+    """The clock ``--clock``/``--start`` ask for, never earlier than a saved state's time."""
     from mockserver.domain.dates import parse_datetime
 
     start = parse_datetime(args.start) if args.start else None
     if args.start and start is None:
         raise SystemExit(f"--start: not an ISO 8601 datetime: {args.start!r}")
     if args.clock == "frozen":
-        return Clock.frozen(start or DEFAULT_EPOCH)
-    return Clock.real(start, speed=args.clock_speed)
+        clock = Clock.frozen(start or resume_at or DEFAULT_EPOCH)
+    else:
+        clock = Clock.real(start, speed=args.clock_speed)
+    if resume_at is not None and clock.now() < resume_at:
+        clock.set(resume_at)  # time never runs backwards for the saved objects
+    return clock
+
+
+def _server_kind(args: argparse.Namespace) -> str:
+    """granian when asked or available, but werkzeug whenever the state must be saved at exit.
+
+    granian answers from a worker process it forks: the state lives there, out of reach of
+    the process that would save it.
+    """
+    if args.server == "granian" and args.state_file:
+        raise SystemExit("--state-file needs --server werkzeug (granian's worker process holds the state)")
+    if args.server != "auto":
+        return str(args.server)
+    return "granian" if granian_available() and not args.state_file else "werkzeug"
+
+
+def _access_log(app: WSGIApp, target: str | None) -> tuple[WSGIApp, Callable[[], None]]:
+    """``app`` wrapped to log each request to ``target`` (a path, or ``-``), and how to close the log."""
+    if target is None:
+        return app, lambda: None
+    if target == "-":
+        return AccessLog(app, lambda line: print(line, end="", flush=True)), lambda: None
+    log = open(target, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - closed at shutdown
+    return AccessLog(app, log.write), log.close
+
+
+def _load_scenarios(app: MockServer, names: Sequence[str]) -> list[Scenario]:
+    from mockserver.fixtures import ScenarioError, load_scenario
+
+    loaded = []
+    for name in names:
+        try:
+            loaded.append(load_scenario(name, app))
+        except ScenarioError as exc:
+            raise SystemExit(f"--scenario: {exc}") from None
+    return loaded
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,7 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mockserver.contract.cli import main as contract_main
 
         return contract_main(args)
-    store = Store(seed=args.seed, clock=_clock(args), profile=args.profile)
+    saved = _saved_state(args.state_file)
+    store = Store(seed=args.seed, clock=_clock(args, saved["now"] if saved else None), profile=args.profile)
     if args.journal_size < 0:
         raise SystemExit("--journal-size: must be >= 0")
     if args.max_body_bytes < 0:
@@ -140,10 +218,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         control_plane_token=args.control_plane_token,
         open_control_plane=args.unsafe_open_control_plane,
     )
-    server = args.server if args.server != "auto" else ("granian" if granian_available() else "werkzeug")
+    if saved is not None:
+        apply_state(app, saved)
+        app.backend.engine.catch_up()  # what fell due while the fake was stopped
+    server = _server_kind(args)
     if server == "granian" and not granian_available():
         raise SystemExit("--server granian: install the 'serve' extra: pip install 'posthog-batch-exports-mock[serve]'")
+    scenarios = _load_scenarios(app, args.scenario)
     tenant = store.create_tenant() if args.print_tenant else None
+    wsgi, close_log = _access_log(FrozenHeap(app), "-" if args.verbose and not args.access_log else args.access_log)
 
     def announce(port: int) -> None:
         """Say where the fake listens, once it does."""
@@ -156,19 +239,35 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+        if saved is not None:
+            print(f"State loaded from {args.state_file} (saved at {saved['now'].isoformat()})", flush=True)
+        for scenario in scenarios:
+            assert scenario.tenant is not None
+            print(f"Scenario {scenario.name!r} loaded into project {scenario.tenant.project_id}:", flush=True)
+            print(json.dumps(scenario.to_dict(), indent=2), flush=True)
         if tenant is not None:
             print("A ready tenant (create more with POST /_mock/tenants/):", flush=True)
             print(json.dumps(tenant.to_dict(), indent=2), flush=True)
             listing = f"{url}/api/projects/{tenant.project_id}/batch_exports/"
             print(f'\ncurl -H "Authorization: Bearer {tenant.api_key}" {listing}', flush=True)
+        print(f"Tenants, exports and runs: {url}/ · the spec: {url}/api/schema/", flush=True)
 
     if server == "granian":
         # granian handles SIGTERM and Ctrl-C itself: requests in flight get the grace period.
-        serve_granian(FrozenHeap(app), args.host, args.port, access_log=args.verbose, on_ready=announce)
+        try:
+            serve_granian(wsgi, args.host, args.port, on_ready=announce)
+        finally:
+            close_log()
         return 0
-    running = ServerThread(app, args.host, args.port, quiet=not args.verbose, wsgi=FrozenHeap(app))  # binds
+    running = ServerThread(app, args.host, args.port, wsgi=wsgi)  # binds
     announce(running.port)
-    return _serve_until_signalled(running)
+    try:
+        return _serve_until_signalled(running)
+    finally:
+        if args.state_file:
+            save_state(app, args.state_file)  # after the last request finished
+            print(f"State saved to {args.state_file}", flush=True)
+        close_log()
 
 
 def _serve_until_signalled(running: ServerThread) -> int:
@@ -186,6 +285,15 @@ def _serve_until_signalled(running: ServerThread) -> int:
     if not finished:
         print(f"stopped with requests still in flight after {GRACE_SECONDS:g} s", file=sys.stderr, flush=True)
     return 0
+
+
+def _saved_state(path: str | None) -> dict[str, Any] | None:
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        return read_state(path)
+    except StateFileError as exc:
+        raise SystemExit(f"--state-file: {exc}") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

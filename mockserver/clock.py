@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["DEFAULT_EPOCH", "Clock", "ClockError", "wall_seconds"]
+__all__ = ["DEFAULT_EPOCH", "Clock", "ClockError", "wall_now", "wall_seconds"]
 
 #: Where a frozen clock starts unless told otherwise: a fixed instant, so that two
 #: fakes built with the same seed answer byte for byte the same.
@@ -34,6 +34,11 @@ DEFAULT_EPOCH = datetime(2026, 1, 5, 12, 0, 0, tzinfo=UTC)
 def wall_seconds() -> float:
     """Monotonic wall seconds, for timeouts that must hold whatever the virtual clock does."""
     return time.monotonic()
+
+
+def wall_now() -> datetime:
+    """The real time, for what must show it (an access log's timestamps), never for the fake's logic."""
+    return datetime.now(UTC)
 
 
 class ClockError(ValueError):

@@ -15,6 +15,7 @@ import string
 import threading
 import uuid
 from datetime import datetime
+from typing import Any
 
 __all__ = ["IdSource"]
 
@@ -29,6 +30,15 @@ class IdSource:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (``serve --state-file``): the generator's state and counters, not the lock."""
+        with self._lock:
+            return {k: v for k, v in vars(self).items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+        self._lock = threading.Lock()
 
     def reseed(self, seed: int) -> None:
         with self._lock:

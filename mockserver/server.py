@@ -29,6 +29,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 __all__ = [
     "GRACE_SECONDS",
+    "AccessLog",
     "FrozenHeap",
     "QuietHandler",
     "ServerThread",
@@ -164,6 +165,44 @@ class FrozenHeap:
             gc.collect()
             gc.freeze()
         return self.app(environ, start_response)
+
+
+class AccessLog:
+    """WSGI wrapper writing one line per request in the Common Log Format (as Apache, nginx).
+
+    ``127.0.0.1 - - [02/Dec/2026:13:36:05 +0000] "GET /api/projects/1/batch_exports/ HTTP/1.1" 200 52``
+
+    A wrapper rather than a server feature, so both servers of ``serve`` log alike. The
+    timestamp is the wall clock's (when the request was answered), not the fake's.
+    """
+
+    def __init__(self, app: WSGIApp, write: Callable[[str], Any]) -> None:
+        self.app = app
+        self.write = write
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen: dict[str, str] = {}
+
+        def recording_start_response(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            seen["status"] = status.split(" ", 1)[0]
+            return start_response(status, headers, *args)
+
+        try:
+            body = list(self.app(environ, recording_start_response))
+        except ConnectionError:
+            self._line(environ, "-", "-")  # a planned drop: no status was ever sent
+            raise
+        self._line(environ, seen.get("status", "-"), str(sum(len(b) for b in body)) if body else "-")
+        return body
+
+    def _line(self, environ: dict[str, Any], status: str, size: str) -> None:
+        from mockserver.clock import wall_now
+
+        query = environ.get("QUERY_STRING")
+        target = environ.get("PATH_INFO", "/") + (f"?{query}" if query else "")
+        request = f"{environ.get('REQUEST_METHOD', '-')} {target} {environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}"
+        when = wall_now().strftime("%d/%b/%Y:%H:%M:%S +0000")
+        self.write(f'{environ.get("REMOTE_ADDR", "-")} - - [{when}] "{request}" {status} {size}\n')
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -1,0 +1,109 @@
+"""``serve --state-file``: keep a standalone fake's state across restarts.
+
+The state is everything a client created (tenants, keys, exports, runs, backfills, logs,
+file downloads, planned outcomes), the scheduler's pending events, the id source (so new
+ids never repeat old ones), the virtual time, and the planned faults and latency rules.
+The request journal is not kept.
+
+Saving writes a temporary file beside the target, flushes it to disk and renames it over
+the target: a crash mid-save leaves the previous file whole. The file is a pickle with a
+header naming its format; like any pickle it is trusted input, so load only files this
+tool wrote.
+
+>>> import tempfile, pathlib
+>>> from mockserver import MockServer
+>>> server = MockServer()
+>>> tenant = server.store.create_tenant()
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "state.pickle"
+>>> save_state(server, path)
+>>> restored = MockServer()
+>>> load_state(restored, path).isoformat()
+'2026-01-05T12:00:00+00:00'
+>>> restored.store.api_keys.keys() == server.store.api_keys.keys()
+True
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mockserver.http.app import MockServer
+
+__all__ = ["FORMAT", "StateFileError", "apply_state", "load_state", "read_state", "save_state"]
+
+#: Bumped whenever the shape of the saved state changes; older files are refused by name.
+FORMAT = "posthog-batch-exports-mock/state/1"
+#: Store attributes that belong to the running process, not to the state.
+_TRANSIENT = frozenset({"lock", "clock", "reset_listeners"})
+
+
+class StateFileError(RuntimeError):
+    """The state file cannot be read (wrong format, or written by another version)."""
+
+
+def save_state(server: MockServer, path: str | os.PathLike[str]) -> None:
+    """Write the fake's state to ``path`` atomically."""
+    target = Path(path)
+    store = server.store
+    with store.lock:
+        state = {
+            "format": FORMAT,
+            "now": store.clock.now(),
+            "store": {k: v for k, v in vars(store).items() if k not in _TRANSIENT},
+            "faults": server.faults.active(),
+            "latency": server.latency.rules(),
+        }
+        data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_state(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The saved state, checked for its format."""
+    try:
+        state = pickle.loads(Path(path).read_bytes())
+    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError) as exc:
+        raise StateFileError(f"{path}: not a state file of this tool ({exc})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        found = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise StateFileError(f"{path}: state format {found!r}, this version reads {FORMAT!r}")
+    return state
+
+
+def load_state(server: MockServer, path: str | os.PathLike[str]) -> datetime:
+    """Replace the fake's state with the one saved at ``path``; returns the saved virtual time.
+
+    The caller decides the clock: the saved time is where the fake's time stood (a clock
+    set to it, or later, lets the scheduler catch up on what fell due meanwhile).
+    """
+    return apply_state(server, read_state(path))
+
+
+def apply_state(server: MockServer, state: dict[str, Any]) -> datetime:
+    """:func:`load_state` for a state already read with :func:`read_state`."""
+    store = server.store
+    with store.lock:
+        vars(store).update(state["store"])
+        server.faults.reset()
+        for fault in state["faults"]:
+            server.faults.restore(fault)
+        server.latency.reset()
+        for rule in state["latency"]:
+            server.latency.set(rule.seconds, operation=rule.operation, project_id=rule.scope.project_id,
+                               api_key=rule.scope.api_key)  # fmt: skip
+    saved_now: datetime = state["now"]
+    return saved_now

@@ -1,0 +1,249 @@
+"""The standalone mock as a team runs it: scenarios, access log, state file, clean shutdown, page, spec."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from werkzeug.test import Client
+
+from mockserver import MockServer
+from mockserver.fixtures import load_scenario
+from mockserver.persistence import StateFileError, load_state, save_state
+from mockserver.server import AccessLog
+
+
+class Served:
+    """``python -m mockserver serve …`` in a subprocess, read line by line."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--server", "werkzeug", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        first = self.process.stdout.readline()
+        if "listening on" not in first:
+            self.process.kill()
+            raise AssertionError(first + self.process.communicate(timeout=10)[1])
+        self.url = first.split(" on ", 1)[1].split()[0]
+        self.lines: list[str] = []
+        while not (line := self.process.stdout.readline()).startswith("Tenants, exports and runs:"):
+            if not line:
+                raise AssertionError(self.process.communicate(timeout=10)[1])
+            self.lines.append(line)
+        host, port = self.url.removeprefix("http://").split(":")
+        deadline = time.monotonic() + 10
+        while True:  # the URL is printed before the server listens
+            try:
+                socket.create_connection((host, int(port)), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server never listened"
+                time.sleep(0.05)
+
+    def get(self, path: str, **headers: str) -> Any:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with urllib.request.urlopen(urllib.request.Request(self.url + path, headers=headers), timeout=10) as r:
+                    body = r.read()
+                    return json.loads(body) if r.headers["Content-Type"].startswith("application/json") else body
+            except urllib.error.URLError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def post(self, path: str, body: object, **headers: str) -> Any:
+        request = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(), method="POST",
+            headers={"Content-Type": "application/json", **headers},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def stop(self, sig: int = signal.SIGTERM) -> str:
+        self.process.send_signal(sig)
+        out, _err = self.process.communicate(timeout=15)
+        assert self.process.returncode == 0, _err
+        return out
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    started: list[Served] = []
+
+    def start(*args: str) -> Served:
+        started.append(Served(*args))
+        return started[-1]
+
+    yield start
+    for served in started:
+        if served.process.poll() is None:
+            served.process.kill()
+            served.process.communicate(timeout=10)
+
+
+def test_scenarios_load_at_start_and_print_their_tenants(serve: Any, tmp_path: Path) -> None:
+    own = tmp_path / "mine.yaml"
+    own.write_text("exports:\n  - {key: nightly, destination: NoOp, interval: day}\n")
+    served = serve("--clock", "frozen", "--scenario", "healthy-hourly-s3", "--scenario", str(own))
+    printed = json.loads("".join(served.lines[1:served.lines.index("}\n") + 1]))  # fmt: skip
+    tenant = printed["tenant"]
+    runs = served.get(
+        f"/api/projects/{tenant['project_id']}/batch_exports/{printed['exports']['events_to_s3']}/runs/?limit=200",
+        Authorization=f"Bearer {tenant['api_key']}",
+    )
+    assert len(runs["results"]) == 100 and runs["next"]  # a page of the week's 168 runs
+    assert {r["status"] for r in runs["results"]} == {"Completed"}
+    assert "Scenario 'mine' loaded into project 2:" in "".join(served.lines)
+    served.stop()
+
+
+def test_a_malformed_scenario_stops_serve_with_file_line_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("exports:\n  - key: a\n    interval: hourly\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--scenario", str(bad)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert f"--scenario: {bad}:3: exports[0].interval: 'hourly' is not one of" in result.stderr
+
+
+def test_the_access_log_has_one_common_log_format_line_per_request(serve: Any, tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    served = serve("--access-log", str(log))
+    served.get("/_mock/clock/")
+    served.post("/_mock/tenants/", {})
+    served.stop()
+    lines = log.read_text().splitlines()
+    clf = (
+        r'127\.0\.0\.1 - - \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} \+0000\] "(GET|POST) (\S+) HTTP/1\.1" (\d{3}) (\d+|-)'
+    )
+    assert [re.fullmatch(clf, line).groups()[1:3] for line in lines] == [  # type: ignore[union-attr]
+        ("/_mock/clock/", "200"),
+        ("/_mock/tenants/", "201"),
+    ]
+
+
+def test_the_access_log_wrapper_logs_a_dropped_connection_without_a_status() -> None:
+    server = MockServer()
+    tenant = server.store.create_tenant()
+    server.faults.add("batch_exports_list", None, drop=True)
+    lines: list[str] = []
+    with pytest.raises(ConnectionError):
+        Client(AccessLog(server, lines.append)).get(
+            f"/api/projects/{tenant.project_id}/batch_exports/", headers={"Authorization": f"Bearer {tenant.api_key}"}
+        )
+    assert lines[0].endswith(f'"GET /api/projects/{tenant.project_id}/batch_exports/ HTTP/1.1" - -\n')
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_state_survives_a_clean_restart(serve: Any, tmp_path: Path, stop_signal: int) -> None:
+    state = tmp_path / "state" / "mock.state"
+    first = serve("--clock", "frozen", "--state-file", str(state))
+    tenant = first.post("/_mock/tenants/", {})
+    auth = {"Authorization": f"Bearer {tenant['api_key']}"}
+    export = first.post(
+        f"/api/projects/{tenant['project_id']}/batch_exports/",
+        {"name": "kept", "interval": "hour", "destination": {"type": "NoOp", "config": {}}}, **auth,
+    )  # fmt: skip
+    first.post("/_mock/clock/advance/", {"seconds": 7200})
+    first.post("/_mock/faults/", {"operation_id": "batch_exports_list", "status": 503, "project_id": 1})
+    out = first.stop(stop_signal)
+    assert f"State saved to {state}" in out and state.exists()
+    assert not list(state.parent.glob(".*"))  # no temporary file left behind
+
+    second = serve("--clock", "frozen", "--state-file", str(state))
+    assert second.get("/_mock/clock/") == {"now": "2026-01-05T14:00:00Z"}
+    runs = second.get(f"/api/projects/{tenant['project_id']}/batch_exports/{export['id']}/runs/", **auth)
+    assert [r["status"] for r in runs["results"]] == ["Starting", "Completed"]  # 14:00 just began
+    assert second.get("/_mock/faults/")["count"] == 1
+    new = second.post("/_mock/tenants/", {})
+    assert new["project_id"] == tenant["project_id"] + 1  # ids go on where they stopped
+    second.stop()
+
+
+def test_a_foreign_state_file_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "state"
+    path.write_bytes(b"not a pickle")
+    with pytest.raises(StateFileError, match="not a state file"):
+        load_state(MockServer(), path)
+    result = subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--state-file", str(path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0 and "--state-file:" in result.stderr
+
+
+def test_saving_is_atomic_when_writing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mockserver.persistence as persistence
+
+    path = tmp_path / "state"
+    server = MockServer()
+    server.store.create_tenant()
+    save_state(server, path)
+    before = path.read_bytes()
+    server.store.create_tenant()
+
+    def broken_fsync(_fd: int) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(persistence.os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="disk full"):
+        save_state(server, path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state"]
+
+
+def test_granian_cannot_keep_a_state_file() -> None:
+    from mockserver.cli import main
+
+    with pytest.raises(SystemExit, match="--state-file needs --server werkzeug"):
+        main(["serve", "--port", "0", "--server", "granian", "--state-file", "x"])
+
+
+# -- the page and the spec ----------------------------------------------------------------------
+
+
+def test_the_page_lists_tenants_exports_and_recent_runs() -> None:
+    server = MockServer(strict=True)
+    scenario = load_scenario("failing-snowflake", server)
+    page = Client(server).get("/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "Events to Snowflake" in html and scenario.exports["warehouse"]["id"] in html
+    assert html.count('class="status Failed"') == 3 and "resource monitor" in html
+    assert "2026-01-05T12:00:00Z" in html
+
+
+def test_the_page_escapes_what_users_wrote() -> None:
+    server = MockServer()
+    server.store.create_tenant(project_name="<script>alert(1)</script>")
+    html = Client(server).get("/").get_data(as_text=True)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_the_spec_is_served_at_api_schema() -> None:
+    client = Client(MockServer(strict=True))
+    as_yaml = client.get("/api/schema/")
+    as_json = client.get("/api/schema/?format=json")
+    assert as_yaml.status_code == as_json.status_code == 200
+    assert yaml.safe_load(as_yaml.data) == as_json.json
+    assert "/api/projects/{project_id}/batch_exports/" in as_json.json["paths"]
+    assert client.get("/api/schema/?format=xml").json["attr"] == "format"
