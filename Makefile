@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SEED   ?= 0
 
-.PHONY: run test lint typecheck bench bench-contract clean
+.PHONY: run test test-downstream lint typecheck bench bench-contract bench-plugin clean
 
 # The test tools are installed at the versions pinned in constraints/dev.txt.
 $(VENV)/.installed: pyproject.toml constraints/dev.txt
@@ -21,15 +21,26 @@ run: $(VENV)/.installed
 
 ## test: lint, type-check and run the whole test suite, measuring coverage (floor in pyproject.toml)
 test: $(VENV)/.installed
-	$(PY) -m ruff check mockserver fixtures tests bench
-	$(PY) -m ruff format --check mockserver fixtures tests bench
+	$(PY) -m ruff check mockserver fixtures tests bench examples
+	$(PY) -m ruff format --check mockserver fixtures tests bench examples
 	$(PY) -m mypy
 	$(PY) -m coverage run -m pytest -q
 	$(PY) -m coverage report
+	$(MAKE) test-downstream
+
+## test-downstream: examples/downstream, a separate project, in a fresh venv with this package
+## installed from the working tree (as a wheel, as users get it), running its own tests
+DOWNSTREAM_VENV ?= build/downstream-venv
+test-downstream:
+	rm -rf $(DOWNSTREAM_VENV)
+	$(PYTHON) -m venv $(DOWNSTREAM_VENV)
+	$(DOWNSTREAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DOWNSTREAM_VENV)/bin/python -m pip install --quiet '.[clients]' './examples/downstream[test]'
+	cd examples/downstream && $(CURDIR)/$(DOWNSTREAM_VENV)/bin/python -m pytest -q
 
 lint: $(VENV)/.installed
-	$(PY) -m ruff check mockserver fixtures tests bench
-	$(PY) -m ruff format --check mockserver fixtures tests bench
+	$(PY) -m ruff check mockserver fixtures tests bench examples
+	$(PY) -m ruff format --check mockserver fixtures tests bench examples
 
 typecheck: $(VENV)/.installed
 	$(PY) -m mypy
@@ -41,6 +52,10 @@ bench: $(VENV)/.installed
 ## bench-contract: how long the contract suite takes against serve on localhost, per phase
 bench-contract: $(VENV)/.installed
 	$(PY) bench/contract.py
+
+## bench-plugin: per-test overhead of the plugin's shared tenant, private fake and scenario loads
+bench-plugin: $(VENV)/.installed
+	$(PY) bench/plugin_overhead.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage htmlcov

@@ -1,15 +1,17 @@
-"""The README's examples, run as they stand: the curl walkthrough and both Python snippets."""
+"""The README's examples, run as they stand: the curl walkthrough and every Python snippet."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from mockserver import MockServer
+from mockserver.clock import DEFAULT_EPOCH, Clock
 from mockserver.server import ServerThread
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
@@ -21,9 +23,18 @@ def blocks(language: str) -> list[str]:
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough uses curl")
-def test_the_curl_walkthrough_runs_against_a_served_fake() -> None:
+@pytest.mark.parametrize(
+    "start",
+    [
+        DEFAULT_EPOCH,
+        datetime(2025, 6, 1, 0, 0, 30, tzinfo=UTC),  # before the old hard-coded backfill, first minute of an hour
+        datetime(2031, 12, 31, 23, 59, 59, tzinfo=UTC),  # a year's last second
+    ],
+    ids=["default", "early-first-minute", "late-last-second"],
+)
+def test_the_curl_walkthrough_runs_whatever_the_clock_says(start: datetime) -> None:
     (script,) = blocks("bash")
-    with ServerThread(MockServer(strict=True)) as running:
+    with ServerThread(MockServer(strict=True, clock=Clock.frozen(start))) as running:
         result = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],
             env={"BASE": running.url, "PATH": "/usr/bin:/bin:/usr/local/bin"},
@@ -36,20 +47,20 @@ def test_the_curl_walkthrough_runs_against_a_served_fake() -> None:
     assert result.stdout.splitlines() == [
         '{"type":"validation_error","code":"invalid_choice","detail":"\\"monthly\\" is not a valid choice.",'
         '"attr":"interval"}',
-        '{"now":"2026-01-06T12:00:00Z"}',
-        "Starting",  # the run created at this very instant; the 23 before it completed
-        '{"now":"2026-01-06T12:10:00Z"}',
+        "Completed",  # the oldest of the day's 24 runs
         "{'total_runs': 3, 'finished_runs': 3, 'progress': 1.0}",
         '{"paused":true}',
         "2",
     ]
 
 
-def test_the_pytest_plugin_example_passes(pytester: pytest.Pytester) -> None:
-    example = next(b for b in blocks("python") if "posthog_mock" in b)
-    pytester.makepyfile(test_example=example)
+@pytest.mark.parametrize("index", range(4))
+def test_the_plugin_examples_pass(pytester: pytest.Pytester, index: int) -> None:
+    examples = [b for b in blocks("python") if "def test_" in b]
+    assert len(examples) == 4
+    pytester.makepyfile(**{f"test_example_{index}": examples[index]})
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--posthog-mock-strict")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=examples[index].count("def test_"))
 
 
 def test_the_in_process_example_runs() -> None:
