@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from werkzeug.test import Client
+from support import call
 
 from mockserver import MockServer
 from mockserver.domain.store import FEATURE_FLAGS, SCOPES
@@ -48,7 +48,7 @@ def test_bad_control_plane_input_is_a_400_naming_the_field(
 ) -> None:
     server = MockServer(strict=True)
     before = server.store.snapshot()
-    response = Client(server).open(path, method=method, json=body)
+    response = call(server, method, path, json=body)
     assert response.status_code == 400, response.json
     assert response.json["type"] == "validation_error"
     assert (response.json["code"], response.json["attr"]) == (code, attr)
@@ -67,14 +67,14 @@ def test_bad_control_plane_input_is_a_400_naming_the_field(
     ],
 )
 def test_bad_control_plane_queries_are_a_400_naming_the_parameter(path: str, query: str, attr: str) -> None:
-    response = Client(MockServer(strict=True)).get(f"{path}?{query}")
+    response = call(MockServer(strict=True), "GET", f"{path}?{query}")
     assert response.status_code == 400
     assert response.json["attr"] == attr
 
 
 def test_every_known_scope_and_flag_is_accepted() -> None:
     server = MockServer(strict=True)
-    response = Client(server).post("/_mock/tenants/", json={"scopes": list(SCOPES), "feature_flags": FEATURE_FLAGS})
+    response = call(server, "POST", "/_mock/tenants/", json={"scopes": list(SCOPES), "feature_flags": FEATURE_FLAGS})
     assert response.status_code == 201
     assert response.json["feature_flags"] == sorted(FEATURE_FLAGS)
 

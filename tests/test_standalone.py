@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from support import JsonResponse
 from werkzeug.test import Client
 
 from mockserver import MockServer
@@ -192,8 +194,6 @@ def test_a_foreign_state_file_is_refused_by_name(tmp_path: Path) -> None:
 
 
 def test_saving_is_atomic_when_writing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import mockserver.persistence as persistence
-
     path = tmp_path / "state"
     server = MockServer()
     server.store.create_tenant()
@@ -204,7 +204,7 @@ def test_saving_is_atomic_when_writing_fails(tmp_path: Path, monkeypatch: pytest
     def broken_fsync(_fd: int) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(persistence.os, "fsync", broken_fsync)
+    monkeypatch.setattr(os, "fsync", broken_fsync)
     with pytest.raises(OSError, match="disk full"):
         save_state(server, path)
     assert path.read_bytes() == before
@@ -240,10 +240,12 @@ def test_the_page_escapes_what_users_wrote() -> None:
 
 
 def test_the_spec_is_served_at_api_schema() -> None:
-    client = Client(MockServer(strict=True))
+    client = Client(MockServer(strict=True), response_wrapper=JsonResponse)
     as_yaml = client.get("/api/schema/")
     as_json = client.get("/api/schema/?format=json")
+    assert isinstance(as_json, JsonResponse)
     assert as_yaml.status_code == as_json.status_code == 200
     assert yaml.safe_load(as_yaml.data) == as_json.json
     assert "/api/projects/{project_id}/batch_exports/" in as_json.json["paths"]
-    assert client.get("/api/schema/?format=xml").json["attr"] == "format"
+    refused = client.get("/api/schema/?format=xml")
+    assert isinstance(refused, JsonResponse) and refused.json["attr"] == "format"
