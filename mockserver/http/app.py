@@ -69,10 +69,12 @@ import contextlib
 import functools
 import json
 import logging
+import re
 import socket
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -91,7 +93,7 @@ from mockserver.domain import outcomes
 from mockserver.domain.backend import Backend
 from mockserver.domain.lifecycle import Outcome
 from mockserver.domain.store import Store
-from mockserver.errors import APIError, EmptyBodyError, MethodNotAllowed, NotFound, ParseError
+from mockserver.errors import APIError, EmptyBodyError, MethodNotAllowed, NotFound, ParseError, UnsupportedMediaType
 from mockserver.http import auth, metadata
 from mockserver.http.body import MAX_JSON_DEPTH, BodyLimits, json_too_deep, read_body
 from mockserver.http.context import Context, Reply
@@ -409,6 +411,9 @@ class MockServer:
         The slashless spelling is matched too (PostHog's trailing slash is optional).
         """
         path = request.path
+        if "//" in path:
+            # An empty segment matches no Django route (werkzeug would read ``backfills//`` as the list).
+            raise NotFound("Endpoint not found.")
         cached = self._route_cache.get(path)
         if cached is not None:
             return cached
@@ -452,9 +457,14 @@ class MockServer:
                 partial=request.method == "PATCH",
             )  # fmt: skip
             body, mimetype = orjson.dumps(form.data), "application/json"
-        too_deep = op.has_body and json_too_deep(body)
-        if too_deep:
-            body = b""  # refused below, when the body is read; never parsed
+        # A body refused before parsing (reported when the handler reads it, as DRF does).
+        refused: APIError | None = None
+        if op.has_body and body and not request.environ.get("CONTENT_TYPE"):
+            refused = UnsupportedMediaType('Unsupported media type "" in request.')  # DRF: no parser for ""
+        elif op.has_body and json_too_deep(body):
+            refused = ParseError(f"JSON parse error - nesting deeper than {MAX_JSON_DEPTH} levels")
+        if refused is not None:
+            body = b""  # never parsed
         query = _without_empty_values(request.args, op)
         # The compiled validators settle most requests; openapi-core, the authority,
         # decides (and explains) whenever they cannot say "valid".
@@ -467,13 +477,12 @@ class MockServer:
             parsed.field_errors.update(form.errors)
             if request.mimetype == "multipart/form-data" and "boundary" not in request.mimetype_params:
                 parsed.body_error = ParseError("Multipart form parse error - Invalid boundary in multipart: None")
-        if too_deep:
-            parsed.body, parsed.field_errors = None, {}
-            parsed.body_error = ParseError(f"JSON parse error - nesting deeper than {MAX_JSON_DEPTH} levels")
+        if refused is not None:
+            parsed.body, parsed.field_errors, parsed.body_error = None, {}, refused
         ctx = trace.ctx = Context(
             op=op,
             parsed=parsed,
-            path_params={k: str(v) for k, v in path_params.items()},
+            path_params={k: _path_value(k, str(v)) for k, v in path_params.items()},
             request=request,
         )
         scope = op.scope
@@ -702,6 +711,22 @@ def _without_empty_values(args: MultiDict[str, str], op: Operation) -> MultiDict
     if not any(value == "" for _, value in args.items(multi=True)):
         return args
     return MultiDict([(k, v) for k, v in args.items(multi=True) if v != "" or k in op.array_params])
+
+
+def _path_value(name: str, value: str) -> str:
+    """A path value as Django's ``UUIDField`` reads it: any spelling of a UUID is the UUID.
+
+    ``…/runs/0194C5A0-…/`` and ``…/runs/0194c5a0…`` (no dashes) name the same run.
+    """
+    if name == "project_id" or len(value) < 32 or _CANONICAL_UUID.fullmatch(value):
+        return value
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return value
+
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _key(ctx: Context) -> str | None:
