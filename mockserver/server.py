@@ -29,6 +29,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 __all__ = [
     "GRACE_SECONDS",
+    "IDLE_SECONDS",
+    "MAX_CONNECTIONS",
     "AccessLog",
     "FrozenHeap",
     "QuietHandler",
@@ -41,6 +43,11 @@ __all__ = [
 
 #: How long a stopping server lets requests in flight finish before it exits anyway.
 GRACE_SECONDS = 5.0
+#: How long a connection may stay open without sending a request (granian; werkzeug's
+#: sockets time out after the body timeout, the same 10 s by default).
+IDLE_SECONDS = 10.0
+#: Connections granian serves at once, at most (fewer if the open-files limit is low).
+MAX_CONNECTIONS = 4096
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -246,6 +253,29 @@ def wait_until_listening(host: str, port: int, timeout: float) -> bool:
             threading.Event().wait(0.01)
 
 
+def _connection_slots() -> int:
+    """How many connections granian may hold: :data:`MAX_CONNECTIONS`, within the open-files limit.
+
+    The soft limit is raised towards the hard one first (often 1024 soft by default).
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return 1024
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = MAX_CONNECTIONS + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (OSError, ValueError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CONNECTIONS
+    return max(64, min(MAX_CONNECTIONS, soft - 256))
+
+
 def granian_available() -> bool:
     return importlib.util.find_spec("granian") is not None
 
@@ -271,13 +301,16 @@ def serve_granian(
     ``on_ready(port)`` is called once the port accepts connections (``port`` 0 is
     resolved first). On a signal, requests in flight get ``grace`` seconds to finish.
 
-    Connections: granian queues at most ``backpressure`` requests for the worker (the
-    rest wait in the kernel's backlog rather than in memory) and gives a client 5 s to
-    send its headers, so idle or half-open connections cannot take all of the worker's
-    attention.
+    Connections: granian serves at most ``backpressure`` connections at once, idle ones
+    included; the rest wait in the kernel's backlog. HTTP/1.1 only, so that the header
+    timeout covers a connection from its first moment: one that sends no request (or
+    no further request on keep-alive) within :data:`IDLE_SECONDS` is closed. Idle
+    connections therefore cannot hold the slots for long, and there are thousands of
+    slots (the open-files limit is raised to fit): a thousand idle connections lock
+    nobody out.
     """
     from granian import Granian
-    from granian.constants import Interfaces
+    from granian.constants import HTTPModes, Interfaces
     from granian.http import HTTP1Settings
 
     holder = reserve_port(host, port)
@@ -302,8 +335,9 @@ def serve_granian(
         interface=Interfaces.WSGI,
         workers=1,
         blocking_threads=threads,
-        backpressure=threads * 4,
-        http1_settings=HTTP1Settings(header_read_timeout=5_000, keep_alive=True),
+        http=HTTPModes.http1,
+        backpressure=_connection_slots(),
+        http1_settings=HTTP1Settings(header_read_timeout=int(IDLE_SECONDS * 1000), keep_alive=True),
         workers_kill_timeout=max(1, round(grace)),
         log_enabled=access_log,
         log_access=access_log,

@@ -158,3 +158,27 @@ def test_a_stalled_client_delays_shutdown_by_the_grace_period_at_most(server: st
     finally:
         stalled.close()
         stop(running)
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_idle_connections_do_not_lock_other_clients_out(server: str) -> None:
+    """Over a thousand connections that never send a byte: the next client is still served."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1100
+    if soft < wanted + 100 and (hard == resource.RLIM_INFINITY or hard >= wanted + 100):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted + 100, hard))
+    running = start(server)
+    idle: list[socket.socket] = []
+    try:
+        for _ in range(wanted):
+            idle.append(socket.create_connection(("127.0.0.1", running.port), timeout=5))
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert running.get(running.exports_path, timeout=20)[0] == 200
+        assert time.monotonic() - started < 12  # at worst, idle connections are dropped after 10 s
+    finally:
+        for sock in idle:
+            sock.close()
+        stop(running)
