@@ -36,7 +36,7 @@ class Served:
     port: int
     tenant: dict[str, Any]
 
-    def get(self, path: str, *, timeout: float = 5.0) -> tuple[int, Any]:
+    def get(self, path: str, *, timeout: float = 30.0) -> tuple[int, Any]:
         request = urllib.request.Request(self.url + path, headers={"Authorization": f"Bearer {self.tenant['api_key']}"})
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read())
@@ -118,7 +118,7 @@ def test_a_signal_lets_requests_in_flight_finish_then_exits_0(server: str, how: 
             running.url + "/_mock/latency/", method="POST", headers={"Content-Type": "application/json"},
             data=json.dumps({"operation_id": "batch_exports_list", "seconds": 1.0}).encode(),
         )  # fmt: skip
-        urllib.request.urlopen(plan, timeout=5).close()
+        urllib.request.urlopen(plan, timeout=30).close()
         results: list[Any] = []
 
         def slow_request() -> None:
