@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 SEED   ?= 0
 
-.PHONY: run test test-downstream lint typecheck bench bench-contract bench-plugin clean
+.PHONY: run test test-downstream lint typecheck bench bench-contract bench-plugin soak clean
 
 # The test tools are installed at the versions pinned in constraints/dev.txt.
 $(VENV)/.installed: pyproject.toml constraints/dev.txt
@@ -56,6 +56,12 @@ bench-contract: $(VENV)/.installed
 ## bench-plugin: per-test overhead of the plugin's shared tenant, private fake and scenario loads
 bench-plugin: $(VENV)/.installed
 	$(PY) bench/plugin_overhead.py
+
+## soak: 16 clients over 4 tenants for 60 s on each server, with hostile inputs and
+## misbehaving connections (loopback only); prints requests, req/s, p50/p99, peak RSS
+soak: $(VENV)/.installed
+	$(PY) bench/soak.py --server granian --clients 16 --tenants 4 --duration 60
+	$(PY) bench/soak.py --server werkzeug --clients 16 --tenants 4 --duration 60
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis .coverage htmlcov

@@ -285,7 +285,7 @@ def serve_granian(
     host: str,
     port: int,
     *,
-    threads: int = 8,
+    threads: int = 32,
     access_log: bool = False,
     on_ready: Callable[[int], None] | None = None,
     grace: float = GRACE_SECONDS,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 from werkzeug.test import Client, TestResponse
@@ -98,9 +97,7 @@ def world() -> World:
         "phx_scopedelsewhere000000000000000000000", ["*"], [org_a], second.id, scoped_teams=[second.id]
     )
     assert not server.errors, server.errors
-    return World(
-        server, a, b, "phx_readonly0000000000000000000000000000", "phx_scopedelsewhere000000000000000000000"
-    )
+    return World(server, a, b, "phx_readonly0000000000000000000000000000", "phx_scopedelsewhere000000000000000000000")
 
 
 def url(op: Operation, owner: Owner, objects: Owner) -> str:
