@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -181,4 +182,39 @@ def test_idle_connections_do_not_lock_other_clients_out(server: str) -> None:
     finally:
         for sock in idle:
             sock.close()
+        stop(running)
+
+
+def _own_non_loopback_address() -> str | None:
+    """An address of this machine that is not loopback (traffic to it never leaves the machine)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks a route
+            address = str(probe.getsockname()[0])
+    except OSError:
+        return None
+    return None if address.startswith("127.") else address
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_the_control_plane_refuses_a_peer_that_is_not_loopback(server: str) -> None:
+    address = _own_non_loopback_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback")
+    running = start(server, "--host", "0.0.0.0")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{running.port}/_mock/state/", timeout=30) as local:
+            assert local.status == 200
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://{address}:{running.port}/_mock/state/", timeout=30)
+        assert refused.value.code == 403
+        assert json.loads(refused.value.read())["code"] == "permission_denied"
+        # The PostHog API answers any peer.
+        request = urllib.request.Request(
+            f"http://{address}:{running.port}{running.exports_path}",
+            headers={"Authorization": f"Bearer {running.tenant['api_key']}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as api:
+            assert api.status == 200
+    finally:
         stop(running)
