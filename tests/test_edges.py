@@ -54,3 +54,12 @@ def test_run_and_backfill_ids_are_found_in_any_case(api: Api) -> None:
         response = api.get(path)
         assert response.status_code == 200, (path, response.json)
         assert response.json["id"] in (run["id"], backfill["backfill_id"])
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_a_json_parse_error_as_in_drf(api: Api, constant: str) -> None:
+    text = '{"name": "x", "interval": "hour", "destination": {"type": "NoOp", "config": {}}, "offset_hour": %s}'
+    response = api.post("/batch_exports/", data=text % constant, content_type="application/json")
+    detail = f"JSON parse error - Out of range float values are not JSON compliant: '{constant}'"
+    assert (response.status_code, response.json) == (400, error("parse_error", detail, type="invalid_request"))
+    assert api.get("/batch_exports/").json["count"] == 0

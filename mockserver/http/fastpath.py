@@ -211,7 +211,7 @@ class FastValidator:
                 return float(text)
 
             try:
-                parsed.body = json.loads(body, parse_float=seen_float)
+                parsed.body = json.loads(body, parse_float=seen_float, parse_constant=strict_constant)
             except ValueError:
                 return None
             if floats:
@@ -243,6 +243,11 @@ class FastValidator:
 
 
 _INVALID = object()
+
+
+def strict_constant(name: str) -> float:
+    """DRF's strict JSON: ``NaN`` and ``Infinity`` are a parse error, with DRF's words."""
+    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
 
 
 def _cast(param: _Param, values: list[str]) -> Any:

@@ -46,6 +46,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict, MultiDict
 
 from mockserver.domain.dates import DATETIME_FORMAT_ERROR, parse_datetime
 from mockserver.errors import APIError, ParseError, UnsupportedMediaType, ValidationError
+from mockserver.http.fastpath import strict_constant
 from mockserver.http.parsed import ParsedRequest, ResponseContractError
 from mockserver.http.spec import Operation, Spec
 
@@ -148,7 +149,9 @@ class SpecValidator:
         if op.has_body:
             try:
                 parsed.body = (
-                    json.loads(body) if content_type.startswith("application/json") or not content_type else None
+                    json.loads(body, parse_constant=strict_constant)
+                    if content_type.startswith("application/json") or not content_type
+                    else None
                 )
             except ValueError as exc:
                 parsed.body_error = ParseError(f"JSON parse error - {exc}")
