@@ -58,9 +58,10 @@ bench-plugin: $(VENV)/.installed
 	$(PY) bench/plugin_overhead.py
 
 ## soak: 16 clients over 4 tenants for 60 s on each server, with hostile inputs and
-## misbehaving connections (loopback only); prints requests, req/s, p50/p99, peak RSS
+## misbehaving connections, then schemathesis negative data over every operation (loopback
+## only); prints requests, req/s, p50/p99, peak RSS
 soak: $(VENV)/.installed
-	$(PY) bench/soak.py --server granian --clients 16 --tenants 4 --duration 60
+	$(PY) bench/soak.py --server granian --clients 16 --tenants 4 --duration 60 --negative-seconds 60
 	$(PY) bench/soak.py --server werkzeug --clients 16 --tenants 4 --duration 60
 
 clean:

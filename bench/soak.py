@@ -7,7 +7,8 @@ update, pause, unpause, delete), runs (list, read, cancel, retry, logs), backfil
 (create, list, read, cancel), file downloads, test steps, and hostile requests (malformed,
 deep or oversized JSON, invalid UTF-8, no ``Content-Type``, traversal in ids, another
 tenant's ids). Meanwhile a thread advances the virtual clock, and other connections stall
-their bodies, disconnect half-way, or sit idle.
+their bodies, disconnect half-way, or sit idle. With ``--negative-seconds`` it then runs
+schemathesis' negative data over every PostHog operation (no answer may be a 5xx).
 
 Afterwards it checks that every export answered 201 is still readable and listed unless a
 204 deleted it, that ``count`` equals what the list holds, that every run's observed
@@ -356,6 +357,29 @@ def check(port: int, tenants: list[Tenant], tally: Tally) -> dict[str, Any]:
     return {"lost": lost, "count_mismatches": count_mismatches, "illegal_histories": illegal}
 
 
+def negative_data(port: int, tenant: Tenant, seconds: float) -> dict[str, Any]:
+    """schemathesis' negative data over every PostHog operation of the spec, on the tenant's URLs."""
+    tool = Path(sys.executable).with_name("schemathesis")
+    if not tool.exists():
+        return {"ran": False, "reason": "schemathesis is not installed (the 'contract' extra)"}
+    config = Path(os.environ.get("TMPDIR", "/tmp")) / f"soak-schemathesis-{os.getpid()}.toml"
+    config.write_text(
+        f'[parameters]\n"path.project_id" = {tenant.project_id}\n"path.organization_id" = "{tenant.organization_id}"\n'
+    )
+    try:
+        done = subprocess.run(
+            [str(tool), "--no-color", "--config-file", str(config), "run", str(ROOT / "spec" / "openapi.yaml"),
+             "--url", f"http://{HOST}:{port}", "--mode", "negative", "--phases", "fuzzing",
+             "--checks", "not_a_server_error", "--exclude-tag", "mock_control", "-n", "25",
+             "-H", f"Authorization: Bearer {tenant.key}", "--max-time", str(int(seconds)), "--seed", "1"],
+            capture_output=True, text=True, timeout=seconds + 120, cwd=config.parent,  # its cache goes there
+        )  # fmt: skip
+    finally:
+        config.unlink(missing_ok=True)
+    summary = [line.strip() for line in done.stdout.splitlines() if "generated" in line or "issues" in line.lower()]
+    return {"ran": True, "exit_code": done.returncode, "summary": summary[-2:]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", choices=["granian", "werkzeug"], default="granian")
@@ -364,6 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (bounded)")
     parser.add_argument("--requests", type=int, default=0, help="stop after this many requests (0: no limit)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--negative-seconds", type=float, default=0.0,
+        help="then run schemathesis' negative data over every operation for this long (0: skip)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 3600:
@@ -416,6 +444,7 @@ def main(argv: list[str] | None = None) -> int:
             thread.join(timeout=60)
         elapsed = time.monotonic() - started
         verdict = check(port, tenants, tally)
+        negative = negative_data(port, tenants[0], args.negative_seconds) if args.negative_seconds else {"ran": False}
         peak[0] = max(peak[0], tree_rss_kib(process.pid))
     finally:
         process.terminate()
@@ -444,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
         "transport_errors": tally.transport_errors,
         "runs_observed": len(tally.run_history),
         "misbehaving_connections": dict(misbehaviour),
+        "schemathesis_negative": negative,
         "exit_code": exit_code,
     }
     print(json.dumps(figures, indent=2))
@@ -462,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = (
         figures["5xx"] or figures["leaks"] or figures["lost"] or figures["count_mismatches"]
         or figures["illegal_histories"] or figures["transport_errors"] or exit_code != 0
+        or (negative["ran"] and negative.get("exit_code") != 0)
     )  # fmt: skip
     return 1 if failed else 0
 
