@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-from werkzeug.test import Client, TestResponse
+from support import JsonResponse, call
+from werkzeug.test import Client
 
 from mockserver import MockServer
 from mockserver.domain.models import ApiKey
@@ -64,18 +65,17 @@ class World:
 def build_owner(server: MockServer) -> Owner:
     tenant = server.store.create_tenant()
     owner = Owner(tenant.api_key, tenant.project_id, tenant.organization_id)
-    client = Client(server)
     auth = {"Authorization": f"Bearer {tenant.api_key}"}
     base = f"/api/projects/{tenant.project_id}"
-    export = client.post(f"{base}/batch_exports/", json=NOOP_EXPORT, headers=auth).json
-    client.post("/_mock/clock/advance/", json={"seconds": 3 * HOUR})
-    runs = client.get(f"{base}/batch_exports/{export['id']}/runs/", headers=auth).json["results"]
-    backfill = client.post(
-        f"{base}/batch_exports/{export['id']}/backfills/",
+    export = call(server, "POST", f"{base}/batch_exports/", json=NOOP_EXPORT, headers=auth).json
+    call(server, "POST", "/_mock/clock/advance/", json={"seconds": 3 * HOUR})
+    runs = call(server, "GET", f"{base}/batch_exports/{export['id']}/runs/", headers=auth).json["results"]
+    backfill = call(
+        server, "POST", f"{base}/batch_exports/{export['id']}/backfills/",
         json={"start_at": "2026-01-05T00:00:00Z", "end_at": "2026-01-05T01:00:00Z"}, headers=auth,
     ).json  # fmt: skip
-    download = client.post(f"{base}/file_download_batch_exports/", json=FILE_DOWNLOAD, headers=auth).json
-    client.post("/_mock/clock/advance/", json={"seconds": 600})
+    download = call(server, "POST", f"{base}/file_download_batch_exports/", json=FILE_DOWNLOAD, headers=auth).json
+    call(server, "POST", "/_mock/clock/advance/", json={"seconds": 600})
     owner.objects = {
         "export": export["id"], "run": runs[0]["id"], "backfill": backfill["backfill_id"], "download": download["id"],
     }  # fmt: skip
@@ -117,13 +117,15 @@ def names_an_object(op: Operation) -> bool:
     return "{id}" in op.path or "{batch_export_id}" in op.path
 
 
-def send(server: MockServer, op: Operation, path: str, key: str | None) -> TestResponse:
+def send(server: MockServer, op: Operation, path: str, key: str | None) -> JsonResponse:
     headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
     body = ANY_BODY if op.has_body else None
-    return Client(server).open(path, method=op.method, json=body, headers=headers)
+    response = Client(server, response_wrapper=JsonResponse).open(path, method=op.method, json=body, headers=headers)
+    assert isinstance(response, JsonResponse)
+    return response
 
 
-def exchange(world: World, op: Operation, path: str, key: str | None) -> TestResponse:
+def exchange(world: World, op: Operation, path: str, key: str | None) -> JsonResponse:
     """Send the request; check that the state did not change and nothing of B came back."""
     server = world.server
     before = server.store.snapshot()
@@ -136,7 +138,7 @@ def exchange(world: World, op: Operation, path: str, key: str | None) -> TestRes
     return response
 
 
-def expect(response: TestResponse, status: int, code: str, detail: str | None = None) -> None:
+def expect(response: JsonResponse, status: int, code: str, detail: str | None = None) -> None:
     assert response.status_code == status, response.data[:300]
     body = response.json
     assert body["code"] == code and body["attr"] is None, body
