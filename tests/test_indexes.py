@@ -20,6 +20,8 @@ from mockserver.domain.runs import RUN_ORDERINGS, RunQuery
 from mockserver.domain.store import Store
 from mockserver.domain.timeline import Timeline
 
+#: The export the runs belong to (an export id in a URL is a UUID).
+EXPORT = "0190c5a0-0000-7000-8000-000000000001"
 STATUSES = ("Completed", "Failed", "Running")
 HOUR = timedelta(hours=1)
 
@@ -86,18 +88,18 @@ def test_a_runs_list_is_the_scan_of_every_run(shapes: list[tuple[int, int | None
         created = now - age * HOUR
         start = None if lead is None else created - lead * HOUR
         end = (start or created) + length * HOUR
-        run = Run(f"run-{i}", team_id, status, start, end, created, created, batch_export_id="export")
+        run = Run(f"run-{i}", team_id, status, start, end, created, created, batch_export_id=EXPORT)
         store.runs[run.id] = run
         store.add_run(run)
         runs.append(run)
 
-    listed = list(backend.runs.query(team_id, "export", query))
+    listed = list(backend.runs.query(team_id, EXPORT, query))
 
     assert [r.id for r in listed] == [r.id for r in scan(backend, runs, team_id, query)]
-    assert list(backend.runs.query(other_team, "export", query)) == []
+    assert list(backend.runs.query(other_team, EXPORT, query)) == []
     for run in runs:  # retrieve sees a run exactly when the list shows it
         try:
-            found = backend.runs.get(team_id, "export", run.id, query) is run
+            found = backend.runs.get(team_id, EXPORT, run.id, query) is run
         except Exception:  # noqa: BLE001 - NotFound
             found = False
         assert found == (run in listed)
