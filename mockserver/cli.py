@@ -255,12 +255,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if server == "granian":
         # granian handles SIGTERM and Ctrl-C itself: requests in flight get the grace period.
         try:
-            serve_granian(wsgi, args.host, args.port, on_ready=announce)
+            serve_granian(wsgi, args.host, args.port, on_ready=announce, warm_up=app.warm_up)
         finally:
             close_log()
         return 0
     running = ServerThread(app, args.host, args.port, wsgi=wsgi)  # binds
     announce(running.port)
+    threading.Thread(target=app.warm_up, name="mockserver-warm-up", daemon=True).start()
     try:
         return _serve_until_signalled(running)
     finally:

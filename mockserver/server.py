@@ -289,6 +289,7 @@ def serve_granian(
     access_log: bool = False,
     on_ready: Callable[[int], None] | None = None,
     grace: float = GRACE_SECONDS,
+    warm_up: Callable[[], None] | None = None,
 ) -> None:
     """Serve ``app`` with granian (Rust HTTP, keep-alive) until SIGTERM or Ctrl-C.
 
@@ -299,7 +300,8 @@ def serve_granian(
     time touch state, while planned latency waits outside it.
 
     ``on_ready(port)`` is called once the port accepts connections (``port`` 0 is
-    resolved first). On a signal, requests in flight get ``grace`` seconds to finish.
+    resolved first). ``warm_up()`` runs on a background thread of the worker, which holds
+    the state, as soon as it has loaded the app. On a signal, requests in flight get ``grace`` seconds to finish.
 
     Connections: granian serves at most ``backpressure`` connections at once, idle ones
     included; the rest wait in the kernel's backlog. HTTP/1.1 only, so that the header
@@ -343,4 +345,10 @@ def serve_granian(
         log_access=access_log,
     )
     threading.Thread(target=announce, name="mockserver-ready", daemon=True).start()
-    server.serve(target_loader=lambda _target: app)
+
+    def load(_target: str) -> WSGIApp:
+        if warm_up is not None:  # in the worker: a thread of the parent would not survive the fork
+            threading.Thread(target=warm_up, name="mockserver-warm-up", daemon=True).start()
+        return app
+
+    server.serve(target_loader=load)

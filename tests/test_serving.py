@@ -218,3 +218,16 @@ def test_the_control_plane_refuses_a_peer_that_is_not_loopback(server: str) -> N
             assert api.status == 200
     finally:
         stop(running)
+
+
+def test_warming_up_builds_the_authority_for_every_profile_without_the_store_lock() -> None:
+    """``serve`` warms up on a thread so that no request builds openapi-core under the lock."""
+    from mockserver import MockServer
+
+    app = MockServer()
+    with app.store.lock:  # another thread holds the state: warming up must not need it
+        warming = threading.Thread(target=app.warm_up, daemon=True)
+        warming.start()
+        warming.join(timeout=60)
+        assert not warming.is_alive()
+    assert set(app._validators) == set(app.specs)

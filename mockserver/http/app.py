@@ -291,6 +291,18 @@ class MockServer:
                 validator = self._validators[profile] = SpecValidator(self.specs[profile])
             return validator
 
+    def warm_up(self) -> None:
+        """Build openapi-core for every profile now, so no request builds it later.
+
+        The first request the compiled validators cannot settle (an invalid one, or a body
+        with a float) otherwise builds it while holding the store's lock: about 0.3 s on a
+        quiet machine, seconds on a busy one, and every other client waits. ``serve`` calls
+        this on a background thread as soon as it listens; it takes only the validators'
+        own lock.
+        """
+        for profile in self.specs:
+            self.validator_for(profile)
+
     def profile_for(self, path_params: Mapping[str, Any]) -> str:
         """The profile of the tenant a URL names (its project's or organization's), else the default."""
         store = self.store
