@@ -6,13 +6,14 @@ import mode: ``tests/`` is on ``pythonpath`` (``pyproject.toml``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.test import Client, TestResponse
 
 from mockserver import MockServer, Tenant
 
-__all__ = ["Api", "JsonResponse", "call", "error"]
+__all__ = ["Api", "JsonResponse", "call", "error", "without_control_plane"]
 
 
 class JsonResponse(TestResponse):
@@ -86,3 +87,18 @@ def call(server: MockServer, method: str, path: str, **kwargs: Any) -> JsonRespo
 def error(code: str, detail: str, attr: str | None = None, type: str = "validation_error") -> dict[str, Any]:
     """PostHog's error body, for exact comparisons."""
     return {"type": type, "code": code, "detail": detail, "attr": attr}
+
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def without_control_plane(app: WSGIApp) -> WSGIApp:
+    """The fake as a real PostHog looks to the contract suite: no ``/_mock/`` routes."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["PATH_INFO"].startswith("/_mock/"):
+            start_response("404 Not Found", [("Content-Type", "application/json")])
+            return [b'{"type":"invalid_request","code":"not_found","detail":"Not found.","attr":null}']
+        return app(environ, start_response)
+
+    return wsgi

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import call
+from support import call, without_control_plane
 
 from mockserver import MockServer, Tenant
 from mockserver.contract import Report, Target, run_contract
@@ -44,18 +44,6 @@ def served() -> Iterator[tuple[ServerThread, Tenant]]:
     with ServerThread(app) as running:
         yield running, app.store.create_tenant()
     assert not app.errors, app.errors
-
-
-def without_control_plane(app: WSGIApp) -> WSGIApp:
-    """The fake as a real PostHog looks to the suite: no ``/_mock/`` routes."""
-
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ["PATH_INFO"].startswith("/_mock/"):
-            start_response("404 Not Found", [("Content-Type", "application/json")])
-            return [b'{"type":"invalid_request","code":"not_found","detail":"Not found.","attr":null}']
-        return app(environ, start_response)
-
-    return wsgi
 
 
 def test_the_fake_conforms_in_process(server: MockServer, tenant: Tenant) -> None:

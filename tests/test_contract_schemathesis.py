@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from support import call as send
+from support import without_control_plane
 from werkzeug.test import Client
 
 from mockserver import MockServer, Tenant
@@ -109,18 +110,6 @@ def ignores_auth(app: WSGIApp) -> WSGIApp:
                 environ["HTTP_AUTHORIZATION"] = last["key"]
         else:
             last["key"] = headers["Authorization"]
-        return app(environ, start_response)
-
-    return wsgi
-
-
-def without_control_plane(app: WSGIApp) -> WSGIApp:
-    """The fake as a real PostHog looks to the suite: no ``/_mock/`` routes."""
-
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ["PATH_INFO"].startswith("/_mock/"):
-            start_response("404 Not Found", [("Content-Type", "application/json")])
-            return [b'{"type":"invalid_request","code":"not_found","detail":"Not found.","attr":null}']
         return app(environ, start_response)
 
     return wsgi
