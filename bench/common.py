@@ -43,7 +43,12 @@ def spec_file() -> Path:
 def source_fingerprint(root: Path) -> str:
     """Short hash of the fake's code and spec under ``root`` (tells two versions of the fake apart)."""
     digest = hashlib.sha256()
-    files = sorted(p for p in (root / "mockserver").rglob("*") if p.suffix in (".py", ".yaml") and p.is_file())
+    files = sorted(
+        p
+        for folder in ("mockserver", "fixtures")
+        for p in (root / folder).rglob("*")
+        if p.suffix in (".py", ".yaml") and p.is_file() and not p.is_symlink()
+    )
     for path in [*files, root / "spec" / "openapi.yaml"]:
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
@@ -52,7 +57,10 @@ def source_fingerprint(root: Path) -> str:
 
 @contextmanager
 def code_snapshot() -> Iterator[Path]:
-    """Copy ``mockserver/`` and ``spec/`` to a temp dir and make every child process import them from there.
+    """Copy ``mockserver/``, ``fixtures/`` and ``spec/`` to a temp dir; every child process imports them from there.
+
+    ``mockserver/fixtures`` and ``mockserver/openapi.yaml`` are symlinks into ``fixtures/`` and
+    ``spec/``; they are copied as links, so their targets are copied beside them.
 
     One run then measures one version of the fake even if the checkout is edited meanwhile.
     Children also get bytecode caching back (``PYTHONDONTWRITEBYTECODE`` unset), as a
@@ -63,6 +71,7 @@ def code_snapshot() -> Iterator[Path]:
         root = Path(tmp)
         ignore = shutil.ignore_patterns("__pycache__")
         shutil.copytree(ROOT / "mockserver", root / "mockserver", symlinks=True, ignore=ignore)
+        shutil.copytree(ROOT / "fixtures", root / "fixtures", ignore=ignore)
         shutil.copytree(ROOT / "spec", root / "spec", ignore=ignore)
         os.environ["BENCH_CODE_ROOT"] = tmp
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [tmp, saved["PYTHONPATH"]]))
