@@ -20,7 +20,8 @@ from support import Api, call, error
 from werkzeug.test import Client
 
 from mockserver import MockServer
-from mockserver.http.body import MAX_JSON_DEPTH, BodyLimits
+from mockserver.errors import RequestTimeout
+from mockserver.http.body import MAX_JSON_DEPTH, BodyLimits, BodyReaders, read_body
 from mockserver.server import ServerThread
 
 NOOP_EXPORT = {"name": "my export", "interval": "hour", "destination": {"type": "NoOp", "config": {}}}
@@ -122,6 +123,81 @@ def test_a_client_that_never_finishes_its_body_holds_up_nobody(served: tuple[Moc
         assert b'"code":"request_timeout"' in head or b"request_timeout" in stalled.recv(65536)
     finally:
         stalled.close()
+
+
+class _Socketlike:
+    """A request stream as a server without read timeouts hands it over (not in memory).
+
+    ``gate``: reads wait for it (a client that stalls); ``forbidden``: any read fails
+    the test (there is no body to read).
+    """
+
+    def __init__(self, data: bytes = b"", *, gate: threading.Event | None = None, forbidden: bool = False) -> None:
+        self.data = io.BytesIO(data)
+        self.gate = gate
+        self.forbidden = forbidden
+
+    def read(self, size: int = -1) -> bytes:
+        assert not self.forbidden, "read a body the request does not have"
+        if self.gate is not None:
+            self.gate.wait()
+        return self.data.read(size)
+
+
+def test_a_request_that_announces_no_body_is_not_read() -> None:
+    """granian marks every request ``wsgi.input_terminated``, GETs included; only a
+    ``Content-Length`` or ``Transfer-Encoding: chunked`` says that a body follows."""
+    environ = {"wsgi.input": _Socketlike(forbidden=True), "wsgi.input_terminated": True, "REQUEST_METHOD": "GET"}
+    assert read_body(environ, BodyLimits(), BodyReaders()) == b""
+
+
+def test_a_chunked_body_is_read_on_a_reader_thread_to_its_end() -> None:
+    environ: dict[str, Any] = {
+        "wsgi.input": _Socketlike(b'{"name": "x"}'),
+        "wsgi.input_terminated": True,
+        "HTTP_TRANSFER_ENCODING": "chunked",
+    }
+    assert read_body(environ, BodyLimits(), BodyReaders()) == b'{"name": "x"}'
+    assert environ["wsgi.input"].read() == b'{"name": "x"}'  # from memory from now on
+
+
+def test_a_stalled_body_times_out_and_the_next_body_is_read_on_another_thread() -> None:
+    readers, gate = BodyReaders(), threading.Event()
+    limits = BodyLimits(timeout=0.2)
+    try:
+        with pytest.raises(RequestTimeout):
+            read_body({"CONTENT_LENGTH": "2", "wsgi.input": _Socketlike(b"{}", gate=gate)}, limits, readers)
+        # The thread that waits on the stalled client is busy: this body gets another one.
+        started = time.monotonic()
+        assert read_body({"CONTENT_LENGTH": "2", "wsgi.input": _Socketlike(b"[]")}, limits, readers) == b"[]"
+        assert time.monotonic() - started < 0.2
+    finally:
+        gate.set()
+
+
+def test_reader_threads_are_reused_from_one_body_to_the_next() -> None:
+    readers = BodyReaders()
+
+    def body_readers() -> int:
+        return sum(thread.name == "mockserver-body" for thread in threading.enumerate())
+
+    before = body_readers()
+    for n in range(20):
+        data = str(n).encode()
+        environ = {"CONTENT_LENGTH": str(len(data)), "wsgi.input": _Socketlike(data)}
+        assert read_body(environ, BodyLimits(), readers) == data
+    assert body_readers() - before == 1
+
+
+def test_reader_threads_end_after_waiting_idle() -> None:
+    readers = BodyReaders(idle_seconds=0.05)
+    done = threading.Event()
+    readers.run(done.set)
+    assert done.wait(5)
+    deadline = time.monotonic() + 5
+    while readers.threads and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert readers.threads == 0
 
 
 def test_a_body_over_the_limit_is_a_413_and_stores_nothing() -> None:

@@ -109,6 +109,23 @@ def test_a_client_that_never_finishes_its_body_holds_up_nobody(served: Served) -
     assert served.get(served.exports_path)[1]["count"] == 0
 
 
+def test_a_chunked_body_is_read_to_its_end(served: Served) -> None:
+    """No ``Content-Length``: the body arrives in chunks and is read whole, on both servers."""
+    body = json.dumps({"name": "chunked", "interval": "hour", "destination": {"type": "NoOp", "config": {}}})
+    half = len(body) // 2
+    chunks = b"".join(f"{len(part):x}\r\n{part}\r\n".encode() for part in (body[:half], body[half:])) + b"0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+        sock.sendall(
+            f"POST {served.exports_path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {served.tenant['api_key']}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode()
+            + chunks
+        )
+        head = sock.recv(65536)
+    assert head.startswith(b"HTTP/1.1 201"), head
+    listed = served.get(served.exports_path)[1]
+    assert [export["name"] for export in listed["results"]] == ["chunked"]
+
+
 @pytest.mark.parametrize("server", SERVERS)
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_lets_requests_in_flight_finish_then_exits_0(server: str, how: signal.Signals) -> None:

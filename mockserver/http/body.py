@@ -12,8 +12,8 @@ Two bounds apply:
 - **time**: a body that has not fully arrived within ``timeout`` seconds is refused
   with 408. werkzeug's server gives its sockets a timeout of its own, so a read there
   returns or fails by itself; a server that offers no read timeout (granian blocks a
-  thread until the client goes away) gets the read done on a helper thread that the
-  request stops waiting for at the deadline.
+  thread until the client goes away) gets the read done by a :class:`BodyReaders`
+  thread that the request stops waiting for at the deadline.
 
 Once read, the body replaces ``wsgi.input`` (a :class:`io.BytesIO`), so everything
 after this step reads memory, never the socket.
@@ -31,6 +31,7 @@ mockserver.errors.PayloadTooLarge: Request body exceeds the limit of 10 bytes.
 from __future__ import annotations
 
 import io
+import queue
 import re
 import threading
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from mockserver.errors import ParseError, PayloadTooLarge, RequestTimeout
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "BodyReaders",
     "DEFAULT_READ_TIMEOUT",
     "MAX_JSON_DEPTH",
     "BodyLimits",
@@ -69,8 +71,11 @@ class BodyLimits:
     monotonic: Callable[[], float] = wall_seconds
 
 
-def read_body(environ: dict[str, Any], limits: BodyLimits) -> bytes:
+def read_body(environ: dict[str, Any], limits: BodyLimits, readers: BodyReaders | None = None) -> bytes:
     """The whole body of the request in ``environ``; ``wsgi.input`` then reads it from memory.
+
+    ``readers``: the threads that read from a server without a read timeout of its own
+    (a new thread per body when ``None``).
 
     Raises:
         PayloadTooLarge: the body is (or announces it is) over ``limits.max_bytes``.
@@ -80,7 +85,14 @@ def read_body(environ: dict[str, Any], limits: BodyLimits) -> bytes:
     """
     stream = environ.get("wsgi.input")
     raw_length = environ.get("CONTENT_LENGTH") or ""
-    chunked = not raw_length and bool(environ.get("wsgi.input_terminated"))
+    # Without Content-Length, a request has a body only if it says it is chunked (RFC 9112,
+    # section 6.3). ``wsgi.input_terminated`` alone says nothing: granian sets it on every request,
+    # GETs included, and reading a body that is not there would wait on a helper thread.
+    chunked = (
+        not raw_length
+        and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        and bool(environ.get("wsgi.input_terminated"))
+    )
     if stream is None or (not raw_length and not chunked):
         return b""
     if chunked:
@@ -100,7 +112,7 @@ def read_body(environ: dict[str, Any], limits: BodyLimits) -> bytes:
         # In memory, or a socket that times out on its own (werkzeug's server).
         data = _read(stream, length, limits, limits.monotonic() + limits.timeout)
     else:
-        data = _read_on_helper(stream, length, limits)
+        data = _read_on_helper(stream, length, limits, readers)
     environ["wsgi.input"] = io.BytesIO(data)
     environ["CONTENT_LENGTH"] = str(len(data))
     environ.pop("wsgi.input_terminated", None)
@@ -132,7 +144,7 @@ def _read(stream: Any, length: int | None, limits: BodyLimits, deadline: float) 
     return b"".join(parts)
 
 
-def _read_on_helper(stream: Any, length: int | None, limits: BodyLimits) -> bytes:
+def _read_on_helper(stream: Any, length: int | None, limits: BodyLimits, readers: BodyReaders | None) -> bytes:
     """Read on a daemon thread and stop waiting at the deadline.
 
     A read abandoned at the deadline ends when the client goes away or the server closes
@@ -146,11 +158,68 @@ def _read_on_helper(stream: Any, length: int | None, limits: BodyLimits) -> byte
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
             future.set_exception(exc)
 
-    threading.Thread(target=run, name="mockserver-body", daemon=True).start()
+    if readers is None:
+        threading.Thread(target=run, name="mockserver-body", daemon=True).start()
+    else:
+        readers.run(run)
     try:
         return future.result(timeout=limits.timeout)
     except FutureTimeout:
         raise RequestTimeout(limits.timeout) from None
+
+
+class BodyReaders:
+    """Daemon threads that read request bodies for requests that must stop waiting at a deadline.
+
+    Starting a thread per body costs about three times as much as handing the read to
+    one that waits (66 µs against 21 µs, measured on one core): a third of a served
+    create. A thread that finished a read waits ``idle_seconds`` for the next, then ends.
+    There is no upper bound on their number: a thread stuck on a stalled client stays
+    until that connection closes, and a new one is started whenever none is free, so a
+    stalled client never makes another request wait.
+
+    >>> readers = BodyReaders()
+    >>> done = threading.Event()
+    >>> readers.run(done.set)
+    >>> done.wait(5)
+    True
+    """
+
+    def __init__(self, idle_seconds: float = 30.0) -> None:
+        self.idle_seconds = idle_seconds
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        #: Threads waiting for a job that no :meth:`run` has counted on yet.
+        self._free = 0
+        #: Threads alive (reading, or waiting for the next body).
+        self.threads = 0
+
+    def run(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on a free thread, or on a new one if none is free."""
+        with self._lock:
+            start = self._free == 0
+            if start:
+                self.threads += 1
+            else:
+                self._free -= 1  # that thread is spoken for: this job is its
+        self._jobs.put(job)
+        if start:
+            threading.Thread(target=self._work, name="mockserver-body", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    if self._free > 0:  # nobody counts on this thread: end it
+                        self._free -= 1
+                        self.threads -= 1
+                        return
+                continue  # a job was promised to a waiting thread: wait for it
+            job()  # never raises: the job hands any exception to its request
+            with self._lock:
+                self._free += 1
 
 
 #: How deep a JSON body may nest. PostHog's parser gives up near Python's recursion limit
