@@ -305,7 +305,7 @@ class JournalEntry:
 class Exchange:
     """One request/response as captured on the hot path: raw, unredacted, unparsed.
 
-    Capturing costs a few microseconds; :meth:`entry` does the redacting and parsing
+    Capturing costs a few microseconds; the journal redacts and :meth:`entry` parses
     when (and only if) someone reads the journal.
     """
 
@@ -315,7 +315,7 @@ class Exchange:
     query_string: bytes
     #: The WSGI environ's header items (``HTTP_*``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``), as they came.
     environ_headers: tuple[tuple[str, str], ...]
-    #: The body as received (the journal redacts and truncates it when capturing).
+    #: The body as received (the journal redacts and truncates it before anyone reads it).
     request_data: bytes | None
     request_size: int
     status: int
@@ -330,6 +330,8 @@ class Exchange:
     latency: float
     request_truncated: bool = False
     response_truncated: bool = False
+    #: Whether the journal has redacted secrets and cut the bodies to its limit already.
+    redacted: bool = False
 
     def entry(self, entry_id: int) -> JournalEntry:
         headers = []
@@ -408,12 +410,21 @@ class Journal:
             return entry
 
     def capture(self, exchange: Exchange) -> None:
-        """Append a raw exchange: secrets redacted and bodies cut now, parsing left for readers."""
+        """Append a raw exchange; redacting and parsing are left for its first reader.
+
+        Every request is captured and few are ever read, so the hot path only appends:
+        redacting costs more than the rest of a typical request's journaling (a third of
+        a list request, measured). The raw exchange is counted against ``max_bytes`` at
+        its full size until then. A body over ``max_body_bytes`` is redacted and cut at
+        once, so that no more than that is ever held per body.
+        """
         if not self.max_entries:
             with self._lock:
                 self._next_id += 1
             return
-        exchange = self._scrubbed(exchange)
+        limit = self.max_body_bytes
+        if len(exchange.request_data or b"") > limit or len(exchange.response_data or b"") > limit:
+            exchange = self._scrubbed(exchange)
         with self._lock:
             self._keep(self._next_id, exchange)
             self._next_id += 1
@@ -434,6 +445,7 @@ class Journal:
             response_headers=tuple((k, redact_keys(v)) for k, v in exchange.response_headers),
             response_data=response_data[:limit] if response_data is not None else None,
             response_truncated=response_data is not None and len(response_data) > limit,
+            redacted=True,
         )
 
     def _keep(self, entry_id: int, item: JournalEntry | Exchange) -> None:
@@ -451,7 +463,7 @@ class Journal:
         out = []
         for index, (entry_id, item, size) in enumerate(self._entries):
             if isinstance(item, Exchange):
-                item = item.entry(entry_id)
+                item = (item if item.redacted else self._scrubbed(item)).entry(entry_id)
                 self._entries[index] = (entry_id, item, size)
             out.append(item)
         return out
