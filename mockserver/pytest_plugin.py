@@ -14,6 +14,10 @@ Installing the package registers it (entry point ``pytest11``)::
     def test_five_minute_exports(posthog_mock):
         ...
 
+    @pytest.mark.posthog_mock(profile="current", feature_flags=["hogql-batch-exports"])
+    def test_a_hogql_export(posthog_mock):
+        ...  # today's PostHog API; an unmarked test gets the public docs' ("docs")
+
 By default each test gets its own organization, project and key on one server per
 session (per xdist worker): tests never see each other's data, but share its clock.
 ``clock="private"`` gives the test a fake of its own, in process, with its own clock;
@@ -49,6 +53,7 @@ _OPTIONS = (
     ("seed", "seed for ids and generated values", "str"),
     ("strict", "check responses against the spec and fail on planned faults left unused", "bool"),
     ("scenario", "a shipped scenario's name or a YAML path, loaded into every test's tenant", "str"),
+    ("profile", "the PostHog API every test's tenant gets: docs (the public docs', default) or current", "str"),
     ("intercept", "route requests to https://us.posthog.com and eu.posthog.com to the fake", "bool"),
 )
 
@@ -72,7 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "posthog_mock(clock='shared'|'private', start=ISO8601, feature_flags=[...], scopes=[...], seed=N, "
-        "strict=bool, scenario=name_or_path): this test's fake PostHog",
+        "strict=bool, scenario=name_or_path, profile='docs'|'current'): this test's fake PostHog",
     )
 
 
@@ -104,7 +109,8 @@ def posthog_mock_server(pytestconfig: pytest.Config) -> Iterator[ServerThread]:
     from mockserver.server import ServerThread
 
     settings = _session_settings(pytestconfig)
-    app = MockServer(seed=settings.seed, strict=settings.strict, clock=Clock.frozen(settings.start or DEFAULT_EPOCH))
+    clock = Clock.frozen(settings.start or DEFAULT_EPOCH)
+    app = MockServer(seed=settings.seed, strict=settings.strict, clock=clock, profile=settings.profile)
     with ServerThread(app) as running:
         yield running
 
@@ -141,13 +147,16 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
     if settings.clock == "private":
         mock = PostHogMock.private_fake(
             seed=settings.seed, start=settings.start, strict=settings.strict,
-            scopes=settings.scopes, feature_flags=settings.feature_flags,
+            scopes=settings.scopes, feature_flags=settings.feature_flags, profile=settings.profile,
         )  # fmt: skip
         restore_strict = None
     else:
         server: ServerThread = request.getfixturevalue("posthog_mock_server")
         app = server.app
-        tenant = app.store.create_tenant(scopes=settings.scopes, feature_flags=settings.feature_flags)
+        # The profile is the tenant's own: tests of either profile share the one server.
+        tenant = app.store.create_tenant(
+            scopes=settings.scopes, feature_flags=settings.feature_flags, profile=settings.profile
+        )
         mock = PostHogMock(app, tenant, private=False, url=server.url)
         restore_strict = app.strict
         app.strict = settings.strict or app.strict

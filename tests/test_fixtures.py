@@ -39,6 +39,18 @@ def test_an_export_of_every_destination_type_is_what_the_api_serves(destination:
     assert len(server.journal.entries()) == 1  # only the GET above: factories do not go through HTTP
 
 
+def test_an_export_of_a_current_tenant_has_the_fields_its_api_serves() -> None:
+    server = MockServer(seed=1, strict=True)
+    make = Factories(server, server.store.create_tenant(profile="current"), seed=1)
+    export = make.batch_export(destination="NoOp")
+    response = Client(server).get(
+        f"/api/projects/{make.tenant.project_id}/batch_exports/{export['id']}/",
+        headers={"Authorization": f"Bearer {make.tenant.api_key}"},
+    )
+    assert response.json == export
+    assert export["incremental_mode"] == "APPEND"  # a field the docs' API does not have
+
+
 @pytest.mark.parametrize("status", RUN_STATUSES)
 def test_runs_in_every_status(status: str) -> None:
     _server, make = factories()

@@ -81,6 +81,49 @@ def test_a_seed_of_its_own_implies_a_private_fake(posthog_mock: PostHogMock) -> 
     assert posthog_mock.private and posthog_mock.store.ids.seed == 7
 
 
+# -- which PostHog API: the profile -----------------------------------------------------------
+
+HOGQL_EXPORT = {
+    "name": "orders",
+    "interval": "hour",
+    "model": "hogql",
+    "destination": {"type": "NoOp", "config": {}},
+    "hogql_query": "SELECT uuid AS id, event FROM events WHERE timestamp >= {data_interval_start}",
+    "primary_key": ["id"],
+    "incremental_mode": "MERGE",
+}
+
+
+def create_hogql_export(mock: PostHogMock) -> httpx.Response:
+    """A ``hogql`` export: today's PostHog has the model, the public docs' API does not."""
+    with mock.httpx_client() as client:
+        return client.post(f"/api/projects/{mock.project_id}/batch_exports/", json=HOGQL_EXPORT)
+
+
+@pytest.mark.posthog_mock(profile="current", feature_flags=["hogql-batch-exports"], strict=True)
+def test_profile_current_gives_the_test_todays_posthog_api(posthog_mock: PostHogMock) -> None:
+    response = create_hogql_export(posthog_mock)
+
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert (created["model"], created["primary_key"], created["incremental_mode"]) == ("hogql", ["id"], "MERGE")
+    assert not posthog_mock.private  # a tenant of its own profile on the shared server
+
+
+def test_an_unmarked_test_gets_the_api_of_the_public_docs(posthog_mock: PostHogMock) -> None:
+    response = create_hogql_export(posthog_mock)
+
+    assert response.status_code == 400  # under current, without the feature flag, it would be a 403
+    assert (response.json()["attr"], response.json()["detail"]) == ("model", '"hogql" is not a valid choice.')
+    assert posthog_mock.tenant.profile == "docs"
+
+
+@pytest.mark.posthog_mock(clock="private", profile="current")
+def test_a_private_fake_plays_the_profile_for_all_its_tenants(posthog_mock: PostHogMock) -> None:
+    assert posthog_mock.create_export(destination="NoOp")["incremental_mode"] == "APPEND"
+    assert posthog_mock.store.create_tenant().profile == "current"
+
+
 # -- time helpers --------------------------------------------------------------------------------
 
 

@@ -109,6 +109,58 @@ def test_a_bad_option_stops_the_run_with_its_name(pytester: pytest.Pytester) -> 
     result.stderr.fnmatch_lines(["*posthog_mock options: scopes: unknown scope 'batch_export:raed'*"])
 
 
+def test_the_profile_option_picks_every_tests_api_and_a_marker_beats_it(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        posthog_mock_profile = current
+        """
+    )
+    pytester.makeconftest(
+        """
+        def pytest_addoption(parser):
+            parser.addoption("--expect-profile")
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_follows_the_options(posthog_mock, pytestconfig):
+            expected = pytestconfig.getoption("expect_profile")
+            assert posthog_mock.tenant.profile == expected
+            assert ("incremental_mode" in posthog_mock.create_export()) == (expected == "current")
+            assert posthog_mock.store.create_tenant().profile == expected  # the server's default too
+
+        @pytest.mark.posthog_mock(profile="docs")
+        def test_the_marker_wins(posthog_mock):
+            assert posthog_mock.tenant.profile == "docs"
+            assert "incremental_mode" not in posthog_mock.create_export()
+        """
+    )
+    pytester.runpytest("--expect-profile=current").assert_outcomes(passed=2)
+    pytester.runpytest("--posthog-mock-profile=docs", "--expect-profile=docs").assert_outcomes(passed=2)
+
+
+def test_an_unknown_profile_is_refused_with_the_known_ones(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.posthog_mock(profile="newest")
+        def test_typo(posthog_mock):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*posthog_mock marker: profile: 'newest' is not one of docs, current*"])
+
+    result = pytester.runpytest("--posthog-mock-profile=newest")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*posthog_mock options: profile: 'newest' is not one of docs, current*"])
+
+
 def test_the_intercept_option_routes_every_tests_posthog_calls(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

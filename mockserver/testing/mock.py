@@ -26,6 +26,7 @@ from mockserver.domain.dates import format_datetime, parse_datetime
 from mockserver.domain.lifecycle import Outcome
 from mockserver.domain.store import ALL_SCOPES, Store, Tenant
 from mockserver.http.app import MockServer
+from mockserver.http.spec import DEFAULT_PROFILE
 from mockserver.testing.transports import (
     IN_PROCESS_URL,
     POSTHOG_HOSTS,
@@ -94,9 +95,14 @@ class PostHogMock:
         strict: bool = False,
         scopes: Iterable[str] = ALL_SCOPES,
         feature_flags: Iterable[str] = (),
+        profile: str = DEFAULT_PROFILE,
     ) -> PostHogMock:
-        """A fake of its own (own store, own frozen clock) with one tenant; no port until :attr:`url`."""
-        app = MockServer(seed=seed, strict=strict, clock=Clock.frozen(start or DEFAULT_EPOCH))
+        """A fake of its own (own store, own frozen clock) with one tenant; no port until :attr:`url`.
+
+        ``profile`` is the version of PostHog's API the whole fake plays (``docs`` or
+        ``current``), so tenants added to it later get the same one.
+        """
+        app = MockServer(seed=seed, strict=strict, clock=Clock.frozen(start or DEFAULT_EPOCH), profile=profile)
         return cls(app, app.store.create_tenant(scopes=scopes, feature_flags=feature_flags), private=True)
 
     # -- where it is -----------------------------------------------------------------

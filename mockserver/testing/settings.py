@@ -12,6 +12,7 @@ marker argument     ini option (``[pytest]``)        command-line flag
 ``seed``            ``posthog_mock_seed``            ``--posthog-mock-seed``
 ``strict``          ``posthog_mock_strict``          ``--posthog-mock-strict``
 ``scenario``        ``posthog_mock_scenario``        ``--posthog-mock-scenario``
+``profile``         ``posthog_mock_profile``         ``--posthog-mock-profile``
 (none)              ``posthog_mock_intercept``       ``--posthog-mock-intercept``
 ==================  ===============================  ===================================
 
@@ -22,6 +23,10 @@ Lists are comma- or whitespace-separated in ini files and flags.
 ('private', ('high-frequency-batch-exports',))
 >>> Settings().merged({"seed": 3}).clock   # a seed of its own needs a fake of its own
 'private'
+>>> Settings().merged({"profile": "newest"})
+Traceback (most recent call last):
+...
+mockserver.testing.settings.SettingsError: profile: 'newest' is not one of docs, current
 """
 
 from __future__ import annotations
@@ -35,11 +40,12 @@ from typing import Any
 
 from mockserver.domain.dates import parse_datetime
 from mockserver.domain.store import ALL_SCOPES, FEATURE_FLAGS, SCOPES
+from mockserver.http.spec import DEFAULT_PROFILE, PROFILES
 
 __all__ = ["MARKER_ARGUMENTS", "Settings", "SettingsError", "split_list"]
 
 #: The ``posthog_mock`` marker's keyword arguments.
-MARKER_ARGUMENTS = ("clock", "start", "feature_flags", "scopes", "seed", "strict", "scenario")
+MARKER_ARGUMENTS = ("clock", "start", "feature_flags", "scopes", "seed", "strict", "scenario", "profile")
 _CLOCKS = ("shared", "private")
 
 
@@ -71,12 +77,17 @@ class Settings:
     strict: bool = False
     #: A shipped scenario's name or a path to a YAML file, loaded into the test's tenant.
     scenario: str | None = None
+    #: The version of PostHog's API the test's tenant gets: ``"docs"`` (the public docs')
+    #: or ``"current"`` (today's PostHog, with the ``hogql`` model and its fields).
+    profile: str = DEFAULT_PROFILE
     #: Route requests to ``https://us.posthog.com``/``eu.posthog.com`` to the fake.
     intercept: bool = False
 
     def __post_init__(self) -> None:
         if self.clock not in _CLOCKS:
             raise SettingsError(f"clock: {self.clock!r} is not one of {', '.join(_CLOCKS)}")
+        if self.profile not in PROFILES:
+            raise SettingsError(f"profile: {self.profile!r} is not one of {', '.join(PROFILES)}")
         unknown = [f for f in self.feature_flags if f not in FEATURE_FLAGS]
         if unknown:
             raise SettingsError(f"feature_flags: unknown flag {unknown[0]!r} (known: {', '.join(FEATURE_FLAGS)})")
@@ -136,7 +147,7 @@ def _coerce(name: str, value: Any) -> Any:
         return _bad(name, "true or false", value)
     if name == "scenario" and isinstance(value, os.PathLike):
         return os.fspath(value)
-    if name in ("clock", "scenario") and not isinstance(value, str):
+    if name in ("clock", "scenario", "profile") and not isinstance(value, str):
         return _bad(name, "a string", value)
     return value
 
