@@ -17,6 +17,8 @@ from werkzeug.test import Client
 
 from mockserver import MockServer
 from mockserver.cli import build_parser
+from mockserver.domain.store import Store
+from mockserver.errors import ValidationError
 from mockserver.http.spec import PROFILES, for_profile, load_spec
 
 NOOP = {"type": "NoOp", "config": {}}
@@ -58,6 +60,16 @@ def test_an_unknown_profile_is_refused(server: MockServer) -> None:
 
     assert response.status_code == 400
     assert response.json == error("invalid_choice", '"newest" is not a valid choice.', attr="profile")
+
+
+def test_python_callers_get_the_same_refusal(server: MockServer) -> None:
+    tenants_before = len(server.store.organizations)
+    with pytest.raises(ValidationError, match=r'"newest" is not a valid choice\.') as refused:
+        server.store.create_tenant(profile="newest")
+    assert refused.value.attr == "profile"
+    assert len(server.store.organizations) == tenants_before
+    with pytest.raises(ValueError, match="unknown profile 'newest'; choose one of docs, current"):
+        Store(profile="newest")
 
 
 def test_a_server_profile_is_every_tenants_default(api: Api) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 from mockserver.errors import NotFound
 
 __all__ = [
+    "DEFAULT_PROFILE",
+    "PROFILES",
     "require_uuid",
     "ApiKey",
     "Backfill",
@@ -30,6 +32,12 @@ __all__ = [
     "Run",
     "Team",
 ]
+
+#: The versions of PostHog's API the fake can play: ``docs`` (the API its public docs
+#: describe, the default) and ``current`` (today's PostHog, with the ``hogql`` model and
+#: its fields). An organization plays one; the HTTP layer has a document for each.
+PROFILES = ("docs", "current")
+DEFAULT_PROFILE = "docs"
 
 
 @dataclass

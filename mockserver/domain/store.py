@@ -31,6 +31,8 @@ from mockserver.domain.destinations import INTEGRATION_KINDS
 from mockserver.domain.lifecycle import Outcome, Progression
 from mockserver.domain.locking import StoreLock
 from mockserver.domain.models import (
+    DEFAULT_PROFILE,
+    PROFILES,
     ApiKey,
     Backfill,
     BatchExport,
@@ -146,8 +148,8 @@ FEATURE_FLAGS = (
 )
 
 
-def check_tenant_settings(scopes: Iterable[str], feature_flags: Iterable[str]) -> None:
-    """Refuse a scope or feature flag that does not exist (a typo would surface later as a 403).
+def check_tenant_settings(scopes: Iterable[str], feature_flags: Iterable[str], profile: str | None = None) -> None:
+    """Refuse a scope, feature flag or profile that does not exist (a typo would surface later as a 403).
 
     >>> check_tenant_settings(["batch_export:raed"], [])
     Traceback (most recent call last):
@@ -162,6 +164,8 @@ def check_tenant_settings(scopes: Iterable[str], feature_flags: Iterable[str]) -
             raise ValidationError(
                 f'"{flag}" is not a valid choice.', code="invalid_choice", attr=f"feature_flags__{index}"
             )
+    if profile is not None and profile not in PROFILES:
+        raise ValidationError(f'"{profile}" is not a valid choice.', code="invalid_choice", attr="profile")
 
 
 @dataclass
@@ -212,7 +216,9 @@ class Store:
         clock: the clock the fake reads; a frozen clock at a fixed epoch by default.
     """
 
-    def __init__(self, seed: int = 0, clock: Clock | None = None, profile: str = "docs") -> None:
+    def __init__(self, seed: int = 0, clock: Clock | None = None, profile: str = DEFAULT_PROFILE) -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
         self.lock = StoreLock()
         #: The profile of PostHog's API (``docs`` or ``current``) a tenant created without
         #: one gets; it survives :meth:`reset`, like the clock.
@@ -384,10 +390,10 @@ class Store:
         ``current``; the store's :attr:`default_profile` when ``None``).
 
         Raises:
-            ValidationError: an unknown scope or feature flag (nothing is created).
+            ValidationError: an unknown scope, feature flag or profile (nothing is created).
         """
         scopes, feature_flags = list(scopes), list(feature_flags)
-        check_tenant_settings(scopes, feature_flags)
+        check_tenant_settings(scopes, feature_flags, profile)
         with self.lock:
             now = self.clock.now()
             org_id = str(self.ids.uuid4())

@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from mockserver.domain.models import DEFAULT_PROFILE, PROFILES
+
 __all__ = [
     "DEFAULT_PROFILE",
     "HTTP_METHODS",
@@ -145,13 +147,6 @@ def _level(path: str) -> str:
     if path.startswith("/api/"):
         return "team"
     return "control"
-
-
-#: The versions of PostHog's API the fake can play: ``docs`` (the API its public docs
-#: describe, the default) and ``current`` (today's PostHog, with the ``hogql`` model and
-#: its fields).
-PROFILES = ("docs", "current")
-DEFAULT_PROFILE = "docs"
 
 
 def for_profile(node: Any, profile: str) -> Any:
