@@ -45,6 +45,7 @@ from mockserver.domain.models import (
     Team,
 )
 from mockserver.domain.snapshot import plain
+from mockserver.domain.tables import ShardedDict
 from mockserver.domain.timeline import Timeline
 from mockserver.errors import ValidationError
 from mockserver.ids import IdSource
@@ -242,7 +243,8 @@ class Store:
         #: Per team, the ids a list shows (not deleted, not Workflows), in creation order:
         #: a page is a slice of it, whatever the number of exports.
         self.listed_exports: dict[int, list[str]] = {}
-        self.runs: dict[str, Run] = {}
+        #: Sharded: a ``dict`` of millions of runs would pause everyone each time it grows.
+        self.runs: ShardedDict[Run] = ShardedDict()
         #: Run ids per export (or on-demand export) and per backfill, in creation order.
         self.runs_by_export: dict[str, list[str]] = {}
         self.runs_by_backfill: dict[str, list[str]] = {}
@@ -262,7 +264,7 @@ class Store:
         #: Worker log lines, all of them and per ``log_source_id``.
         self.logs: list[LogEntry] = []
         self.logs_by_source: dict[str, Timeline[LogEntry]] = {}
-        self.logs_by_instance: dict[str, list[LogEntry]] = {}
+        self.logs_by_instance: ShardedDict[list[LogEntry]] = ShardedDict()  # a key per run
         #: The scheduler's pending events, a heap of ``(time, seq, kind, object id, version)``.
         self.events: list[tuple[datetime, int, str, str, int]] = []
         self.event_seq = 0
