@@ -462,35 +462,25 @@ def _inproc(results: dict[str, Any]) -> str:
     inproc = _section_ok(results, "inproc")
     if not inproc:
         return f"Not measured: {(results.get('inproc') or {}).get('error', 'not run')}"
-    rows = []
-    for mode in ("default", "strict"):
-        for op in ("retrieve", "list", "create"):
-            s = inproc[mode][op]
-            rows.append([f"{LABELS[op]} ({mode})", us(s["p50"]), us(s["p99"]), us(s["mean"]), str(s["n"])])
-    s = inproc["client_overhead"]
-    rows.append(["test `Client` + trivial app (its overhead)", us(s["p50"]), us(s["p99"]), us(s["mean"]), str(s["n"])])
-    for op in ("retrieve", "list", "create"):
-        if "wsgi" in inproc:
-            s = inproc["wsgi"][op]
-            rows.append(
-                [
-                    f"{LABELS[op]} (default), straight through WSGI",
-                    us(s["p50"]),
-                    us(s["p99"]),
-                    us(s["mean"]),
-                    str(s["n"]),
-                ]
-            )
-    for op in ("retrieve", "list", "create"):
-        if "direct_client" in inproc:
-            s = inproc["direct_client"][op]
-            rows.append([f"{LABELS[op]} (default), `DirectClient`", us(s["p50"]), us(s["p99"]), us(s["mean"]),
-                         str(s["n"])])  # fmt: skip
+
+    def row(label: str, s: dict[str, Any]) -> list[str]:
+        cpu = s.get("cpu", {}).get("p50")
+        return [label, us(s["p50"]), us(cpu) if cpu is not None else "–", us(s["p99"]), us(s["mean"]), str(s["n"])]
+
+    rows = [row(f"{LABELS[op]} ({mode})", inproc[mode][op]) for mode in ("default", "strict")
+            for op in ("retrieve", "list", "create")]  # fmt: skip
+    rows.append(row("test `Client` + trivial app (its overhead)", inproc["client_overhead"]))
+    for group, label in (("wsgi", "straight through WSGI"), ("direct_client", "`DirectClient`")):
+        if group in inproc:
+            rows += [row(f"{LABELS[op]} (default), {label}", inproc[group][op])
+                     for op in ("retrieve", "list", "create")]  # fmt: skip
     return (
-        table(["request", "median", "p99", "mean", "n"], rows)
+        table(["request", "median", "median CPU", "p99", "mean", "n"], rows)
         + "\n\nThe first rows go through werkzeug's test `Client`, as the project's tests do (the target is judged on"
         " them); the next ones call the WSGI app with a prebuilt environ, which is the fake's own cost; the last"
         " ones go through `mockserver.http.direct.DirectClient`, the documented faster path for in-process suites."
+        " *median CPU* is the CPU time the calls used: where it is far below the median, the machine was busy"
+        " with something else."
     )
 
 
