@@ -1,7 +1,7 @@
 """The ceiling: a trivial WSGI endpoint on the very server ``python -m mockserver serve`` uses.
 
 ``--server granian`` serves it exactly as ``serve`` does (``mockserver.server.serve_granian``:
-one forked worker, 8 threads, keep-alive); ``--server werkzeug`` uses werkzeug's threaded
+one forked worker, 32 threads, keep-alive); ``--server werkzeug`` uses werkzeug's threaded
 ``make_server`` with the fake's quiet request handler. The app reads the body and answers
 ``200 {}`` to any method and path. Whatever the fake does on top of this is its own cost.
 

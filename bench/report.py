@@ -698,7 +698,7 @@ def markdown(results: dict[str, Any]) -> str:
   HTTP: project A gets {LIST_EXPORTS} exports (GET list `limit={LIST_LIMIT}` and GET retrieve read it), creates go
   to project C of a second tenant so A's list stays at {LIST_EXPORTS}. Mixed: {mixed}, in a fixed cycle.
 - Ceiling: a trivial WSGI app (`bench/ceiling.py`, answers `200 {{}}`) on the same server, started the same way
-  as `serve` ({cfg.get("server", "werkzeug")}: granian keeps connections alive and runs one worker with 8 threads;
+  as `serve` ({cfg.get("server", "werkzeug")}: granian keeps connections alive and runs one worker, 32 threads;
   werkzeug's threaded dev server closes the connection after each answer).
 - Prism: `prism mock spec/openapi.yaml`, static examples, `--verboseLevel warn`, keep-alive (it supports it).
 - Each (target, workload, connections) runs {cfg["duration_s"]} s after a warm-up; p50/p99 from the load
