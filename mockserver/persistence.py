@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mockserver.domain.tables import ShardedDict
 from mockserver.http.app import MockServer
 
 __all__ = ["FORMAT", "StateFileError", "apply_state", "load_state", "read_state", "save_state"]
@@ -98,6 +99,11 @@ def apply_state(server: MockServer, state: dict[str, Any]) -> datetime:
     store = server.store
     with store.lock:
         vars(store).update(state["store"])
+        # A file saved before these tables were sharded holds them as dicts.
+        for name in ("runs", "logs_by_instance"):
+            table = getattr(store, name)
+            if not isinstance(table, ShardedDict):
+                setattr(store, name, ShardedDict(table.items()))
         server.faults.reset()
         for fault in state["faults"]:
             server.faults.restore(fault)

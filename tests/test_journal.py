@@ -211,3 +211,28 @@ def test_two_fakes_never_share_a_journal() -> None:
 def test_a_journal_needs_a_non_negative_size() -> None:
     with pytest.raises(ValueError, match=">= 0"):
         Journal(-1)
+
+
+def test_an_exchange_is_redacted_when_first_read_and_outside_the_journals_lock(
+    server: MockServer, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Capturing only appends; the first reader redacts, without holding up the requests being captured."""
+    journal = server.journal
+    postgres = {"host": "db.example.com", "port": 5432, "database": "dwh", "schema": "public",
+                "table_name": "events", "user": "loader", "password": "hunter2-very-secret"}  # fmt: skip
+    # Refused (a Postgres export needs an integration), but its body is journaled all the same.
+    api.post("/batch_exports/", json={**NOOP_EXPORT, "destination": {"type": "Postgres", "config": postgres}})
+    redact_calls = []
+    redact = journal._scrubbed
+
+    def redact_unlocked(exchange: Any) -> Any:
+        assert journal._lock.acquire(blocking=False), "redacting while holding the journal's lock"
+        journal._lock.release()
+        redact_calls.append(exchange)
+        return redact(exchange)
+
+    monkeypatch.setattr(journal, "_scrubbed", redact_unlocked)
+    first = journal.entries(operation="batch_exports_create")[-1]
+    again = journal.entries(operation="batch_exports_create")[-1]
+    assert len(redact_calls) == 1 and again is first  # redacted once, kept redacted
+    assert json.loads(first.request_data or b"")["destination"]["config"]["password"] == "[redacted]"

@@ -6,12 +6,14 @@ large or too deep to keep, input that recursed until Python gave up.
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import socket
 import threading
 import time
 import urllib.request
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -198,6 +200,34 @@ def test_reader_threads_end_after_waiting_idle() -> None:
     while readers.threads and time.monotonic() < deadline:
         time.sleep(0.01)
     assert readers.threads == 0
+
+
+def test_a_waiting_reader_thread_keeps_no_body_alive() -> None:
+    """A body can be megabytes: once read and handed over, the thread that read it forgets it."""
+    readers = BodyReaders()
+    stream = _Socketlike(b"x" * (1 << 20))
+    gone = weakref.ref(stream)
+    data = read_body({"CONTENT_LENGTH": str(1 << 20), "wsgi.input": stream}, BodyLimits(), readers)
+    assert len(data) == 1 << 20
+    del stream, data
+    deadline = time.monotonic() + 5
+    while gone() is not None and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.01)
+    assert gone() is None and readers.threads == 1  # the thread waits on, without the body
+
+
+def test_without_threads_to_spare_the_body_is_read_on_the_requests_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    def cannot_start(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    readers = BodyReaders()
+    monkeypatch.setattr(threading.Thread, "start", cannot_start)
+    assert read_body({"CONTENT_LENGTH": "2", "wsgi.input": _Socketlike(b"{}")}, BodyLimits(), readers) == b"{}"
+    monkeypatch.undo()
+    assert readers.threads == 0  # nothing counted, nothing queued for a thread that never ran
+    assert read_body({"CONTENT_LENGTH": "2", "wsgi.input": _Socketlike(b"[]")}, BodyLimits(), readers) == b"[]"
+    assert readers.threads == 1
 
 
 def test_a_body_over_the_limit_is_a_413_and_stores_nothing() -> None:

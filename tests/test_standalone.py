@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import signal
 import socket
@@ -18,12 +19,13 @@ from typing import Any
 
 import pytest
 import yaml
-from support import JsonResponse
+from support import Api, JsonResponse
 from werkzeug.test import Client
 
 from mockserver import MockServer
+from mockserver.domain.tables import ShardedDict
 from mockserver.fixtures import load_scenario
-from mockserver.persistence import StateFileError, load_state, save_state
+from mockserver.persistence import StateFileError, load_state, read_state, save_state
 from mockserver.server import AccessLog
 
 
@@ -179,6 +181,27 @@ def test_state_survives_a_clean_restart(serve: Any, tmp_path: Path, stop_signal:
     new = second.post("/_mock/tenants/", {})
     assert new["project_id"] == tenant["project_id"] + 1  # ids go on where they stopped
     second.stop()
+
+
+def test_a_state_file_with_plain_dict_tables_loads_into_sharded_ones(tmp_path: Path) -> None:
+    """Files saved before the run tables were sharded hold them as dicts; they load as they were."""
+    server = MockServer()
+    api = Api(server, server.store.create_tenant())
+    export = api.post("/batch_exports/", json={"name": "x", "interval": "hour",
+                                               "destination": {"type": "NoOp", "config": {}}}).json  # fmt: skip
+    api.post("/_mock/clock/advance/", json={"seconds": 7200})
+    path = tmp_path / "state"
+    save_state(server, path)
+    state = read_state(path)
+    state["store"]["runs"] = dict(state["store"]["runs"].items())
+    state["store"]["logs_by_instance"] = dict(state["store"]["logs_by_instance"].items())
+    path.write_bytes(pickle.dumps(state))
+
+    restored = MockServer()
+    restored.store.clock.set(load_state(restored, path))
+    assert isinstance(restored.store.runs, ShardedDict) and isinstance(restored.store.logs_by_instance, ShardedDict)
+    runs = Api(restored, api.tenant).get(f"/batch_exports/{export['id']}/runs/").json["results"]
+    assert [r["id"] for r in runs] == list(reversed(list(server.store.runs)))
 
 
 def test_a_foreign_state_file_is_refused_by_name(tmp_path: Path) -> None:

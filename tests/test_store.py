@@ -12,7 +12,7 @@ the settings and the scheduler's queue. These tests hold the code to that declar
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ def _populated() -> MockServer:
 
 
 def _rows(table: Any) -> list[Any]:
-    return list(table.values()) if isinstance(table, dict) else list(table)
+    return list(table.values()) if isinstance(table, Mapping) else list(table)
 
 
 def _values(tree: Any) -> Iterator[Any]:

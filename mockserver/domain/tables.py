@@ -57,6 +57,8 @@ class ShardedDict(MutableMapping[str, V]):
             self[key] = value
 
     def __getitem__(self, key: str) -> V:
+        if not isinstance(key, str):
+            raise KeyError(key)
         return self._shards[_shard(key)][key]
 
     @overload
@@ -64,6 +66,8 @@ class ShardedDict(MutableMapping[str, V]):
     @overload
     def get(self, key: str, /, default: V | T) -> V | T: ...
     def get(self, key: str, /, default: Any = None) -> Any:
+        if not isinstance(key, str):
+            return default
         return self._shards[_shard(key)].get(key, default)
 
     def __contains__(self, key: object) -> bool:
@@ -71,9 +75,10 @@ class ShardedDict(MutableMapping[str, V]):
 
     def __setitem__(self, key: str, value: V) -> None:
         shard = self._shards[_shard(key)]
-        if key not in shard:
-            self._order.append(key)
+        new = key not in shard
         shard[key] = value
+        if new:  # after the row: a reader never finds an ordered key without its row
+            self._order.append(key)
 
     def __delitem__(self, key: str) -> None:
         del self._shards[_shard(key)][key]

@@ -195,19 +195,37 @@ class BodyReaders:
         self.threads = 0
 
     def run(self, job: Callable[[], None]) -> None:
-        """Run ``job`` on a free thread, or on a new one if none is free."""
-        with self._lock:
-            start = self._free == 0
-            if start:
-                self.threads += 1
-            else:
-                self._free -= 1  # that thread is spoken for: this job is its
-        self._jobs.put(job)
-        if start:
-            threading.Thread(target=self._work, name="mockserver-body", daemon=True).start()
+        """Run ``job`` on a free thread, or on a new one if none is free.
 
-    def _work(self) -> None:
+        Only a job promised to a waiting thread goes through the queue; a new thread gets
+        its first job handed over, so nothing is ever queued for a thread that failed to
+        start. Where no thread can be started at all (the process is out of them), the job
+        runs on the caller's thread: the request is answered, only without its deadline.
+        """
+        with self._lock:
+            if self._free:
+                self._free -= 1  # that thread is spoken for: this job is its
+                self._jobs.put(job)
+                return
+            self.threads += 1
+        # Handed over in a box the thread empties: a Thread keeps its ``args`` until it ends.
+        first = [job]
+        try:
+            threading.Thread(target=self._work, args=(first,), name="mockserver-body", daemon=True).start()
+        except RuntimeError:  # "can't start new thread"
+            with self._lock:
+                self.threads -= 1
+            job()
+
+    def _work(self, first: list[Callable[[], None]]) -> None:
+        job: Callable[[], None] | None = first.pop()
         while True:
+            if job is not None:
+                job()  # never raises: the job hands any exception to its request
+                # Forget it before waiting: it holds the body read, up to the size limit.
+                job = None
+                with self._lock:
+                    self._free += 1
             try:
                 job = self._jobs.get(timeout=self.idle_seconds)
             except queue.Empty:
@@ -216,10 +234,7 @@ class BodyReaders:
                         self._free -= 1
                         self.threads -= 1
                         return
-                continue  # a job was promised to a waiting thread: wait for it
-            job()  # never raises: the job hands any exception to its request
-            with self._lock:
-                self._free += 1
+                # A job was promised to a waiting thread: wait for it.
 
 
 #: How deep a JSON body may nest. PostHog's parser gives up near Python's recursion limit

@@ -459,13 +459,25 @@ class Journal:
             self._bytes -= self._entries.popleft()[2]
 
     def _materialized(self) -> list[JournalEntry]:
-        """Every kept entry as a :class:`JournalEntry`, converting exchanges once."""
+        """Every kept entry as a :class:`JournalEntry`, converting (and redacting) exchanges once.
+
+        The conversion runs outside the lock: redacting a few hundred large bodies takes
+        most of a second, and every request's :meth:`capture` waits on this lock. The
+        converted entries then replace their exchanges, unless they fell off meanwhile.
+        """
+        with self._lock:
+            kept = list(self._entries)
+        converted: dict[int, JournalEntry] = {}
         out = []
-        for index, (entry_id, item, size) in enumerate(self._entries):
+        for entry_id, item, _size in kept:
             if isinstance(item, Exchange):
-                item = (item if item.redacted else self._scrubbed(item)).entry(entry_id)
-                self._entries[index] = (entry_id, item, size)
+                item = converted[entry_id] = (item if item.redacted else self._scrubbed(item)).entry(entry_id)
             out.append(item)
+        if converted:
+            with self._lock:
+                for index, (entry_id, item, size) in enumerate(self._entries):
+                    if isinstance(item, Exchange) and entry_id in converted:
+                        self._entries[index] = (entry_id, converted[entry_id], size)
         return out
 
     def entries(
@@ -492,16 +504,15 @@ class Journal:
         wanted = canonical_name(operation) if operation else None
         if wanted is not None and self._operations is not None and wanted not in self._operations:
             raise ValueError(f"{operation!r} is not an operation of the fake")
-        with self._lock:
-            found = [
-                e
-                for e in self._materialized()
-                if (wanted is None or e.operation == wanted)
-                and (project_id is None or e.project_id == project_id)
-                and (method is None or e.method == method.upper())
-                and (status is None or e.status == status)
-                and (since is None or e.id > since)
-            ]
+        found = [
+            e
+            for e in self._materialized()
+            if (wanted is None or e.operation == wanted)
+            and (project_id is None or e.project_id == project_id)
+            and (method is None or e.method == method.upper())
+            and (status is None or e.status == status)
+            and (since is None or e.id > since)
+        ]
         return found[-limit:] if limit else found
 
     @property
