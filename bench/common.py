@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -206,6 +206,28 @@ def percentile(sorted_values: Sequence[float], pct: float) -> float:
         return float("nan")
     rank = max(1, min(len(sorted_values), round(pct / 100 * len(sorted_values) + 0.5)))
     return float(sorted_values[rank - 1])
+
+
+def time_calls(call: Callable[[], Any], iterations: int, seconds: float, warmup: int = 20) -> dict[str, Any]:
+    """``call`` timed up to ``iterations`` times (or ``seconds``) after ``warmup`` calls, in µs.
+
+    The wall-clock summary, with under ``"cpu"`` the same for the CPU time the calling
+    thread used: the request's cost alone. On a shared virtual machine the wall clock
+    also counts time the host gave to other guests and the kernel's memory scans.
+    """
+    for _ in range(min(warmup, iterations)):
+        call()
+    wall: list[float] = []
+    cpu: list[float] = []
+    deadline = time.perf_counter() + seconds
+    for _ in range(iterations):
+        start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
+        call()
+        cpu.append((time.thread_time_ns() - start_cpu) / 1000)
+        wall.append((time.perf_counter_ns() - start) / 1000)
+        if time.perf_counter() > deadline:
+            break
+    return {**summarize_us(wall), "cpu": summarize_us(cpu)}
 
 
 def summarize_us(samples_us: Sequence[float]) -> dict[str, float]:

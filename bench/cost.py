@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from common import proc_memory_kib, summarize_us
+from common import proc_memory_kib, summarize_us, time_calls
 from werkzeug.test import Client
 
 HOUR = 3600
@@ -99,24 +99,7 @@ class Tenant:
 
 
 def timed(call: Callable[[], Any], iterations: int, seconds: float) -> dict[str, Any]:
-    """Wall-clock figures of ``call`` in µs, and under ``"cpu"`` the same for the CPU time it used.
-
-    The CPU time of the calling thread is the request's cost alone: on a shared virtual
-    machine the wall clock also counts time the host gave to others (steal) and the
-    kernel's memory scanning, which grows with the heap rather than with the request.
-    """
-    for _ in range(20):
-        call()
-    samples, cpu = [], []
-    deadline = time.perf_counter() + seconds
-    for _ in range(iterations):
-        start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
-        call()
-        cpu.append((time.thread_time_ns() - start_cpu) / 1000)
-        samples.append((time.perf_counter_ns() - start) / 1000)
-        if time.perf_counter() > deadline:
-            break
-    return {**summarize_us(samples), "cpu": summarize_us(cpu)}
+    return time_calls(call, iterations, seconds)
 
 
 def settle_heap() -> None:

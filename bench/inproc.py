@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from common import OUT_DIR, ROOT, code_root, proc_memory_kib, summarize_us
+from common import OUT_DIR, ROOT, code_root, proc_memory_kib, summarize_us, time_calls
 from werkzeug.test import Client, EnvironBuilder
 from workloads import CREATE_BODY, LIST_EXPORTS, LIST_LIMIT
 
@@ -151,30 +151,13 @@ def _trivial_app(environ: dict[str, Any], start_response: Callable[..., Any]) ->
 
 
 def timed_with_cpu(calls: dict[str, Call], iterations: int, seconds: float) -> dict[str, Any]:
-    """Each call timed up to ``iterations`` times (or ``seconds``) after a warm-up, one call after the other.
+    """Each call timed up to ``iterations`` times (or ``seconds``), one after the other (:func:`time_calls`).
 
-    Each summary also has the CPU time the calls used (``"cpu"``): where it is far below
-    the wall clock, the machine was busy with something else. Timing the variants in
-    interleaved rounds instead was tried and made every one of them slower (by a third:
-    the store's heap grows with the creates meanwhile, and the caches go cold between
-    turns), which no suite repeating one request would see.
+    Timing the variants in interleaved rounds instead was tried and made every one of them
+    slower (by a third: the store's heap grows with the creates meanwhile, and the caches go
+    cold between turns), which no suite repeating one request would see.
     """
-    out: dict[str, Any] = {}
-    for name, call in calls.items():
-        for _ in range(min(20, iterations)):
-            call()
-        wall: list[float] = []
-        cpu: list[float] = []
-        deadline = time.perf_counter() + seconds
-        for _ in range(iterations):
-            start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
-            call()
-            cpu.append((time.thread_time_ns() - start_cpu) / 1000)
-            wall.append((time.perf_counter_ns() - start) / 1000)
-            if time.perf_counter() > deadline:
-                break
-        out[name] = {**summarize_us(wall), "cpu": summarize_us(cpu)}
-    return out
+    return {name: time_calls(call, iterations, seconds) for name, call in calls.items()}
 
 
 def section_requests(iterations: int, seconds: float) -> dict[str, Any]:
