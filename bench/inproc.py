@@ -88,7 +88,8 @@ class Fixture:
         self.server = MockServer(strict=strict)
         self.tenant_a = self.server.store.create_tenant()
         self.tenant_c = self.server.store.create_tenant()
-        self.client = Client(self.server)
+        # As the project's tests build it (tests/support.py): no cookie jar, which the API never uses.
+        self.client = Client(self.server, use_cookies=False)
         self.headers_a = {"Authorization": f"Bearer {self.tenant_a.api_key}"}
         self.headers_c = {"Authorization": f"Bearer {self.tenant_c.api_key}", "Content-Type": "application/json"}
         self.prefix_a = f"/api/projects/{self.tenant_a.project_id}/batch_exports/"
@@ -176,7 +177,7 @@ def section_requests(iterations: int, seconds: float) -> dict[str, Any]:
         calls[f"wsgi/{name}"] = wsgi
     for name, call in default.direct_calls().items():
         calls[f"direct_client/{name}"] = call
-    client = Client(_trivial_app)
+    client = Client(_trivial_app, use_cookies=False)
     calls["client_overhead"] = lambda: client.get("/api/projects/1/batch_exports/x/", headers={"A": "b"})
     timed = timed_with_cpu(calls, iterations, seconds)
     out: dict[str, Any] = {"client_overhead": timed.pop("client_overhead")}
