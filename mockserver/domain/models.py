@@ -19,6 +19,7 @@ from mockserver.errors import NotFound
 __all__ = [
     "DEFAULT_PROFILE",
     "PROFILES",
+    "check_profile",
     "require_uuid",
     "ApiKey",
     "Backfill",
@@ -38,6 +39,18 @@ __all__ = [
 #: its fields). An organization plays one; the HTTP layer has a document for each.
 PROFILES = ("docs", "current")
 DEFAULT_PROFILE = "docs"
+
+
+def check_profile(profile: str) -> None:
+    """Refuse a profile the fake cannot play (raised as :class:`ValueError` to Python callers).
+
+    >>> check_profile("newest")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown profile 'newest'; choose one of docs, current
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
 
 
 @dataclass

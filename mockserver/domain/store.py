@@ -43,6 +43,7 @@ from mockserver.domain.models import (
     Organization,
     Run,
     Team,
+    check_profile,
 )
 from mockserver.domain.snapshot import plain
 from mockserver.domain.tables import ShardedDict
@@ -218,8 +219,7 @@ class Store:
     """
 
     def __init__(self, seed: int = 0, clock: Clock | None = None, profile: str = DEFAULT_PROFILE) -> None:
-        if profile not in PROFILES:
-            raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+        check_profile(profile)
         self.lock = StoreLock()
         #: The profile of PostHog's API (``docs`` or ``current``) a tenant created without
         #: one gets; it survives :meth:`reset`, like the clock.

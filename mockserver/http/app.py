@@ -92,6 +92,7 @@ from mockserver.clock import Clock
 from mockserver.domain import outcomes
 from mockserver.domain.backend import Backend
 from mockserver.domain.lifecycle import Outcome
+from mockserver.domain.models import check_profile
 from mockserver.domain.store import Store
 from mockserver.errors import APIError, EmptyBodyError, MethodNotAllowed, NotFound, ParseError, UnsupportedMediaType
 from mockserver.http import auth, metadata
@@ -209,8 +210,7 @@ class MockServer:
     ) -> None:
         self.store = store or Store(seed=seed, clock=clock)
         if profile is not None:
-            if profile not in PROFILES:
-                raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+            check_profile(profile)
             self.store.default_profile = profile
         self.spec = spec or load_spec()
         #: The document each profile of PostHog's API is checked against (``docs`` is :attr:`spec`).

@@ -75,7 +75,7 @@ def read_body(environ: dict[str, Any], limits: BodyLimits, readers: BodyReaders 
     """The whole body of the request in ``environ``; ``wsgi.input`` then reads it from memory.
 
     ``readers``: the threads that read from a server without a read timeout of its own
-    (a new thread per body when ``None``).
+    (when ``None``, a pool of one thread that ends after the read).
 
     Raises:
         PayloadTooLarge: the body is (or announces it is) over ``limits.max_bytes``.
@@ -158,10 +158,7 @@ def _read_on_helper(stream: Any, length: int | None, limits: BodyLimits, readers
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
             future.set_exception(exc)
 
-    if readers is None:
-        threading.Thread(target=run, name="mockserver-body", daemon=True).start()
-    else:
-        readers.run(run)
+    (readers or BodyReaders(idle_seconds=0)).run(run)
     try:
         return future.result(timeout=limits.timeout)
     except FutureTimeout:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from mockserver.domain.models import DEFAULT_PROFILE, PROFILES
+from mockserver.domain.models import DEFAULT_PROFILE, PROFILES, check_profile
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -176,8 +176,7 @@ def _in_profile(node: Any, profile: str) -> bool:
 @functools.lru_cache(maxsize=8)
 def load_spec(path: str | None = None, profile: str = DEFAULT_PROFILE) -> Spec:
     """Parse the document once per process and profile (it is immutable, so sharing it is safe)."""
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    check_profile(profile)
     text = Path(path).read_text() if path else spec_path().read_text()
     spec = Spec(for_profile(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), profile))
     spec.profile = profile

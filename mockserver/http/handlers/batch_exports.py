@@ -28,17 +28,9 @@ def _json(backend: Backend, export: BatchExport) -> dict[str, Any]:
 
 def list_exports(backend: Backend, ctx: Context) -> Reply:
     limit, offset = limit_offset(ctx.arg("limit"), ctx.arg("offset"))
-    exports = backend.batch_exports
-    count, items = exports.page_for_teams(ctx.team_ids, offset=offset, limit=limit)
+    count, items = backend.batch_exports.page_for_teams(ctx.team_ids, offset=offset, limit=limit)
     envelope = page_links(count, limit=limit, offset=offset, base_url=ctx.base_url, query_string=ctx.query_string)
-    profiles: dict[int, str] = {}  # one lookup per project, not per export
-    results = []
-    for export in items:
-        profile = profiles.get(export.team_id)
-        if profile is None:
-            profile = profiles[export.team_id] = exports.profile_of(export)
-        results.append(batch_export_json(export, exports.latest_runs(export), profile=profile))
-    return Reply(200, {**envelope, "results": results})
+    return Reply(200, {**envelope, "results": [_json(backend, e) for e in items]})
 
 
 def create(backend: Backend, ctx: Context) -> Reply:
