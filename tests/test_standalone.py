@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -23,6 +24,7 @@ from support import Api, JsonResponse
 from werkzeug.test import Client
 
 from mockserver import MockServer
+from mockserver.domain.models import LogEntry, Run
 from mockserver.domain.tables import ShardedDict
 from mockserver.fixtures import load_scenario
 from mockserver.persistence import StateFileError, load_state, read_state, save_state
@@ -202,6 +204,40 @@ def test_a_state_file_with_plain_dict_tables_loads_into_sharded_ones(tmp_path: P
     assert isinstance(restored.store.runs, ShardedDict) and isinstance(restored.store.logs_by_instance, ShardedDict)
     runs = Api(restored, api.tenant).get(f"/batch_exports/{export['id']}/runs/").json["results"]
     assert [r["id"] for r in runs] == list(reversed(list(server.store.runs)))
+
+
+class _LegacyPickler(pickle.Pickler):
+    """Writes runs and log entries as they were pickled while they had a ``__dict__``: a plain dict of fields."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, (Run, LogEntry)):
+            fields = {name: getattr(obj, name) for name in type(obj).__dataclass_fields__}
+            return object.__new__, (type(obj),), fields
+        return NotImplemented
+
+
+def test_runs_and_logs_saved_with_a_dict_per_record_load_into_slotted_ones(tmp_path: Path) -> None:
+    """Runs and log entries are slotted; a state file written while they had a ``__dict__`` still loads."""
+    server = MockServer()
+    api = Api(server, server.store.create_tenant())
+    export = api.post("/batch_exports/", json={"name": "x", "interval": "hour",
+                                               "destination": {"type": "NoOp", "config": {}}}).json  # fmt: skip
+    api.post("/_mock/clock/advance/", json={"seconds": 7200})
+    before = api.get(f"/batch_exports/{export['id']}/runs/").json
+    logs_before = api.get(f"/batch_exports/{export['id']}/logs/").json
+    path = tmp_path / "state"
+    save_state(server, path)
+    state = read_state(path)
+    buffer = io.BytesIO()
+    _LegacyPickler(buffer).dump(state)
+    assert not hasattr(next(iter(server.store.runs.values())), "__dict__")
+    path.write_bytes(buffer.getvalue())
+
+    restored = MockServer()
+    restored.store.clock.set(load_state(restored, path))
+    again = Api(restored, api.tenant)
+    assert before["results"] and again.get(f"/batch_exports/{export['id']}/runs/").json == before
+    assert logs_before["results"] and again.get(f"/batch_exports/{export['id']}/logs/").json == logs_before
 
 
 def test_a_foreign_state_file_is_refused_by_name(tmp_path: Path) -> None:
