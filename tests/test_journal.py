@@ -14,7 +14,7 @@ import pytest
 from support import Api, JsonResponse, call, error
 
 from mockserver import MockServer
-from mockserver.http.journal import Journal, redact
+from mockserver.http.journal import HeaderPicker, Journal, redact
 
 NOOP_EXPORT = {"name": "my export", "interval": "hour", "destination": {"type": "NoOp", "config": {}}}
 
@@ -236,3 +236,16 @@ def test_an_exchange_is_redacted_when_first_read_and_outside_the_journals_lock(
     again = journal.entries(operation="batch_exports_create")[-1]
     assert len(redact_calls) == 1 and again is first  # redacted once, kept redacted
     assert json.loads(first.request_data or b"")["destination"]["config"]["password"] == "[redacted]"
+
+
+def test_the_journal_keeps_a_requests_headers_whatever_else_the_server_put_in_its_environ() -> None:
+    """granian copies the process environment into every environ; only headers reach the journal."""
+    pick = HeaderPicker(limit=2)
+    process = {"PATH": "/bin", "HOME": "/root", "LANG": "C", "wsgi.version": (1, 0)}
+    first = {**process, "HTTP_HOST": "h", "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "",
+             "HTTP_CONTENT_LENGTH": "2"}  # fmt: skip
+    assert pick(first) == (("CONTENT_TYPE", "application/json"), ("HTTP_HOST", "h"))
+    # The same names again, with the CONTENT_* values swapped: each is judged by its value anew.
+    second = {**process, "HTTP_X_API_KEY": "k", "CONTENT_TYPE": "", "CONTENT_LENGTH": "2"}
+    assert pick(second) == (("CONTENT_LENGTH", "2"), ("HTTP_X_API_KEY", "k"))
+    assert pick({**process, "HTTP_PATH": "p"}) == (("HTTP_PATH", "p"),)  # beyond the limit, still right

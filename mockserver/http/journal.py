@@ -34,7 +34,7 @@ import json
 import re
 import threading
 from collections import deque
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -53,6 +53,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_ENTRIES",
     "Exchange",
+    "HeaderPicker",
     "Journal",
     "JournalEntry",
     "redact",
@@ -366,6 +367,46 @@ class Exchange:
             request_truncated=self.request_truncated,
             response_truncated=self.response_truncated,
         )
+
+
+class HeaderPicker:
+    """The header items of a WSGI environ (``HTTP_*``, non-empty ``CONTENT_TYPE``/``CONTENT_LENGTH``), by name.
+
+    A server may put far more than headers into an environ: granian copies the whole
+    process environment into every request's, sixty keys where a request has five
+    headers. Whether a key other than the two ``CONTENT_*`` ones is a header depends on
+    its name alone, so the picker remembers the names that are not (up to ``limit`` of
+    them) and sets them aside in one C-level set difference: a third of the cost of
+    looking at each key, on every request.
+
+    >>> pick = HeaderPicker()
+    >>> pick({"PATH": "/bin", "HTTP_HOST": "h", "CONTENT_TYPE": "", "HTTP_ACCEPT": "*/*"})
+    (('HTTP_ACCEPT', '*/*'), ('HTTP_HOST', 'h'))
+    """
+
+    def __init__(self, limit: int = 1024) -> None:
+        self.limit = limit
+        self._not_headers: set[str] = set()
+
+    def __call__(self, environ: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+        """The header items, sorted by key (an environ's own order says nothing about the request)."""
+        picked = []
+        not_headers = self._not_headers
+        for key in environ.keys() - not_headers:
+            if key in _CONTENT_KEYS:
+                if environ[key]:
+                    picked.append((key, environ[key]))
+            elif key[:5] == "HTTP_" and key not in _CONTENT_HTTP_KEYS:
+                picked.append((key, environ[key]))
+            elif len(not_headers) < self.limit:
+                not_headers.add(key)
+        picked.sort()
+        return tuple(picked)
+
+
+_CONTENT_KEYS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+#: What some servers add beside ``CONTENT_*``; werkzeug's headers read the latter.
+_CONTENT_HTTP_KEYS = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 
 
 class Journal:
