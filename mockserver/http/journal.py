@@ -302,12 +302,15 @@ class JournalEntry:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Exchange:
     """One request/response as captured on the hot path: raw, unredacted, unparsed.
 
     Capturing costs a few microseconds; the journal redacts and :meth:`entry` parses
-    when (and only if) someone reads the journal.
+    when (and only if) someone reads the journal. Never changed once captured (the
+    journal makes a redacted copy), but not declared frozen: a frozen dataclass sets
+    each of its twenty fields through ``object.__setattr__``, which made building one
+    cost 2.7 µs instead of 1.0 µs, on every request.
     """
 
     timestamp: datetime | None
