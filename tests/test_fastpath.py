@@ -218,3 +218,14 @@ def test_responses_agree(op_id: str, status: str, example: Any, data: st.DataObj
         floats: list[str] = []
         json.loads(body, parse_float=floats.append)
         assert slow or floats, "the fast check refused a response openapi-core accepts"
+
+
+def test_an_operation_is_compiled_on_its_first_request_and_warm_up_compiles_the_rest() -> None:
+    """Start-up compiles nothing; ``serve``'s warm-up (``compile_all``) compiles every operation."""
+    fast = FastValidator(SPEC)
+    assert fast.compiled == frozenset()
+    parsed = fast.parse_request("batch_exports_list", MultiDict({"limit": "2"}), b"", "", False)
+    assert parsed is not None and parsed.query["limit"] == 2
+    assert fast.compiled == {"batch_exports_list"}
+    fast.compile_all()
+    assert fast.compiled == set(SPEC.operations)
