@@ -189,7 +189,7 @@ def _load_spec(path: str | None, profile: str) -> Spec:
 
 @functools.lru_cache(maxsize=4)
 def _parse(path: str | None) -> Any:
-    """The YAML document, parsed once for all profiles (the slowest step of a start-up).
+    """The YAML document, parsed once for all profiles (about 40 ms: the slowest step of a start-up).
 
     Shared, never changed: :func:`for_profile` copies every container it keeps.
     """
