@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from typing import Any
 
 import orjson
@@ -229,3 +230,22 @@ def test_an_operation_is_compiled_on_its_first_request_and_warm_up_compiles_the_
     assert fast.compiled == {"batch_exports_list"}
     fast.compile_all()
     assert fast.compiled == set(SPEC.operations)
+
+
+def test_threads_asking_for_one_operation_at_once_share_one_compilation() -> None:
+    """Requests run on many threads; the first requests of an operation compile it once, all get an answer."""
+    fast = FastValidator(SPEC)
+    start = threading.Barrier(8)
+    validators: list[object] = []
+
+    def first_request() -> None:
+        start.wait(timeout=10)
+        validators.append(fast._for("batch_exports_list"))
+
+    threads = [threading.Thread(target=first_request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(validators) == 8 and all(v is validators[0] for v in validators)
+    assert fast.compiled == {"batch_exports_list"}
