@@ -265,3 +265,13 @@ def test_the_async_httpx_client(posthog_mock: PostHogMock) -> None:
 
     posthog_mock.create_export(destination="NoOp")
     assert asyncio.run(listing()) == 1
+
+
+def test_the_requests_session_takes_paths_as_the_httpx_client_does(posthog_mock: PostHogMock) -> None:
+    """``requests_session()`` has a base URL: a path, with or without its leading slash, reaches the fake."""
+    export = posthog_mock.create_export(destination="NoOp", interval="hour")
+    path = f"api/projects/{posthog_mock.project_id}/batch_exports/{export['id']}/"
+    with posthog_mock.requests_session() as session:
+        assert session.post(f"/{path}pause/").json() == {"paused": True}
+        assert session.get(path).json()["paused"] is True
+        assert session.get(f"http://posthog.mock/{path}").json()["id"] == export["id"]

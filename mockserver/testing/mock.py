@@ -32,7 +32,7 @@ from mockserver.testing.transports import (
     POSTHOG_HOSTS,
     AsyncHttpxTransport,
     HttpxTransport,
-    RequestsAdapter,
+    in_process_session,
     intercept,
 )
 
@@ -173,13 +173,12 @@ class PostHogMock:
         return httpx.AsyncClient(transport=AsyncHttpxTransport(self.app), **kwargs)  # type: ignore[arg-type]
 
     def requests_session(self) -> requests.Session:
-        """A ``requests.Session`` whose requests to :data:`IN_PROCESS_URL` stay in process."""
-        import requests
+        """A ``requests.Session`` authenticated as this tenant, whose requests stay in process.
 
-        session = requests.Session()
-        session.mount(IN_PROCESS_URL, RequestsAdapter(self.app))  # type: ignore[arg-type]
-        session.headers.update(self.headers)
-        return session
+        Paths are relative to :data:`IN_PROCESS_URL`, as with :meth:`httpx_client`:
+        ``session.get(f"/api/projects/{posthog_mock.project_id}/batch_exports/")``.
+        """
+        return in_process_session(self.app, self.headers)
 
     @contextlib.contextmanager
     def intercept(self, hosts: tuple[str, ...] = POSTHOG_HOSTS) -> Iterator[PostHogMock]:

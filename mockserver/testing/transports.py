@@ -44,6 +44,7 @@ __all__ = [
     "HttpxTransport",
     "RequestsAdapter",
     "call_wsgi",
+    "in_process_session",
     "intercept",
 ]
 
@@ -140,6 +141,31 @@ class RequestsAdapter:
 
     def close(self) -> None:
         """Nothing to release: no sockets were opened."""
+
+
+def in_process_session(app: MockServer, headers: Mapping[str, str] | None = None) -> requests.Session:
+    """A ``requests.Session`` on ``app`` that, like an ``httpx.Client`` with a ``base_url``, takes paths.
+
+    ``session.get("/api/projects/1/batch_exports/")`` goes to ``IN_PROCESS_URL`` + the path;
+    a full URL goes where it says (the fake when it starts with ``IN_PROCESS_URL``).
+
+    >>> from mockserver import MockServer
+    >>> in_process_session(MockServer()).get("/_mock/clock/").json()
+    {'now': '2026-01-05T12:00:00Z'}
+    """
+    import requests
+
+    class Session(requests.Session):
+        def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+            if isinstance(url, str) and "://" not in url:
+                url = f"{IN_PROCESS_URL}/{url.lstrip('/')}"
+            return super().request(method, url, *args, **kwargs)
+
+    session = Session()
+    session.mount(IN_PROCESS_URL, RequestsAdapter(app))  # type: ignore[arg-type]
+    if headers:
+        session.headers.update(headers)
+    return session
 
 
 class HttpxTransport:
