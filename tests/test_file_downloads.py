@@ -240,6 +240,16 @@ def test_a_planned_failure_shows_its_error_and_cannot_be_downloaded(api: Api, se
     assert [r["status"] for r in api.get(BASE).json["results"]] == ["Completed", "Failed"]
 
 
+def test_a_file_download_planned_to_fail_without_an_error_shows_a_realistic_one(api: Api, server: MockServer) -> None:
+    server.backend.file_downloads.plan_outcomes(api.tenant.project_id, [Outcome("Failed")])
+    run_id = create(api)
+    advance(api, 600)
+    assert api.get(f"{BASE}{run_id}/").json == {
+        "status": "Failed",
+        "error": "FileDownload batch export failed: the destination could not be reached",
+    }
+
+
 def test_error_is_shown_whatever_the_status(api: Api, server: MockServer) -> None:
     run_id = create(api)
     server.backend.file_downloads.plan_run_outcome(run_id, Outcome("Completed", latest_error="partial retry"))

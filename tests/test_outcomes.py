@@ -81,6 +81,21 @@ def test_the_next_runs_end_as_planned_then_complete_normally(server: MockServer,
     assert [e["message"] for e in failure_logs] == ["Batch export run failed: Access Denied"]
 
 
+def test_a_failure_planned_without_an_error_gets_one_of_its_destination(server: MockServer, api: Api) -> None:
+    """PostHog's workers store the exception that failed a run; a plan that names none gets a realistic one."""
+    postgres = {"type": "Postgres", "config": {"database": "dw"}, "integration": api.integration("postgresql")}
+    export = api.create_export(interval="hour", destination=postgres)
+    plan(server, export["id"], {"status": "FailedRetryable"}, {"status": "TimedOut"})
+    advance(api, 2 * HOUR + 200)
+    failed, timed_out = runs(api, export["id"])
+    expected = 'connection to server failed: FATAL: password authentication failed for user "posthog"'
+    assert (failed["status"], failed["latest_error"]) == ("FailedRetryable", expected)
+    assert (timed_out["status"], timed_out["latest_error"]) == ("TimedOut", None)  # Temporal's, not the worker's
+    failure_logs = api.get(f"/batch_exports/{export['id']}/logs/", query_string={"level": "ERROR"}).json["results"]
+    assert sorted(e["message"] for e in failure_logs) == ["Batch export run failed: TimedOut",
+                                                          f"Batch export run failed: {expected}"]  # fmt: skip
+
+
 def test_a_planned_running_outcome_never_ends_until_cancelled(server: MockServer, api: Api) -> None:
     export = api.create_export(interval="hour")
     plan(server, export["id"], {"status": "Running"})

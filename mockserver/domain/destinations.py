@@ -25,6 +25,7 @@ __all__ = [
     "INTEGRATION_KINDS",
     "ConfigField",
     "check_config",
+    "failure_error",
     "merge_config",
     "strip_secrets",
 ]
@@ -145,6 +146,34 @@ SECRET_FIELDS: dict[str, frozenset[str]] = {
     "BigQuery": frozenset({"private_key", "private_key_id", "client_email", "token_uri"}),
     "HTTP": frozenset({"token"}),
 }
+
+_S3_ERROR = "An error occurred (NoSuchBucket) when calling the PutObject operation: The specified bucket does not exist"
+#: What a failed run of each destination records when the plan gave no error: the kind of
+#: message PostHog's workers store in ``latest_error`` (the exception that ended the run).
+_FAILURE_ERRORS: dict[str, str] = {
+    "S3": _S3_ERROR,
+    "AwsS3": _S3_ERROR,
+    "S3Compatible": _S3_ERROR,
+    "Snowflake": "250001: Could not connect to Snowflake backend after 0 attempt(s).",
+    "Postgres": 'connection to server failed: FATAL: password authentication failed for user "posthog"',
+    "Redshift": 'relation "events" does not exist',
+    "BigQuery": "403 Access Denied: Dataset posthog: Permission bigquery.tables.create denied.",
+    "Databricks": "[INSUFFICIENT_PERMISSIONS] Insufficient privileges: User does not have USE CATALOG on Catalog.",
+    "AzureBlob": "ContainerNotFound: The specified container does not exist.",
+    "HTTP": "Server error: 503 Service Unavailable",
+}
+
+
+def failure_error(dest_type: str) -> str:
+    """A realistic ``latest_error`` for a failed run to a ``dest_type`` destination.
+
+    >>> failure_error("Postgres")
+    'connection to server failed: FATAL: password authentication failed for user "posthog"'
+    >>> failure_error("FileDownload")
+    'FileDownload batch export failed: the destination could not be reached'
+    """
+    return _FAILURE_ERRORS.get(dest_type, f"{dest_type} batch export failed: the destination could not be reached")
+
 
 #: (integration kind, label in "Integration is not a … integration.") per type that needs one.
 INTEGRATION_KINDS: dict[str, tuple[str, str]] = {

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from mockserver.domain import outcomes
-from mockserver.domain.lifecycle import ACTIVE, BACKFILL_TRANSITIONS, Outcome, transition
+from mockserver.domain.destinations import failure_error
+from mockserver.domain.lifecycle import ACTIVE, BACKFILL_TRANSITIONS, ERRORED, Outcome, transition
 from mockserver.domain.models import Backfill, BatchExport, LogEntry, Run
 from mockserver.domain.schedule import interval_delta, next_fire
 from mockserver.domain.store import Store
@@ -218,7 +219,10 @@ class Engine:
         rnd = store.ids.random
         transition(run, outcome.status, at)
         run.finished_at = at
-        run.latest_error = outcome.latest_error
+        error = outcome.latest_error
+        if error is None and outcome.status in ERRORED:
+            error = failure_error(self._destination_type(run))
+        run.latest_error = error
         if outcome.status == "Completed":
             records = outcome.records_completed if outcome.records_completed is not None else rnd.randint(100, 50_000)
             run.records_completed = run.records_total_count = records
@@ -227,11 +231,19 @@ class Engine:
             self.log(run, at, "INFO", f"Batch export run finished successfully: {records} records exported")
         else:
             run.records_completed = outcome.records_completed if outcome.records_completed is not None else 0
-            self.log(run, at, "ERROR", f"Batch export run failed: {outcome.latest_error or outcome.status}")
+            self.log(run, at, "ERROR", f"Batch export run failed: {error or outcome.status}")
         for listener in self.on_run_finished:
             listener(run, at)
         if run.backfill_id:
             self.plan(at, "backfill", run.backfill_id)
+
+    def _destination_type(self, run: Run) -> str:
+        """The type of the destination the run exports to (``FileDownload`` for a file download)."""
+        store = self.store
+        parent = store.batch_exports.get(run.batch_export_id or "") or store.on_demand_exports.get(
+            run.batch_export_on_demand_id or ""
+        )
+        return parent.destination.type if parent is not None else "Unknown"
 
     def request_cancel(self, run: Run) -> None:
         """The API's cancel (runs and file downloads alike): 400 unless ``Starting``/``Running``."""

@@ -45,6 +45,9 @@ ACTIVE = frozenset({"Starting", "Running"})
 #: How a run that got to ``Running`` can end, other than by a cancel.
 ENDINGS = ("Completed", "Failed", "FailedRetryable", "FailedBilling", "Terminated", "TimedOut", "ContinuedAsNew")
 _ENDINGS = frozenset(ENDINGS)
+#: Endings for which PostHog's workers record the exception that ended the run as its
+#: ``latest_error``: a planned one that gives none gets a realistic error of its destination.
+ERRORED = frozenset({"Failed", "FailedRetryable"})
 #: What a planned :class:`Outcome` may say: an ending, or ``Running`` (the run never ends).
 OUTCOME_STATUSES = (*ENDINGS, "Running")
 
@@ -93,7 +96,9 @@ class Outcome:
     """How a planned run ends.
 
     ``status`` is any ending of :data:`RUN_TRANSITIONS`, or ``"Running"`` for a run that
-    never finishes (to test cancelling); ``latest_error`` is stored on the run.
+    never finishes (to test cancelling); ``latest_error`` is stored on the run (for
+    ``Failed`` and ``FailedRetryable``, a realistic error of the run's destination when
+    ``None``).
     """
 
     status: str

@@ -11,6 +11,7 @@ from mockserver.testing.transports import (
     AsyncHttpxTransport,
     HttpxTransport,
     RequestsAdapter,
+    in_process_session,
     intercept,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "Settings",
     "SettingsError",
     "UnusedFaults",
+    "in_process_session",
     "intercept",
 ]
