@@ -275,3 +275,13 @@ def test_the_requests_session_takes_paths_as_the_httpx_client_does(posthog_mock:
         assert session.post(f"/{path}pause/").json() == {"paused": True}
         assert session.get(path).json()["paused"] is True
         assert session.get(f"http://posthog.mock/{path}").json()["id"] == export["id"]
+
+
+def test_a_mistyped_operation_name_is_answered_with_the_names_it_may_mean(posthog_mock: PostHogMock) -> None:
+    """operationIds are DRF's (an action ends in its method's verb); the error points at the right one."""
+    with pytest.raises(ValueError, match="did you mean batch_exports_pause_create"):
+        posthog_mock.assert_called("batch_exports_pause", times=1)
+    with pytest.raises(ValueError, match="did you mean batch_exports_pause_create"):
+        posthog_mock.fault("environments_batch_exports_pause", 503)
+    with pytest.raises(ValueError, match=r"did you mean batch_exports_list\b"):
+        posthog_mock.calls("batch_export_list")

@@ -86,7 +86,7 @@ from mockserver.errors import (
     ValidationError,
 )
 from mockserver.http.context import Reply
-from mockserver.http.spec import canonical_name
+from mockserver.http.spec import canonical_name, unknown_operation
 
 __all__ = [
     "CLIENT_TIMEOUT_KEY",
@@ -152,7 +152,7 @@ class _OperationNames:
             return None
         name = canonical_name(operation)
         if name not in self.known:
-            raise ValueError(f"{operation!r} is not an operation of PostHog's batch-exports API")
+            raise unknown_operation(operation, self.known)
         return name
 
 

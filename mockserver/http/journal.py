@@ -45,7 +45,7 @@ import orjson
 from mockserver.domain.dates import format_datetime
 from mockserver.domain.destinations import SECRET_FIELDS
 from mockserver.http.body import json_too_deep
-from mockserver.http.spec import canonical_name
+from mockserver.http.spec import canonical_name, unknown_operation
 
 __all__ = [
     "CONTROL_TOKEN_HEADER",
@@ -546,8 +546,8 @@ class Journal:
             limit: at most this many, the most recent.
         """
         wanted = canonical_name(operation) if operation else None
-        if wanted is not None and self._operations is not None and wanted not in self._operations:
-            raise ValueError(f"{operation!r} is not an operation of the fake")
+        if operation and self._operations is not None and wanted not in self._operations:
+            raise unknown_operation(operation, self._operations)
         found = [
             e
             for e in self._materialized()

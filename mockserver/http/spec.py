@@ -7,8 +7,10 @@ scopes and request/response schemas all come from it. It ships inside the packag
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -26,6 +28,7 @@ __all__ = [
     "Spec",
     "canonical_name",
     "for_profile",
+    "unknown_operation",
     "load_spec",
     "spec_path",
 ]
@@ -49,6 +52,21 @@ def canonical_name(operation_id: str) -> str:
     """
     name = operation_id.removeprefix("environments_")
     return name[:-2] if name.endswith("_2") else name
+
+
+def unknown_operation(operation: str, known: Collection[str]) -> ValueError:
+    """The error for an operation name that names nothing, with the names it may have meant.
+
+    Operation names are the spec's operationIds, which are DRF's: an action's name ends in
+    its method's verb (``batch_exports_pause_create``), which nobody guesses.
+
+    >>> print(unknown_operation("batch_exports_pause", ["batch_exports_pause_create", "batch_exports_list"]))
+    'batch_exports_pause' is not an operation of PostHog's batch-exports API; did you mean batch_exports_pause_create?
+    """
+    name = canonical_name(operation)
+    close = [k for k in sorted(known) if k.startswith(name)] or difflib.get_close_matches(name, sorted(known), n=3)
+    hint = f"; did you mean {' or '.join(close[:3])}?" if close else " (the operationIds of spec/openapi.yaml)"
+    return ValueError(f"{operation!r} is not an operation of PostHog's batch-exports API{hint}")
 
 
 @dataclass(frozen=True)
