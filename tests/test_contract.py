@@ -203,6 +203,8 @@ def test_the_command_exits_2_when_the_key_is_refused(served: tuple[ServerThread,
     result = cli("--base-url", running.url, "--api-key", "phx_wrong", "--project-id", str(tenant.project_id))
     assert result.returncode == 2
     assert "the API key was refused" in result.stderr
+    # PostHog's own words, whole: the error's code and detail, not a cut-off JSON body.
+    assert "(401: authentication_failed: " in result.stderr and result.stderr.rstrip().endswith(".)")
 
 
 @pytest.mark.parametrize(

@@ -128,10 +128,29 @@ def preflight(target: object) -> str | None:
     except Unreachable as exc:
         return f"unreachable ({_reason(exc)})"
     if response.status in (401, 403):
-        return f"the API key was refused for project {target.project_id} ({response.status}: {response.text[:120]})"
+        return f"the API key was refused for project {target.project_id} ({response.status}: {_said(response)})"
     if response.status != 200:
-        return f"listing batch exports answered {response.status}, not 200: {response.text[:120]}"
+        return f"listing batch exports answered {response.status}, not 200: {_said(response)}"
     return None
+
+
+def _said(response: object, limit: int = 200) -> str:
+    """What an answer says, shortly: a PostHog error's ``code`` and whole ``detail``, else the body's start.
+
+    >>> from mockserver.contract.target import Response
+    >>> _said(Response(401, {}, b'{"type":"authentication_error","code":"authentication_failed","detail":"No."}'))
+    'authentication_failed: No.'
+    >>> _said(Response(502, {}, b"<html>" + b"x" * 300), limit=10)
+    '<html>xxxx…'
+    """
+    from mockserver.contract.target import Response
+
+    assert isinstance(response, Response)
+    body = response.json
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return f"{body.get('code')}: {body['detail']}" if body.get("code") else body["detail"]
+    text = " ".join(response.text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _reason(exc: BaseException) -> str:
