@@ -275,6 +275,8 @@ def test_the_requests_session_takes_paths_as_the_httpx_client_does(posthog_mock:
         assert session.post(f"/{path}pause/").json() == {"paused": True}
         assert session.get(path).json()["paused"] is True
         assert session.get(f"http://posthog.mock/{path}").json()["id"] == export["id"]
+        assert session.get("/_mock/clock/?next=http://elsewhere/").json() == {"now": posthog_mock.now.isoformat()
+                                                                              .replace("+00:00", "Z")}  # fmt: skip
 
 
 def test_a_mistyped_operation_name_is_answered_with_the_names_it_may_mean(posthog_mock: PostHogMock) -> None:

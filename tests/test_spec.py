@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 
+import jsonschema_rs
 import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 from mockserver.http.app import MockServer
 from mockserver.http.handlers import HANDLERS
-from mockserver.http.spec import canonical_name, load_spec, spec_path
+from mockserver.http.spec import Spec, canonical_name, load_spec, spec_path
 
 
 def test_the_document_is_valid_openapi() -> None:
@@ -80,3 +82,13 @@ def test_two_fakes_share_the_parsed_spec_but_nothing_else() -> None:
     assert a.store is not b.store
     a.store.create_tenant()
     assert not b.store.organizations
+
+
+def test_a_document_of_ones_own_is_compiled_when_the_server_is_built() -> None:
+    """Operations compile on first use, except in a caller's document: its errors show at construction."""
+    document = copy.deepcopy(load_spec().document)
+    document["components"]["schemas"]["BatchExport"]["properties"]["name"]["pattern"] = "("
+    spec = Spec(document)
+    spec.profile = "docs"
+    with pytest.raises(jsonschema_rs.ValidationError, match='is not a "regex"'):
+        MockServer(spec=spec)

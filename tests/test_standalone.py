@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from mockserver.domain.tables import ShardedDict
 from mockserver.fixtures import load_scenario
 from mockserver.persistence import StateFileError, load_state, read_state, save_state
 from mockserver.server import AccessLog
+
+NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 
 
 class Served:
@@ -238,6 +241,15 @@ def test_runs_and_logs_saved_with_a_dict_per_record_load_into_slotted_ones(tmp_p
     again = Api(restored, api.tenant)
     assert before["results"] and again.get(f"/batch_exports/{export['id']}/runs/").json == before
     assert logs_before["results"] and again.get(f"/batch_exports/{export['id']}/logs/").json == logs_before
+
+
+def test_a_record_field_the_state_file_lacks_takes_its_default() -> None:
+    """A field added to a slotted record after a file was saved reads as its default, not as an error."""
+    run = Run.__new__(Run)
+    saved = {"id": "r", "team_id": 1, "status": "Completed", "data_interval_start": None,
+             "data_interval_end": NOW, "created_at": NOW, "last_updated_at": NOW}  # fmt: skip
+    run.__setstate__(saved)
+    assert (run.status, run.cursor, run.finished_at, run.records_completed) == ("Completed", None, None, None)
 
 
 def test_a_foreign_state_file_is_refused_by_name(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -153,10 +153,16 @@ def _restore_slots(record: Any, state: Any) -> None:
     """Unpickle a slotted record from either shape of its state.
 
     Pickle gives a slotted object ``(None, {slot: value})``; a file saved while the
-    record still had a ``__dict__`` holds a plain dict. Both load.
+    record still had a ``__dict__`` holds a plain dict. Both load. A field the file does
+    not hold (added since) takes its default, as it would have without slots.
     """
     if isinstance(state, tuple):
         state = {**(state[0] or {}), **(state[1] or {})}
+    for spec in fields(record):
+        if spec.default is not MISSING:
+            object.__setattr__(record, spec.name, spec.default)
+        elif spec.default_factory is not MISSING:
+            object.__setattr__(record, spec.name, spec.default_factory())
     for name, value in state.items():
         object.__setattr__(record, name, value)
 

@@ -235,7 +235,7 @@ class JournalEntry:
     project_id: int | None = None
     #: The organization the URL resolved to (organization-level URLs).
     organization_id: str | None = None
-    #: Request headers in order, ``Authorization`` redacted.
+    #: Request headers sorted by name, ``Authorization`` redacted.
     request_headers: tuple[tuple[str, str], ...] = ()
     request_content_type: str = ""
     request_data: bytes | None = None
@@ -317,7 +317,7 @@ class Exchange:
     method: str
     path: str
     query_string: bytes
-    #: The WSGI environ's header items (``HTTP_*``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``), as they came.
+    #: The WSGI environ's header items (``HTTP_*``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``), sorted by key.
     environ_headers: tuple[tuple[str, str], ...]
     #: The body as received (the journal redacts and truncates it before anyone reads it).
     request_data: bytes | None
@@ -379,8 +379,8 @@ class HeaderPicker:
     process environment into every request's, sixty keys where a request has five
     headers. Whether a key other than the two ``CONTENT_*`` ones is a header depends on
     its name alone, so the picker remembers the names that are not (up to ``limit`` of
-    them) and sets them aside in one C-level set difference: a third of the cost of
-    looking at each key, on every request.
+    them) and sets them aside in one C-level set difference: a third to a half of the
+    cost of looking at each key, on every request.
 
     >>> pick = HeaderPicker()
     >>> pick({"PATH": "/bin", "HTTP_HOST": "h", "CONTENT_TYPE": "", "HTTP_ACCEPT": "*/*"})
@@ -547,7 +547,7 @@ class Journal:
         """
         wanted = canonical_name(operation) if operation else None
         if operation and self._operations is not None and wanted not in self._operations:
-            raise unknown_operation(operation, self._operations)
+            raise unknown_operation(operation, self._operations, what="the fake")
         found = [
             e
             for e in self._materialized()

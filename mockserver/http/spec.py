@@ -54,19 +54,25 @@ def canonical_name(operation_id: str) -> str:
     return name[:-2] if name.endswith("_2") else name
 
 
-def unknown_operation(operation: str, known: Collection[str]) -> ValueError:
+def unknown_operation(operation: str, known: Collection[str], what: str = "PostHog's batch-exports API") -> ValueError:
     """The error for an operation name that names nothing, with the names it may have meant.
 
     Operation names are the spec's operationIds, which are DRF's: an action's name ends in
     its method's verb (``batch_exports_pause_create``), which nobody guesses.
 
-    >>> print(unknown_operation("batch_exports_pause", ["batch_exports_pause_create", "batch_exports_list"]))
-    'batch_exports_pause' is not an operation of PostHog's batch-exports API; did you mean batch_exports_pause_create?
+    >>> error = unknown_operation("batch_exports_pause", ["batch_exports_pause_create", "backfills_list"])
+    >>> str(error).split("; ")[1]
+    'did you mean batch_exports_pause_create?'
+    >>> print(unknown_operation("environments_", ["batch_exports_list"], what="the fake"))
+    'environments_' is not an operation of the fake (the operationIds of the document at /api/schema/)
     """
     name = canonical_name(operation)
-    close = [k for k in sorted(known) if k.startswith(name)] or difflib.get_close_matches(name, sorted(known), n=3)
-    hint = f"; did you mean {' or '.join(close[:3])}?" if close else " (the operationIds of spec/openapi.yaml)"
-    return ValueError(f"{operation!r} is not an operation of PostHog's batch-exports API{hint}")
+    close: list[str] = []
+    if name:
+        containing = sorted((k for k in known if name in k), key=lambda k: (len(k), k))
+        close = list(dict.fromkeys([*containing, *difflib.get_close_matches(name, sorted(known), n=3)]))[:3]
+    hint = f"; did you mean {' or '.join(close)}?" if close else " (the operationIds of the document at /api/schema/)"
+    return ValueError(f"{operation!r} is not an operation of {what}{hint}")
 
 
 @dataclass(frozen=True)

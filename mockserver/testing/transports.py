@@ -157,7 +157,7 @@ def in_process_session(app: MockServer, headers: Mapping[str, str] | None = None
 
     class Session(requests.Session):
         def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-            if isinstance(url, str) and "://" not in url:
+            if isinstance(url, str) and not urlsplit(url).scheme:
                 url = f"{IN_PROCESS_URL}/{url.lstrip('/')}"
             return super().request(method, url, *args, **kwargs)
 
