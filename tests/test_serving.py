@@ -248,3 +248,24 @@ def test_warming_up_builds_the_authority_for_every_profile_without_the_store_loc
         warming.join(timeout=60)
         assert not warming.is_alive()
     assert set(app._validators) == set(app.specs)
+
+
+def test_a_planned_drop_closes_the_connection_without_an_answer(served: Served) -> None:
+    """A ``drop`` fault reaches the client as a connection closed without a complete answer, never a 500."""
+    fault = json.dumps({"operation_id": "batch_exports_list", "drop": True}).encode()
+    planned = urllib.request.Request(served.url + "/_mock/faults/", data=fault,
+                                     headers={"Content-Type": "application/json"}, method="POST")  # fmt: skip
+    with urllib.request.urlopen(planned, timeout=10) as response:
+        assert response.status == 201
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+        sock.sendall(
+            f"GET {served.exports_path} HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: Bearer {served.tenant['api_key']}\r\n\r\n".encode()
+        )
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    # werkzeug closes before a byte; granian, which cannot drop, closes before the status line
+    # or just after it, mid-body: either way no complete answer, so clients raise a connection error.
+    assert received == b"" or (received.startswith(b"HTTP/1.1 503") and not received.endswith(b"0\r\n\r\n"))
+    assert served.get(served.exports_path)[0] == 200  # the fault is used up

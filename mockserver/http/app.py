@@ -357,13 +357,21 @@ class MockServer:
         request = Request(environ)
         try:
             out = self._answer(request)
-        except ConnectionDropped:
+        except ConnectionDropped as drop:
             # On werkzeug's server, close the socket so the client sees the drop at once
             # (the server would otherwise keep the connection open for the next request).
             sock = environ.get("werkzeug.socket")
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
+            elif str(environ.get("SERVER_SOFTWARE", "")).startswith("Granian"):
+                # granian answers an exception from the app with a 500 and has no way to
+                # close a connection unanswered; a body of unknown length that fails at once
+                # makes it close the connection before the status line or right after it,
+                # mid-body. Either way the client gets no answer: curl reports an empty or
+                # partial reply, httpx RemoteProtocolError, requests ChunkedEncodingError.
+                start_response("503 Service Unavailable", [])
+                return _Dropped(drop)
             raise
         finally:
             request.close()  # the spooled files of a multipart body
@@ -639,6 +647,22 @@ class MockServer:
             content_type=out.mimetype,
             response_headers=dict(out.headers),
         )
+
+
+class _Dropped:
+    """A response body that fails before its first byte: the server drops the connection."""
+
+    def __init__(self, drop: ConnectionDropped) -> None:
+        self.drop = drop
+
+    def __iter__(self) -> _Dropped:
+        return self
+
+    def __next__(self) -> bytes:
+        raise self.drop
+
+    def close(self) -> None:
+        """Nothing to release (granian calls it after the failed iteration)."""
 
 
 @dataclass(frozen=True, slots=True)
