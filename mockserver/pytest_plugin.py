@@ -32,6 +32,7 @@ Fixtures: ``posthog_mock`` (a :class:`~mockserver.testing.PostHogMock`),
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -144,6 +145,12 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
     planned fault was never used.
     """
     settings = posthog_mock_settings
+    if settings.scenario and settings.clock == "shared":
+        from mockserver.fixtures import scenario_sets_clock
+
+        if scenario_sets_clock(settings.scenario):
+            # The scenario's clock.start would move the shared server's one clock for every test.
+            settings = replace(settings, clock="private")
     if settings.clock == "private":
         mock = PostHogMock.private_fake(
             seed=settings.seed, start=settings.start, strict=settings.strict,

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.test import Client
 
 from mockserver import MockServer
-from mockserver.domain.lifecycle import RUN_STATUSES
+from mockserver.domain.lifecycle import ERRORED, RUN_STATUSES
 from mockserver.fixtures import (
     DESTINATIONS,
     Factories,
@@ -57,8 +57,36 @@ def test_runs_in_every_status(status: str) -> None:
     export = make.batch_export(destination="Snowflake")
     run = make.run(export["id"], status)
     assert run["status"] == status
-    if status not in ("Starting", "Running", "Completed", "Cancelled"):
+    if status in ERRORED:
         assert run["latest_error"]  # a realistic message, not a blank
+    else:  # no worker failed: the other endings carry no error, as runs of the engine's own
+        assert run["latest_error"] is None
+
+
+def test_a_running_run_finishes_as_a_scheduled_one_would() -> None:
+    server, make = factories()
+    export = make.batch_export(destination="NoOp", interval="hour")
+    run = make.run(export["id"], "Running")
+    server.store.clock.advance(3600)
+    finished = server.store.runs[run["id"]]
+    assert (finished.status, finished.latest_error) == ("Completed", None)
+
+
+def test_histories_refuse_counts_that_make_no_runs() -> None:
+    _server, make = factories()
+    export = make.batch_export(destination="NoOp", interval="hour")
+    for count, failures in ((0, ()), (2, ("Failed",) * 3), (2, {5: "Failed"})):
+        with pytest.raises(FactoryError, match="history: "):
+            make.history(export["id"], count=count, failures=failures)
+
+
+def test_a_cycle_of_exports_skips_workflows_unless_the_tenant_may_create_them() -> None:
+    server = MockServer(seed=1)
+    plain = Factories(server, server.store.create_tenant(), seed=1)
+    types = [e["destination"]["type"] for e in plain.batch_exports(len(DESTINATIONS))]
+    assert "Workflows" not in types and types[: len(DESTINATIONS) - 1] == list(DESTINATIONS[:-1])
+    _server, flagged = factories()  # with the backfill-workflows-destination flag
+    assert [e["destination"]["type"] for e in flagged.batch_exports(len(DESTINATIONS))] == list(DESTINATIONS)
 
 
 def test_the_same_seed_makes_the_same_objects() -> None:

@@ -197,6 +197,23 @@ def test_a_shipped_scenario_from_the_marker(pytester: pytest.Pytester) -> None:
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_a_scenario_that_sets_the_clock_gets_a_fake_of_its_own(pytester: pytest.Pytester) -> None:
+    """``clock.start`` in a scenario would move the shared server's clock for every other test."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.posthog_mock(scenario="weekly-across-dst")
+        def test_1_dst(posthog_mock):
+            assert posthog_mock.now.isoformat().startswith("2026-04-")  # the scenario's own clock
+
+        def test_2_after(posthog_mock):
+            assert posthog_mock.now.isoformat() == "2026-01-05T12:00:00+00:00"  # the shared clock did not move
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_safe_under_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
