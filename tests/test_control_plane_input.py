@@ -64,6 +64,9 @@ def test_bad_control_plane_input_is_a_400_naming_the_field(
         ("/_mock/journal/", "operation_id=batch_exports_explode", "operation_id"),
         ("/_mock/journal/", "status=ok", "status"),
         ("/_mock/outcomes/", "batch_export_id=not-a-uuid", "batch_export_id"),
+        # A misspelt filter would otherwise be ignored and the answer would show everything.
+        ("/_mock/journal/", "operation=batch_exports_list", "operation"),
+        ("/_mock/state/", "tenants=1", "tenants"),
     ],
 )
 def test_bad_control_plane_queries_are_a_400_naming_the_parameter(path: str, query: str, attr: str) -> None:

@@ -95,7 +95,14 @@ from mockserver.domain.backend import Backend
 from mockserver.domain.lifecycle import Outcome
 from mockserver.domain.models import check_profile
 from mockserver.domain.store import Store
-from mockserver.errors import APIError, EmptyBodyError, MethodNotAllowed, NotFound, ParseError, UnsupportedMediaType
+from mockserver.errors import (
+    APIError,
+    EmptyBodyError,
+    MethodNotAllowed,
+    NotFound,
+    ParseError,
+    UnsupportedMediaType,
+)
 from mockserver.http import auth, metadata
 from mockserver.http.body import MAX_JSON_DEPTH, BodyLimits, BodyReaders, json_too_deep, read_body
 from mockserver.http.context import Context, Reply

@@ -104,6 +104,20 @@ class Context:
             raise self.parsed.query_error
         return self.parsed.query
 
+    def refuse_unknown_query(self) -> None:
+        """400 for a query parameter the operation does not declare.
+
+        For the control plane's filters, where a misspelt one (``?operation=`` for
+        ``?operation_id=``) would be ignored and the answer would show everything.
+        PostHog's own routes ignore unknown parameters, as DRF does.
+        """
+        for name in self.request.args:
+            if name not in self.op.query_params:
+                known = ", ".join(sorted(self.op.query_params))
+                raise ValidationError(
+                    f'Unknown query parameter "{name}" (known: {known}).', code="unknown_field", attr=name
+                )
+
     def arg(self, name: str) -> str | None:
         """A raw query value (first occurrence), for lenient parameters."""
         # Not ``args.get(name)``: werkzeug's MultiDict answers a missing key by raising

@@ -93,6 +93,8 @@ class Operation:
     has_body: bool = False
     #: Query parameters that repeat (``status``): an empty value is a value there.
     array_params: frozenset[str] = field(default_factory=frozenset)
+    #: Every query parameter the document declares for it.
+    query_params: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def name(self) -> str:
@@ -138,6 +140,7 @@ class Spec:
                         for p in params
                         if p.get("in") == "query" and self.resolve(p.get("schema", {})).get("type") == "array"
                     ),
+                    query_params=frozenset(p["name"] for p in params if p.get("in") == "query"),
                 )
                 self.operations[operation.operation_id] = operation
 

@@ -141,6 +141,7 @@ def state(plane: ControlPlane, ctx: Context) -> Reply:
     What it shows is taken under the lock, through each tenant's indexes; turning it into
     JSON (most of the work for a big store) happens after the lock is released.
     """
+    ctx.refuse_unknown_query()
     query = ctx.query
     store = plane.store
     organization_ids: list[str] | None = None
@@ -349,6 +350,7 @@ def latency_destroy(plane: ControlPlane, ctx: Context) -> Reply:
 
 
 def journal_list(plane: ControlPlane, ctx: Context) -> Reply:
+    ctx.refuse_unknown_query()
     query = ctx.query
     journal = plane.journal
     found = journal.entries(
