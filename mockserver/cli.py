@@ -224,7 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = _server_kind(args)
     if server == "granian" and not granian_available():
         raise SystemExit("--server granian: install the 'serve' extra: pip install 'posthog-batch-exports-mock[serve]'")
-    scenarios = _load_scenarios(app, args.scenario)
+    # Scenarios make new tenants: a state file saved after a start with them holds them already,
+    # and loading them again on every restart would add another copy each time.
+    scenarios = _load_scenarios(app, args.scenario) if saved is None else []
     tenant = store.create_tenant() if args.print_tenant else None
     wsgi, close_log = _access_log(FrozenHeap(app), "-" if args.verbose and not args.access_log else args.access_log)
 
@@ -241,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if saved is not None:
             print(f"State loaded from {args.state_file} (saved at {saved['now'].isoformat()})", flush=True)
+            if args.scenario:
+                print("Scenarios not loaded again: the state holds what they made the first time.", flush=True)
         for scenario in scenarios:
             assert scenario.tenant is not None
             print(f"Scenario {scenario.name!r} loaded into project {scenario.tenant.project_id}:", flush=True)

@@ -188,6 +188,19 @@ def test_state_survives_a_clean_restart(serve: Any, tmp_path: Path, stop_signal:
     second.stop()
 
 
+def test_scenarios_load_once_into_a_state_file_not_on_every_restart(serve: Any, tmp_path: Path) -> None:
+    """The README's ``--scenario … --state-file …`` command, restarted, keeps one copy of the scenario's tenant."""
+    state = tmp_path / "mock.state"
+    first = serve("--clock", "frozen", "--scenario", "failing-snowflake", "--state-file", str(state))
+    organizations = [o["id"] for o in first.get("/_mock/state/")["organizations"]]
+    assert len(organizations) == 1
+    first.stop()
+    second = serve("--clock", "frozen", "--scenario", "failing-snowflake", "--state-file", str(state))
+    assert any("Scenarios not loaded again" in line for line in second.lines)
+    assert [o["id"] for o in second.get("/_mock/state/")["organizations"]] == organizations
+    second.stop()
+
+
 def test_a_state_file_with_plain_dict_tables_loads_into_sharded_ones(tmp_path: Path) -> None:
     """Files saved before the run tables were sharded hold them as dicts; they load as they were."""
     server = MockServer()
