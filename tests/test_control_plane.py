@@ -271,3 +271,31 @@ def test_a_key_request_needs_known_scope_spellings(server: MockServer, tenant: T
     response = mock(server, "POST", "/_mock/keys/", json={"project_id": tenant.project_id, "scopes": ["read all"]})
     assert response.status_code == 400
     assert response.json["attr"] == "scopes__0"
+
+
+# -- scenarios -----------------------------------------------------------------------------
+
+
+def test_a_shipped_scenario_loads_into_a_new_tenant(server: MockServer) -> None:
+    listed = mock(server, "GET", "/_mock/scenarios/")
+    assert listed.status_code == 200 and "failing-snowflake" in [s["name"] for s in listed.json["results"]]
+    loaded = mock(server, "POST", "/_mock/scenarios/", json={"name": "failing-snowflake"})
+    assert loaded.status_code == 201
+    api = as_tenant(server, loaded.json["tenant"])
+    assert [e["id"] for e in api.get("/batch_exports/").json["results"]] == [loaded.json["exports"]["warehouse"]]
+
+
+def test_a_scenario_that_fails_halfway_leaves_nothing_behind(server: MockServer) -> None:
+    """The second export needs an integration the YAML does not give: 400, and no tenant, export or clock move."""
+    before, now = server.store.snapshot(), mock(server, "GET", "/_mock/clock/").json
+    text = (
+        "clock:\n  start: '2026-03-01T00:00:00Z'\n"
+        "exports:\n"
+        "  - {key: first, destination: NoOp, interval: hour, history: {runs: 3}}\n"
+        "  - key: second\n    destination: {type: Postgres, config: {database: dw}}\n    interval: hour\n"
+    )
+    refused = mock(server, "POST", "/_mock/scenarios/", json={"yaml": text})
+    assert (refused.status_code, refused.json["attr"]) == (400, "yaml")
+    assert "exports[1]" in refused.json["detail"]
+    assert server.store.snapshot() == before
+    assert mock(server, "GET", "/_mock/clock/").json == now

@@ -24,11 +24,12 @@ checks the spec cannot express, such as whether an operation name exists.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.clock import ClockError
+from mockserver.clock import Clock, ClockError
 from mockserver.domain import outcomes
 from mockserver.domain.backend import Backend
 from mockserver.domain.dates import format_datetime, parse_datetime
@@ -58,6 +59,21 @@ class ControlPlane:
     posthog_operations: frozenset[str]
     #: The domain services, for loading scenarios through the fake's own rules.
     backend: Backend
+
+    def rehearsal(self) -> ControlPlane:
+        """An empty fake at this one's moment, seed and default profile, to try a load on."""
+        source = self.store
+        store = Store(seed=source.ids.seed, clock=Clock(source.clock.now()), profile=source.default_profile)
+        store.limits, store.progression = dataclasses.replace(source.limits), source.progression
+        return ControlPlane(
+            store=store,
+            faults=Faults(self.posthog_operations),
+            latency=Latency(self.posthog_operations),
+            journal=Journal(0),
+            operation_names=self.operation_names,
+            posthog_operations=self.posthog_operations,
+            backend=Backend(store),
+        )
 
 
 #: A control-plane handler.
@@ -123,6 +139,10 @@ def scenarios_create(plane: ControlPlane, ctx: Context) -> Reply:
     else:
         source, text, attr = "yaml", body["yaml"], "yaml"
     try:
+        # A rehearsal first, on a fake of its own at the same moment: a scenario that fails
+        # halfway would otherwise leave a tenant with half its objects (and maybe a moved
+        # clock) behind a 400. Only one that loads whole there is loaded here.
+        load_scenario_text(text, plane.rehearsal(), source=source)
         scenario = load_scenario_text(text, plane, source=source)
     except ScenarioError as exc:
         raise ValidationError(str(exc), attr=attr) from None
