@@ -286,13 +286,13 @@ def test_a_shipped_scenario_loads_into_a_new_tenant(server: MockServer) -> None:
 
 
 def test_a_scenario_that_fails_halfway_leaves_nothing_behind(server: MockServer) -> None:
-    """The second export needs an integration the YAML does not give: 400, and no tenant, export or clock move."""
+    """The second export needs a feature flag the tenant lacks: 400, and no tenant, export or clock move."""
     before, now = server.store.snapshot(), mock(server, "GET", "/_mock/clock/").json
     text = (
         "clock:\n  start: '2026-03-01T00:00:00Z'\n"
         "exports:\n"
         "  - {key: first, destination: NoOp, interval: hour, history: {runs: 3}}\n"
-        "  - key: second\n    destination: {type: Postgres, config: {database: dw}}\n    interval: hour\n"
+        "  - {key: second, destination: Workflows, interval: hour}\n"
     )
     refused = mock(server, "POST", "/_mock/scenarios/", json={"yaml": text})
     assert (refused.status_code, refused.json["attr"]) == (400, "yaml")

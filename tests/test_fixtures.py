@@ -197,3 +197,14 @@ def test_a_malformed_scenario_names_file_line_and_field(
 def test_an_unknown_scenario_lists_the_shipped_ones() -> None:
     with pytest.raises(ScenarioError, match="shipped: failing-snowflake"):
         load_scenario("healthy-hourly", MockServer())
+
+
+def test_a_destination_given_whole_gets_the_tenants_integration_by_kind_or_by_default() -> None:
+    """Integration ids differ from tenant to tenant; a scenario names the kind, or leaves it to the tenant's."""
+    _server, make = factories()
+    postgres = {"type": "Postgres", "config": {"database": "dw"}}
+    own = next(int(i["id"]) for i in make.tenant.integrations if i["kind"] == "postgresql")
+    assert make.batch_export(destination=postgres)["destination"]["integration"] == own
+    assert make.batch_export(destination={**postgres, "integration": "postgresql"})["destination"]["integration"] == own
+    with pytest.raises(FactoryError, match="no integration of kind 'mysql'"):
+        make.batch_export(destination={**postgres, "integration": "mysql"})
