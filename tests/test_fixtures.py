@@ -17,6 +17,7 @@ from mockserver.fixtures import (
     load_scenario,
     shipped_scenarios,
 )
+from mockserver.fixtures.scenarios import load_scenario_text
 
 
 def factories(seed: int = 1) -> tuple[MockServer, Factories]:
@@ -208,3 +209,12 @@ def test_a_destination_given_whole_gets_the_tenants_integration_by_kind_or_by_de
     assert make.batch_export(destination={**postgres, "integration": "postgresql"})["destination"]["integration"] == own
     with pytest.raises(FactoryError, match="no integration of kind 'mysql'"):
         make.batch_export(destination={**postgres, "integration": "mysql"})
+
+
+def test_a_scenario_fault_names_its_operation_as_the_control_plane_does_too() -> None:
+    """``operation_id:`` (the control plane's word) and ``operation:`` are the same; both at once is an error."""
+    server = MockServer()
+    load_scenario_text("faults:\n  - {operation_id: batch_exports_list, status: 503}\n", server)
+    assert [f.operation for f in server.faults.active()] == ["batch_exports_list"]
+    with pytest.raises(ScenarioError, match="faults\\[0\\]: give operation or operation_id"):
+        load_scenario_text("faults:\n  - {operation: a, operation_id: a, status: 503}\n", server)
