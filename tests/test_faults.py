@@ -257,6 +257,11 @@ def test_an_unknown_operation_names_itself() -> None:
     server = MockServer()
     response = control(server, "POST", "/_mock/faults/", json={"operation_id": "nope", "status": 500})
     assert response.json == error("invalid_choice", '"nope" is not a valid choice.', "operation_id")
+    # A near miss says what it may have meant (operationIds end in their method's verb, as DRF names them).
+    near = control(server, "POST", "/_mock/faults/", json={"operation_id": "batch_exports_pause", "status": 500})
+    assert near.json["detail"].startswith(
+        '"batch_exports_pause" is not a valid choice. Did you mean batch_exports_pause_create'
+    )
 
 
 def test_the_python_api_refuses_what_http_refuses() -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "Spec",
     "canonical_name",
     "for_profile",
+    "operation_suggestions",
     "unknown_operation",
     "load_spec",
     "spec_path",
@@ -66,13 +67,22 @@ def unknown_operation(operation: str, known: Collection[str], what: str = "PostH
     >>> print(unknown_operation("environments_", ["batch_exports_list"], what="the fake"))
     'environments_' is not an operation of the fake (the operationIds of the document at /api/schema/)
     """
-    name = canonical_name(operation)
-    close: list[str] = []
-    if name:
-        containing = sorted((k for k in known if name in k), key=lambda k: (len(k), k))
-        close = list(dict.fromkeys([*containing, *difflib.get_close_matches(name, sorted(known), n=3)]))[:3]
+    close = operation_suggestions(operation, known)
     hint = f"; did you mean {' or '.join(close)}?" if close else " (the operationIds of the document at /api/schema/)"
     return ValueError(f"{operation!r} is not an operation of {what}{hint}")
+
+
+def operation_suggestions(operation: str, known: Collection[str]) -> list[str]:
+    """Up to three of ``known`` that ``operation`` may have meant: those containing it, then close ones.
+
+    >>> operation_suggestions("runs_cancel", ["batch_exports_runs_cancel_create", "batch_exports_list"])
+    ['batch_exports_runs_cancel_create']
+    """
+    name = canonical_name(operation)
+    if not name:
+        return []
+    containing = sorted((k for k in known if name in k), key=lambda k: (len(k), k))
+    return list(dict.fromkeys([*containing, *difflib.get_close_matches(name, sorted(known), n=3)]))[:3]
 
 
 @dataclass(frozen=True)

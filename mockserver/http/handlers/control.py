@@ -40,7 +40,7 @@ from mockserver.http.context import Context, Reply
 from mockserver.http.faults import Faults, Latency, header_problem
 from mockserver.http.journal import Journal
 from mockserver.http.pagination import limit_offset, page_links
-from mockserver.http.spec import canonical_name
+from mockserver.http.spec import canonical_name, operation_suggestions
 
 __all__ = ["HANDLERS", "ControlHandler", "ControlPlane"]
 
@@ -302,7 +302,9 @@ def _operation(plane: ControlPlane, value: Any, *, control_too: bool = False) ->
     name = canonical_name(str(value))
     known = plane.operation_names if control_too else plane.posthog_operations
     if name not in known:
-        raise ValidationError(f'"{value}" is not a valid choice.', code="invalid_choice", attr="operation_id")
+        close = operation_suggestions(str(value), known)
+        detail = f'"{value}" is not a valid choice.' + (f" Did you mean {' or '.join(close)}?" if close else "")
+        raise ValidationError(detail, code="invalid_choice", attr="operation_id")
     return name
 
 
