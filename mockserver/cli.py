@@ -224,9 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = _server_kind(args)
     if server == "granian" and not granian_available():
         raise SystemExit("--server granian: install the 'serve' extra: pip install 'posthog-batch-exports-mock[serve]'")
-    # Scenarios make new tenants: a state file saved after a start with them holds them already,
-    # and loading them again on every restart would add another copy each time.
-    scenarios = _load_scenarios(app, args.scenario) if saved is None else []
+    # Scenarios make new tenants: the state file records those it holds already, which are not
+    # loaded again (each restart would add another copy). A reset forgets their tenants.
+    held: list[str] = list(saved.get("scenarios", ())) if saved is not None else []
+    skipped = [name for name in args.scenario if name in held]
+    scenarios = _load_scenarios(app, [name for name in args.scenario if name not in held])
+    held += [name for name in args.scenario if name not in held]
+    store.reset_listeners.append(held.clear)
     tenant = store.create_tenant() if args.print_tenant else None
     wsgi, close_log = _access_log(FrozenHeap(app), "-" if args.verbose and not args.access_log else args.access_log)
 
@@ -243,8 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if saved is not None:
             print(f"State loaded from {args.state_file} (saved at {saved['now'].isoformat()})", flush=True)
-            if args.scenario:
-                print("Scenarios not loaded again: the state holds what they made the first time.", flush=True)
+            for name in skipped:
+                print(f"Scenario {name!r} not loaded again: the state holds what it made before.", flush=True)
         for scenario in scenarios:
             assert scenario.tenant is not None
             print(f"Scenario {scenario.name!r} loaded into project {scenario.tenant.project_id}:", flush=True)
@@ -270,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve_until_signalled(running)
     finally:
         if args.state_file:
-            save_state(app, args.state_file)  # after the last request finished
+            save_state(app, args.state_file, scenarios=held)  # after the last request finished
             print(f"State saved to {args.state_file}", flush=True)
         close_log()
 

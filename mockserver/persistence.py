@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,12 @@ class StateFileError(RuntimeError):
     """The state file cannot be read (wrong format, or written by another version)."""
 
 
-def save_state(server: MockServer, path: str | os.PathLike[str]) -> None:
-    """Write the fake's state to ``path`` atomically."""
+def save_state(server: MockServer, path: str | os.PathLike[str], *, scenarios: Sequence[str] = ()) -> None:
+    """Write the fake's state to ``path`` atomically.
+
+    ``scenarios``: the scenarios whose tenants the state holds (``serve --scenario`` loads
+    only the others on its next start from the file).
+    """
     target = Path(path)
     store = server.store
     with store.lock:
@@ -58,6 +63,7 @@ def save_state(server: MockServer, path: str | os.PathLike[str]) -> None:
             "store": {k: v for k, v in vars(store).items() if k not in _TRANSIENT},
             "faults": server.faults.active(),
             "latency": server.latency.rules(),
+            "scenarios": list(scenarios),
         }
         data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,7 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from mockserver.clock import wall_seconds
 from mockserver.http.app import MockServer
 from mockserver.http.body import DEFAULT_READ_TIMEOUT
+from mockserver.http.faults import DroppedBody, cannot_drop
 
 #: Any WSGI application (the fake, or the benchmark's trivial ceiling app).
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -196,8 +197,10 @@ class AccessLog:
 
         try:
             body = list(self.app(environ, recording_start_response))
-        except ConnectionError:
+        except ConnectionError as drop:
             self._line(environ, "-", "-")  # a planned drop: no status was ever sent
+            if cannot_drop(environ):
+                return DroppedBody(drop)  # granian would turn the exception into a 500
             raise
         self._line(environ, seen.get("status", "-"), str(sum(len(b) for b in body)) if body else "-")
         return body

@@ -299,3 +299,19 @@ def test_a_scenario_that_fails_halfway_leaves_nothing_behind(server: MockServer)
     assert "exports[1]" in refused.json["detail"]
     assert server.store.snapshot() == before
     assert mock(server, "GET", "/_mock/clock/").json == now
+
+
+def test_a_scenario_may_name_the_new_tenants_own_integration_by_id(server: MockServer) -> None:
+    """The rehearsal's tenant gets the ids the real one will: its own id loads, another tenant's is refused."""
+    other = mock(server, "POST", "/_mock/tenants/").json
+    others = {i["kind"]: i["id"] for i in other["integrations"]}
+    text = (
+        "exports:\n  - {key: a, interval: hour,\n"
+        "     destination: {type: Postgres, config: {database: d}, integration: %d}}\n"
+    )
+    refused = mock(server, "POST", "/_mock/scenarios/", json={"yaml": text % others["postgresql"]})
+    assert refused.status_code == 400 and len(server.store.organizations) == 1
+    own = others["postgresql"] + len(others)  # the next tenant's integrations follow the last one's
+    loaded = mock(server, "POST", "/_mock/scenarios/", json={"yaml": text % own})
+    assert loaded.status_code == 201
+    assert {i["kind"]: i["id"] for i in loaded.json["tenant"]["integrations"]}["postgresql"] == own

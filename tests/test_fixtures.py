@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import Api
 from werkzeug.test import Client
 
 from mockserver import MockServer
@@ -64,13 +65,17 @@ def test_runs_in_every_status(status: str) -> None:
         assert run["latest_error"] is None
 
 
-def test_a_running_run_finishes_as_a_scheduled_one_would() -> None:
+def test_a_running_run_stays_running_now_and_finishes_as_a_scheduled_one_would() -> None:
+    """Made at 12:40 for the 11:00-12:00 interval: still Running (to cancel, say) until the clock moves on."""
     server, make = factories()
+    server.store.clock.advance(40 * 60)
     export = make.batch_export(destination="NoOp", interval="hour")
     run = make.run(export["id"], "Running")
-    server.store.clock.advance(3600)
-    finished = server.store.runs[run["id"]]
-    assert (finished.status, finished.latest_error) == ("Completed", None)
+    api = Api(server, make.tenant)
+    assert api.get(f"/batch_exports/{export['id']}/runs/{run['id']}/").json["status"] == "Running"
+    server.store.clock.advance(server.store.progression.finish_after)
+    finished = api.get(f"/batch_exports/{export['id']}/runs/{run['id']}/").json
+    assert (finished["status"], finished["latest_error"]) == ("Completed", None)
 
 
 def test_histories_refuse_counts_that_make_no_runs() -> None:

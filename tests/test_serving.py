@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -250,8 +251,20 @@ def test_warming_up_builds_the_authority_for_every_profile_without_the_store_loc
     assert set(app._validators) == set(app.specs)
 
 
-def test_a_planned_drop_closes_the_connection_without_an_answer(served: Served) -> None:
+@pytest.mark.parametrize("server", SERVERS)
+@pytest.mark.parametrize("access_log", [False, True])
+def test_a_planned_drop_closes_the_connection_without_an_answer(server: str, access_log: bool, tmp_path: Path) -> None:
     """A ``drop`` fault reaches the client as a connection closed without a complete answer, never a 500."""
+    served = start(server, *(["--access-log", str(tmp_path / "access.log")] if access_log else []))
+    try:
+        _drop_one_request(served)
+    finally:
+        stop(served)
+    if access_log:
+        assert '" - -' in (tmp_path / "access.log").read_text()  # logged as a drop, no status
+
+
+def _drop_one_request(served: Served) -> None:
     fault = json.dumps({"operation_id": "batch_exports_list", "drop": True}).encode()
     planned = urllib.request.Request(served.url + "/_mock/faults/", data=fault,
                                      headers={"Content-Type": "application/json"}, method="POST")  # fmt: skip

@@ -195,10 +195,21 @@ def test_scenarios_load_once_into_a_state_file_not_on_every_restart(serve: Any, 
     organizations = [o["id"] for o in first.get("/_mock/state/")["organizations"]]
     assert len(organizations) == 1
     first.stop()
-    second = serve("--clock", "frozen", "--scenario", "failing-snowflake", "--state-file", str(state))
-    assert any("Scenarios not loaded again" in line for line in second.lines)
-    assert [o["id"] for o in second.get("/_mock/state/")["organizations"]] == organizations
+    # Restarted with one more: the first is in the state already, the new one loads.
+    second = serve("--clock", "frozen", "--scenario", "failing-snowflake", "--scenario", "healthy-hourly-s3",
+                   "--state-file", str(state))  # fmt: skip
+    assert any("Scenario 'failing-snowflake' not loaded again" in line for line in second.lines)
+    assert any("Scenario 'healthy-hourly-s3' loaded" in line for line in second.lines)
+    now_held = [o["id"] for o in second.get("/_mock/state/")["organizations"]]
+    assert now_held[:1] == organizations and len(now_held) == 2
+    reset = urllib.request.Request(second.url + "/_mock/reset/", data=b"{}", method="POST",
+                                   headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(reset, timeout=10) as response:  # forgets the scenarios' tenants
+        assert response.status == 204
     second.stop()
+    third = serve("--clock", "frozen", "--scenario", "failing-snowflake", "--state-file", str(state))
+    assert len(third.get("/_mock/state/")["organizations"]) == 1
+    third.stop()
 
 
 def test_a_state_file_with_plain_dict_tables_loads_into_sharded_ones(tmp_path: Path) -> None:

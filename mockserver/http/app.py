@@ -110,10 +110,12 @@ from mockserver.http.fastpath import FastValidator
 from mockserver.http.faults import (
     CLIENT_TIMEOUT_KEY,
     ConnectionDropped,
+    DroppedBody,
     Fault,
     Faults,
     Latency,
     ResponseTimedOut,
+    cannot_drop,
 )
 from mockserver.http.forms import FORM_MEDIA_TYPES, form_to_data
 from mockserver.http.guard import ControlPlaneGuard
@@ -371,14 +373,9 @@ class MockServer:
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-            elif str(environ.get("SERVER_SOFTWARE", "")).startswith("Granian"):
-                # granian answers an exception from the app with a 500 and has no way to
-                # close a connection unanswered; a body of unknown length that fails at once
-                # makes it close the connection before the status line or right after it,
-                # mid-body. Either way the client gets no answer: curl reports an empty or
-                # partial reply, httpx RemoteProtocolError, requests ChunkedEncodingError.
+            elif cannot_drop(environ):
                 start_response("503 Service Unavailable", [])
-                return _Dropped(drop)
+                return DroppedBody(drop)  # see DroppedBody: clients get no answer
             raise
         finally:
             request.close()  # the spooled files of a multipart body
@@ -654,22 +651,6 @@ class MockServer:
             content_type=out.mimetype,
             response_headers=dict(out.headers),
         )
-
-
-class _Dropped:
-    """A response body that fails before its first byte: the server drops the connection."""
-
-    def __init__(self, drop: ConnectionDropped) -> None:
-        self.drop = drop
-
-    def __iter__(self) -> _Dropped:
-        return self
-
-    def __next__(self) -> bytes:
-        raise self.drop
-
-    def close(self) -> None:
-        """Nothing to release (granian calls it after the failed iteration)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ checks the spec cannot express, such as whether an operation name exists.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,9 +62,14 @@ class ControlPlane:
     backend: Backend
 
     def rehearsal(self) -> ControlPlane:
-        """An empty fake at this one's moment, seed and default profile, to try a load on."""
+        """An empty fake at this one's moment and default profile, to try a load on.
+
+        Its ids continue from a copy of this fake's: the tenant a load makes there gets the
+        ids (integrations included) it will get here, so the two loads take the same path.
+        """
         source = self.store
         store = Store(seed=source.ids.seed, clock=Clock(source.clock.now()), profile=source.default_profile)
+        store.ids = copy.deepcopy(source.ids)
         store.limits, store.progression = dataclasses.replace(source.limits), source.progression
         return ControlPlane(
             store=store,
