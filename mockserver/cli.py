@@ -228,8 +228,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # loaded again (each restart would add another copy). A reset forgets their tenants.
     held: list[str] = list(saved.get("scenarios", ())) if saved is not None else []
     skipped = [name for name in args.scenario if name in held]
-    scenarios = _load_scenarios(app, [name for name in args.scenario if name not in held])
-    held += [name for name in args.scenario if name not in held]
+    fresh = [name for name in args.scenario if name not in held]
+    scenarios = _load_scenarios(app, fresh)
+    held += fresh
     store.reset_listeners.append(held.clear)
     tenant = store.create_tenant() if args.print_tenant else None
     wsgi, close_log = _access_log(FrozenHeap(app), "-" if args.verbose and not args.access_log else args.access_log)

@@ -23,7 +23,6 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from mockserver.clock import wall_seconds
 from mockserver.http.app import MockServer
 from mockserver.http.body import DEFAULT_READ_TIMEOUT
-from mockserver.http.faults import DroppedBody, cannot_drop
 
 #: Any WSGI application (the fake, or the benchmark's trivial ceiling app).
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -197,10 +196,8 @@ class AccessLog:
 
         try:
             body = list(self.app(environ, recording_start_response))
-        except ConnectionError as drop:
+        except ConnectionError:
             self._line(environ, "-", "-")  # a planned drop: no status was ever sent
-            if cannot_drop(environ):
-                return DroppedBody(drop)  # granian would turn the exception into a 500
             raise
         self._line(environ, seen.get("status", "-"), str(sum(len(b) for b in body)) if body else "-")
         return body
@@ -279,6 +276,44 @@ def _connection_slots() -> int:
     return max(64, min(MAX_CONNECTIONS, soft - 256))
 
 
+class _DroppingOnGranian:
+    """A planned drop (a ``ConnectionError`` from the app) as granian can do it.
+
+    werkzeug's server closes the connection unanswered when the app raises; granian
+    answers any exception with a 500 and has no way to close a connection unanswered.
+    A body of unknown length that fails at once makes it close the connection before
+    the status line or right after it, mid-body: either way the client gets no answer
+    (curl an empty or partial reply, httpx ``RemoteProtocolError``, requests
+    ``ChunkedEncodingError``).
+    """
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        try:
+            return self.app(environ, start_response)
+        except ConnectionError as drop:
+            start_response("503 Service Unavailable", [])
+            return _FailingBody(drop)
+
+
+class _FailingBody:
+    """A response body whose first chunk raises ``drop``."""
+
+    def __init__(self, drop: ConnectionError) -> None:
+        self.drop = drop
+
+    def __iter__(self) -> _FailingBody:
+        return self
+
+    def __next__(self) -> bytes:
+        raise self.drop
+
+    def close(self) -> None:
+        """Nothing to release (granian calls it after the failed iteration)."""
+
+
 def granian_available() -> bool:
     return importlib.util.find_spec("granian") is not None
 
@@ -352,6 +387,6 @@ def serve_granian(
     def load(_target: str) -> WSGIApp:
         if warm_up is not None:  # in the worker: a thread of the parent would not survive the fork
             threading.Thread(target=warm_up, name="mockserver-warm-up", daemon=True).start()
-        return app
+        return _DroppingOnGranian(app)
 
     server.serve(target_loader=load)

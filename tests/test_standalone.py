@@ -212,16 +212,20 @@ def test_scenarios_load_once_into_a_state_file_not_on_every_restart(serve: Any, 
     third.stop()
 
 
-def test_a_state_file_with_plain_dict_tables_loads_into_sharded_ones(tmp_path: Path) -> None:
-    """Files saved before the run tables were sharded hold them as dicts; they load as they were."""
+def _two_hours_of_an_hourly_export(path: Path) -> tuple[MockServer, Api, dict[str, Any], dict[str, Any]]:
+    """A fake whose hourly export ran for two hours, saved to ``path``: ``(fake, api, export, saved state)``."""
     server = MockServer()
     api = Api(server, server.store.create_tenant())
-    export = api.post("/batch_exports/", json={"name": "x", "interval": "hour",
-                                               "destination": {"type": "NoOp", "config": {}}}).json  # fmt: skip
+    export = api.create_export()
     api.post("/_mock/clock/advance/", json={"seconds": 7200})
-    path = tmp_path / "state"
     save_state(server, path)
-    state = read_state(path)
+    return server, api, export, read_state(path)
+
+
+def test_a_state_file_with_plain_dict_tables_loads_into_sharded_ones(tmp_path: Path) -> None:
+    """Files saved before the run tables were sharded hold them as dicts; they load as they were."""
+    path = tmp_path / "state"
+    server, api, export, state = _two_hours_of_an_hourly_export(path)
     state["store"]["runs"] = dict(state["store"]["runs"].items())
     state["store"]["logs_by_instance"] = dict(state["store"]["logs_by_instance"].items())
     path.write_bytes(pickle.dumps(state))
@@ -245,16 +249,10 @@ class _LegacyPickler(pickle.Pickler):
 
 def test_runs_and_logs_saved_with_a_dict_per_record_load_into_slotted_ones(tmp_path: Path) -> None:
     """Runs and log entries are slotted; a state file written while they had a ``__dict__`` still loads."""
-    server = MockServer()
-    api = Api(server, server.store.create_tenant())
-    export = api.post("/batch_exports/", json={"name": "x", "interval": "hour",
-                                               "destination": {"type": "NoOp", "config": {}}}).json  # fmt: skip
-    api.post("/_mock/clock/advance/", json={"seconds": 7200})
+    path = tmp_path / "state"
+    server, api, export, state = _two_hours_of_an_hourly_export(path)
     before = api.get(f"/batch_exports/{export['id']}/runs/").json
     logs_before = api.get(f"/batch_exports/{export['id']}/logs/").json
-    path = tmp_path / "state"
-    save_state(server, path)
-    state = read_state(path)
     buffer = io.BytesIO()
     _LegacyPickler(buffer).dump(state)
     assert not hasattr(next(iter(server.store.runs.values())), "__dict__")

@@ -110,12 +110,10 @@ from mockserver.http.fastpath import FastValidator
 from mockserver.http.faults import (
     CLIENT_TIMEOUT_KEY,
     ConnectionDropped,
-    DroppedBody,
     Fault,
     Faults,
     Latency,
     ResponseTimedOut,
-    cannot_drop,
 )
 from mockserver.http.forms import FORM_MEDIA_TYPES, form_to_data
 from mockserver.http.guard import ControlPlaneGuard
@@ -319,7 +317,7 @@ class MockServer:
         The first request the compiled validators cannot settle (an invalid one, or a body
         with a float) otherwise builds openapi-core while holding the store's lock: about
         0.3 s on a quiet machine, seconds on a busy one, and every other client waits; an
-        operation's first request compiles its own validators (0.1-0.5 ms, and 8-10 ms more
+        operation's first request compiles its own validators (0.1-0.5 ms, and about 7 ms
         for the first of a profile, which also builds the schema registry).
         ``serve`` calls this on a background thread as soon as it listens; it takes only
         the validators' own locks.
@@ -366,16 +364,14 @@ class MockServer:
         request = Request(environ)
         try:
             out = self._answer(request)
-        except ConnectionDropped as drop:
+        except ConnectionDropped:
             # On werkzeug's server, close the socket so the client sees the drop at once
             # (the server would otherwise keep the connection open for the next request).
+            # granian cannot drop: serve_granian turns the exception into a failing body.
             sock = environ.get("werkzeug.socket")
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-            elif cannot_drop(environ):
-                start_response("503 Service Unavailable", [])
-                return DroppedBody(drop)  # see DroppedBody: clients get no answer
             raise
         finally:
             request.close()  # the spooled files of a multipart body

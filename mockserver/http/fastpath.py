@@ -120,7 +120,7 @@ class FastValidator:
 
     Compiling all of them up front took 25-30 ms per profile, a sixth of a start-up for
     the two, though a test touches a few operations and a tenant one profile. The first
-    operation of a profile also builds the schema registry (8-10 ms); later ones take
+    operation of a profile also builds the schema registry (about 7 ms); later ones take
     0.1-0.5 ms. :meth:`compile_all` does it all ahead (``serve`` calls it on its warm-up
     thread, and ``MockServer`` at once for a document of the caller's own).
     """

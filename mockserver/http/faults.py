@@ -92,8 +92,6 @@ __all__ = [
     "CLIENT_TIMEOUT_KEY",
     "MAX_LATENCY",
     "ConnectionDropped",
-    "DroppedBody",
-    "cannot_drop",
     "Fault",
     "Faults",
     "Latency",
@@ -112,33 +110,6 @@ class ConnectionDropped(ConnectionError):
     werkzeug's server treats a ``ConnectionError`` from the app as a dropped client and
     closes the socket without writing anything, which is exactly the point.
     """
-
-
-def cannot_drop(environ: Mapping[str, Any]) -> bool:
-    """Whether the server behind ``environ`` answers an exception with a 500 (granian) instead of
-    closing the connection (werkzeug's server, and the in-process clients, which raise)."""
-    return str(environ.get("SERVER_SOFTWARE", "")).startswith("Granian")
-
-
-class DroppedBody:
-    """A response body that fails before its first byte, for servers that cannot drop a connection.
-
-    granian answers an exception from the app with a 500; a body of unknown length that
-    fails at once makes it close the connection before the status line or right after it,
-    mid-body. Either way the client gets no answer.
-    """
-
-    def __init__(self, drop: ConnectionError) -> None:
-        self.drop = drop
-
-    def __iter__(self) -> DroppedBody:
-        return self
-
-    def __next__(self) -> bytes:
-        raise self.drop
-
-    def close(self) -> None:
-        """Nothing to release (the server calls it after the failed iteration)."""
 
 
 class ResponseTimedOut(TimeoutError):

@@ -25,9 +25,8 @@ checks the spec cannot express, such as whether an operation name exists.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mockserver.clock import Clock, ClockError
@@ -70,7 +69,7 @@ class ControlPlane:
         source = self.store
         store = Store(seed=source.ids.seed, clock=Clock(source.clock.now()), profile=source.default_profile)
         store.ids = copy.deepcopy(source.ids)
-        store.limits, store.progression = dataclasses.replace(source.limits), source.progression
+        store.limits, store.progression = replace(source.limits), source.progression
         return ControlPlane(
             store=store,
             faults=Faults(self.posthog_operations),
