@@ -30,6 +30,7 @@ from mockserver.persistence import StateFileError, apply_state, read_state, save
 from mockserver.server import (
     GRACE_SECONDS,
     AccessLog,
+    CannotListen,
     FrozenHeap,
     ServerThread,
     WSGIApp,
@@ -198,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return contract_main(args)
     saved = _saved_state(args.state_file)
     store = Store(seed=args.seed, clock=_clock(args, saved["now"] if saved else None), profile=args.profile)
+    if args.command == "serve" and not 0 <= args.port <= 65535:
+        raise SystemExit(f"--port: must be 0 to 65535 (0 picks a free one), not {args.port}")
     if args.journal_size < 0:
         raise SystemExit("--journal-size: must be >= 0")
     if args.max_body_bytes < 0:
@@ -265,10 +268,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # granian handles SIGTERM and Ctrl-C itself: requests in flight get the grace period.
         try:
             serve_granian(wsgi, args.host, args.port, on_ready=announce, warm_up=app.warm_up)
+        except CannotListen as exc:
+            raise SystemExit(f"--port: {exc.strerror}") from None
         finally:
             close_log()
         return 0
-    running = ServerThread(app, args.host, args.port, wsgi=wsgi)  # binds
+    try:
+        running = ServerThread(app, args.host, args.port, wsgi=wsgi)  # binds
+    except CannotListen as exc:
+        close_log()
+        raise SystemExit(f"--port: {exc.strerror}") from None
     announce(running.port)
     threading.Thread(target=app.warm_up, name="mockserver-warm-up", daemon=True).start()
     try:

@@ -32,6 +32,7 @@ __all__ = [
     "IDLE_SECONDS",
     "MAX_CONNECTIONS",
     "AccessLog",
+    "CannotListen",
     "FrozenHeap",
     "QuietHandler",
     "ServerThread",
@@ -57,13 +58,46 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+class CannotListen(OSError):
+    """The address cannot be served: the port is taken, the host is not this machine's, or
+    the port is privileged. ``strerror`` says which, with the address."""
+
+    @classmethod
+    def of(cls, error: OSError, host: str, port: int) -> CannotListen:
+        return cls(error.errno, f"cannot listen on {host}:{port}: {error.strerror or error}")
+
+
+class _BindFailed(Exception):
+    """An ``OSError`` from binding, carried past werkzeug, which prints one and exits the process."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class _CountingServer(ThreadedWSGIServer):
     """werkzeug's threaded server, counting the connections being handled (for a graceful stop)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.in_flight = 0
         self._in_flight_lock = threading.Condition()
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)
+        except _BindFailed as failed:
+            host, port = args[0], args[1]
+            raise CannotListen.of(failed.error, host, port) from None
+
+    def server_bind(self) -> None:
+        try:
+            super().server_bind()
+        except OSError as exc:
+            raise _BindFailed(exc) from None
+
+    def server_activate(self) -> None:
+        try:
+            super().server_activate()
+        except OSError as exc:
+            raise _BindFailed(exc) from None
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         with self._in_flight_lock:
@@ -86,6 +120,8 @@ class ServerThread:
 
     The constructor binds, so the port accepts connections (they wait in the backlog)
     before the thread even starts: no readiness race, and :attr:`port` is the bound one.
+    An address that cannot be had raises :class:`CannotListen`; a port out of range,
+    ``OverflowError``.
     """
 
     def __init__(
@@ -233,9 +269,9 @@ def reserve_port(host: str, port: int) -> socket.socket | None:
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         holder.bind((host, port))
-    except OSError:
+    except OSError as exc:
         holder.close()
-        raise
+        raise CannotListen.of(exc, host, port) from None
     return holder
 
 

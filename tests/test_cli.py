@@ -113,3 +113,26 @@ def test_serve_freezes_the_heap_every_n_requests(monkeypatch: pytest.MonkeyPatch
         assert wrapped({"PATH_INFO": f"/{n}"}, lambda *args: None) == [b"{}"]
     assert len(answered) == 7
     assert calls == ["collect", "freeze", "collect", "freeze"]
+
+
+@pytest.mark.parametrize("server", ["werkzeug", pytest.param("granian", marks=pytest.mark.skipif(
+    not granian_available(), reason="granian (the 'serve' extra) is not installed"))])  # fmt: skip
+def test_a_taken_port_is_one_line_not_a_traceback(server: str) -> None:
+    import socket
+
+    from mockserver.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as stopped:
+            main(["serve", "--server", server, "--port", str(port)])
+    assert str(stopped.value) == f"--port: cannot listen on 127.0.0.1:{port}: Address already in use"
+
+
+def test_a_port_out_of_range_is_refused_before_anything_starts() -> None:
+    from mockserver.cli import main
+
+    with pytest.raises(SystemExit, match=r"^--port: must be 0 to 65535 \(0 picks a free one\), not 80000$"):
+        main(["serve", "--port", "80000"])
