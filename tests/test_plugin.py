@@ -158,8 +158,8 @@ def test_calls_and_assert_called_once(posthog_mock: PostHogMock) -> None:
     assert [c.operation for c in posthog_mock.calls()] == ["batch_exports_create", "batch_exports_pause_create"]
     with pytest.raises(
         AssertionError,
-        match=r"expected batch_exports_unpause_create to be called 1 time\(s\); "
-        r"2 request\(s\) made: POST /api/projects/\d+/batch_exports/ → 201",
+        match=r"expected batch_exports_unpause_create to be called 1 time\(s\); called 0 time\(s\); "
+        r"all 2 request\(s\) of this test's tenant: POST /api/projects/\d+/batch_exports/ → 201",
     ):
         posthog_mock.assert_called_once("batch_exports_unpause_create")  # fmt: skip
 
@@ -174,6 +174,14 @@ def test_plan_outcomes_by_status_name(posthog_mock: PostHogMock) -> None:
     posthog_mock.advance(2 * 3600 + 600)
     runs = {r.id: r for r in posthog_mock.store.runs.values()}
     assert sorted((r.status, r.records_completed) for r in runs.values()) == [("Completed", 5), ("Failed", 0)]
+
+
+def test_plan_outcomes_wants_a_list_and_names_the_endings(posthog_mock: PostHogMock) -> None:
+    export = posthog_mock.create_export(interval="hour")
+    with pytest.raises(TypeError, match=r"outcomes: give a list, such as \['Failed'\], one item per run"):
+        posthog_mock.plan_outcomes(export["id"], "Failed")
+    with pytest.raises(ValueError, match=r"'Faild' is not a way a run can end \(one of Completed, .*Failed"):
+        posthog_mock.plan_outcomes(export["id"], ["Faild"])
 
 
 @pytest.mark.posthog_mock(clock="private")
@@ -240,6 +248,22 @@ def test_intercept_routes_posthogs_real_hosts_to_the_fake(posthog_mock: PostHogM
         by_httpx = httpx.get(f"https://eu.posthog.com{path}", headers=posthog_mock.headers)
     assert by_requests.json()["count"] == by_httpx.json()["count"] == 0
     assert len(posthog_mock.calls("batch_exports_list")) == 2
+
+
+def test_intercept_takes_a_self_hosted_url_or_a_host_and_port(posthog_mock: PostHogMock) -> None:
+    path = f"/api/projects/{posthog_mock.project_id}/batch_exports/"
+    with posthog_mock.intercept(hosts=("https://posthog.example.internal", "localhost:8000")):
+        by_url = requests.get(f"https://posthog.example.internal{path}", headers=posthog_mock.headers, timeout=5)
+        by_port = httpx.get(f"http://localhost:8000{path}", headers=posthog_mock.headers)
+    assert by_url.status_code == by_port.status_code == 200
+    assert len(posthog_mock.calls("batch_exports_list")) == 2
+
+
+def test_intercept_refuses_hosts_it_cannot_read(posthog_mock: PostHogMock) -> None:
+    with pytest.raises(TypeError, match=r"give a tuple of hosts, such as \('posthog.example.internal',\)"):
+        posthog_mock.intercept(hosts="posthog.example.internal").__enter__()
+    with pytest.raises(ValueError, match="has a path; give a host, host:port or scheme://host"):
+        posthog_mock.intercept(hosts=["https://posthog.example.internal/api/"]).__enter__()
 
 
 # -- the other fixtures ------------------------------------------------------------------------

@@ -107,4 +107,4 @@ class Outcome:
 
     def __post_init__(self) -> None:
         if self.status not in OUTCOME_STATUSES:
-            raise ValueError(f"{self.status!r} is not a way a run can end")
+            raise ValueError(f"{self.status!r} is not a way a run can end (one of {', '.join(OUTCOME_STATUSES)})")

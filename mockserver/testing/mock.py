@@ -181,8 +181,9 @@ class PostHogMock:
         return in_process_session(self.app, self.headers)
 
     @contextlib.contextmanager
-    def intercept(self, hosts: tuple[str, ...] = POSTHOG_HOSTS) -> Iterator[PostHogMock]:
-        """Route ``requests``/``httpx`` calls to PostHog's hosts into this fake, for the block."""
+    def intercept(self, hosts: Iterable[str] = POSTHOG_HOSTS) -> Iterator[PostHogMock]:
+        """Route ``requests``/``httpx`` calls to PostHog's hosts (or ``hosts``: ``"posthog.example.internal"``,
+        ``"localhost:8000"``, ``"https://posthog.example.internal"``) into this fake, for the block."""
         with intercept(self.app, hosts):
             yield self
 
@@ -269,6 +270,8 @@ class PostHogMock:
 
     def plan_outcomes(self, export_id: str, outcomes: Iterable[OutcomeLike]) -> list[Outcome]:
         """Make the export's next runs end as planned: ``["Failed", "Completed"]`` or :class:`Outcome` s."""
+        if isinstance(outcomes, (str, Mapping, Outcome)):  # one outcome where a list is meant
+            raise TypeError(f"outcomes: give a list, such as [{outcomes!r}], one item per run")
         return self.app.plan_outcomes(export_id, [_outcome(o) for o in outcomes])
 
     def fault(
@@ -328,7 +331,8 @@ class PostHogMock:
         found = self.calls(operation, **filters)
         if (times is None and not found) or (times is not None and len(found) != times):
             wanted = "at least once" if times is None else f"{times} time(s)"
-            raise AssertionError(f"expected {operation} to be called {wanted}{_filters(filters)}; {_summary(self)}")
+            summary = _summary(self, len(found))
+            raise AssertionError(f"expected {operation} to be called {wanted}{_filters(filters)}; {summary}")
         return found
 
     def assert_called_once(self, operation: str, **filters: Any) -> JournalEntry:
@@ -357,9 +361,10 @@ def _filters(filters: Mapping[str, Any]) -> str:
     return f" with {', '.join(f'{k}={v!r}' for k, v in filters.items())}" if filters else ""
 
 
-def _summary(mock: PostHogMock) -> str:
+def _summary(mock: PostHogMock, found: int) -> str:
     calls = mock.calls()
     if not calls:
         return "no request was made"
     shown = ", ".join(f"{c.method} {c.path} → {c.status}" for c in calls[-10:])
-    return f"{len(calls)} request(s) made: {shown}"
+    last = " (the last 10)" if len(calls) > 10 else ""
+    return f"called {found} time(s); all {len(calls)} request(s) of this test's tenant{last}: {shown}"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -42,6 +42,7 @@ __all__ = [
     "POSTHOG_HOSTS",
     "AsyncHttpxTransport",
     "HttpxTransport",
+    "InterceptedHosts",
     "RequestsAdapter",
     "call_wsgi",
     "in_process_session",
@@ -229,30 +230,87 @@ class AsyncHttpxTransport:
         """Nothing to release: no sockets were opened."""
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class InterceptedHosts:
+    """Which URLs :func:`intercept` diverts, each entry as specific as it is written:
+
+    * ``"us.posthog.com"``: that host, any scheme and port;
+    * ``"localhost:8000"``: that host on that port;
+    * ``"https://posthog.example.internal"`` (a trailing ``/`` allowed): that scheme too,
+      on any port unless one is written.
+
+    >>> hosts = InterceptedHosts(["us.posthog.com", "localhost:8000", "https://posthog.example.internal"])
+    >>> [hosts.matches(url) for url in ("https://US.posthog.com/api/", "http://localhost:8000/x",
+    ...     "http://localhost:9000/x", "https://posthog.example.internal/", "http://posthog.example.internal/")]
+    [True, True, False, True, False]
+    >>> InterceptedHosts(["https://posthog.example.internal/api/"])
+    Traceback (most recent call last):
+    ...
+    ValueError: hosts: 'https://posthog.example.internal/api/' has a path; give a host, host:port or scheme://host[:port]
+    """
+
+    def __init__(self, hosts: Iterable[str]) -> None:
+        if isinstance(hosts, str):  # a string is a tuple of characters to ``in``: never what was meant
+            raise TypeError(f"hosts: give a tuple of hosts, such as ({hosts!r},), not one string")
+        self.rules = [self._rule(entry) for entry in hosts]
+
+    @staticmethod
+    def _rule(entry: str) -> tuple[str | None, str, int | None]:
+        if not isinstance(entry, str) or not entry.strip():
+            raise ValueError(f"hosts: {entry!r} is not a host name")
+        scheme = entry.split("://", 1)[0].lower() if "://" in entry else None
+        parts = urlsplit(entry if scheme else f"//{entry}")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(f"hosts: {entry!r} has a path; give a host, host:port or scheme://host[:port]")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"hosts: {entry!r} has no valid port") from None
+        if not parts.hostname:
+            raise ValueError(f"hosts: {entry!r} names no host")
+        return scheme, parts.hostname, port
+
+    def matches(self, url: str) -> bool:
+        """Whether a request to ``url`` goes to the fake."""
+        parts = urlsplit(url)
+        host, scheme = parts.hostname, parts.scheme.lower()
+        for rule_scheme, rule_host, rule_port in self.rules:
+            if host != rule_host or (rule_scheme is not None and scheme != rule_scheme):
+                continue
+            if rule_port is None or (parts.port or _DEFAULT_PORTS.get(scheme)) == rule_port:
+                return True
+        return False
+
+
 @contextlib.contextmanager
-def intercept(app: MockServer, hosts: tuple[str, ...] = POSTHOG_HOSTS) -> Iterator[None]:
+def intercept(app: MockServer, hosts: Iterable[str] = POSTHOG_HOSTS) -> Iterator[None]:
     """Route ``requests`` and ``httpx`` calls to ``hosts`` into ``app``, for the ``with`` block.
 
-    Only those hosts are diverted; every other URL goes out as usual. Whichever of the
-    two libraries is not installed is left alone.
+    ``hosts`` as :class:`InterceptedHosts` reads them: ``"posthog.example.internal"``,
+    ``"localhost:8000"`` or ``"https://posthog.example.internal"``; an entry it cannot read
+    is refused at once (``ValueError``). Only those hosts are diverted; every other URL
+    goes out as usual. Whichever of the two libraries is not installed is left alone.
     """
+    diverted = InterceptedHosts(hosts)
     with contextlib.ExitStack() as stack:
         with contextlib.suppress(ImportError):
-            stack.enter_context(_intercept_requests(app, hosts))
+            stack.enter_context(_intercept_requests(app, diverted))
         with contextlib.suppress(ImportError):
-            stack.enter_context(_intercept_httpx(app, hosts))
+            stack.enter_context(_intercept_httpx(app, diverted))
         yield
 
 
 @contextlib.contextmanager
-def _intercept_requests(app: MockServer, hosts: tuple[str, ...]) -> Iterator[None]:
+def _intercept_requests(app: MockServer, hosts: InterceptedHosts) -> Iterator[None]:
     from requests.adapters import HTTPAdapter
 
     original = HTTPAdapter.send
     adapter = RequestsAdapter(app)
 
     def send(self: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        if urlsplit(str(request.url)).hostname in hosts:
+        if hosts.matches(str(request.url)):
             response: requests.Response = adapter.send(request, *args, **kwargs)
             return response
         return original(self, request, *args, **kwargs)
@@ -265,19 +323,19 @@ def _intercept_requests(app: MockServer, hosts: tuple[str, ...]) -> Iterator[Non
 
 
 @contextlib.contextmanager
-def _intercept_httpx(app: MockServer, hosts: tuple[str, ...]) -> Iterator[None]:
+def _intercept_httpx(app: MockServer, hosts: InterceptedHosts) -> Iterator[None]:
     import httpx
 
     sync_original = httpx.HTTPTransport.handle_request
     async_original = httpx.AsyncHTTPTransport.handle_async_request
 
     def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
-        if request.url.host in hosts:
+        if hosts.matches(str(request.url)):
             return _httpx_answer(app, request, request.read())
         return sync_original(self, request)
 
     async def handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
-        if request.url.host in hosts:
+        if hosts.matches(str(request.url)):
             return _httpx_answer(app, request, await request.aread())
         return await async_original(self, request)
 
