@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from mockserver.testing.mock import PostHogMock
-from mockserver.testing.settings import MARKER_ARGUMENTS, Settings, SettingsError
+from mockserver.testing.settings import MARKER_ARGUMENTS, Settings, SettingsError, resolve_scenario
 
 if TYPE_CHECKING:
     from mockserver.server import ServerThread
@@ -56,6 +56,7 @@ _OPTIONS = (
     ("scenario", "a shipped scenario's name or a YAML path, loaded into every test's tenant", "str"),
     ("profile", "the PostHog API every test's tenant gets: docs (the public docs', default) or current", "str"),
     ("intercept", "route requests to https://us.posthog.com and eu.posthog.com to the fake", "bool"),
+    ("port", "port of the session's shared server (default: any free one; xdist worker gwN takes port + N)", "str"),
 )
 
 
@@ -87,7 +88,11 @@ def _session_settings(config: pytest.Config) -> Settings:
 
 
 def _read_settings(config: pytest.Config) -> Settings:
-    """The ini options with the command-line flags on top."""
+    """The ini options with the command-line flags on top.
+
+    A relative scenario path in them is read from the ini file's folder (the rootdir
+    when there is none), wherever pytest is started from.
+    """
     values: dict[str, Any] = {}
     for name, _help, _kind in _OPTIONS:
         ini = config.getini(f"posthog_mock_{name}")
@@ -96,10 +101,34 @@ def _read_settings(config: pytest.Config) -> Settings:
         flag = config.getoption(f"posthog_mock_{name}")
         if flag is not None:
             values[name] = flag
+    message = None
     try:
-        return Settings().merged(values, per_test=False)
+        settings = Settings().merged(values, per_test=False)
+        if settings.scenario:
+            base = config.inipath.parent if config.inipath is not None else config.rootpath
+            settings = replace(settings, scenario=resolve_scenario(settings.scenario, [base]))
     except SettingsError as exc:
-        raise pytest.UsageError(f"posthog_mock options: {exc}") from None
+        message = f"posthog_mock options: {exc}"
+    if message is not None:  # raised outside the handler: one message, not a chain of two
+        raise pytest.UsageError(message)
+    return settings
+
+
+def _port(config: pytest.Config) -> int:
+    """The shared server's port: the ``port`` option (plus N on xdist worker ``gwN``), else 0 (any)."""
+    return worker_port(_session_settings(config).port, getattr(config, "workerinput", None))
+
+
+def worker_port(port: int, workerinput: dict[str, Any] | None) -> int:
+    """``port`` for this process: xdist's worker ``gwN`` (``workerinput``, set on workers alone) takes ``port + N``.
+
+    >>> worker_port(8100, None), worker_port(8100, {"workerid": "gw2"}), worker_port(0, {"workerid": "gw2"})
+    (8100, 8102, 0)
+    """
+    worker = str((workerinput or {}).get("workerid", ""))
+    if port == 0 or not (worker.startswith("gw") and worker[2:].isdigit()):
+        return port
+    return port + int(worker[2:])
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +141,15 @@ def posthog_mock_server(pytestconfig: pytest.Config) -> Iterator[ServerThread]:
     settings = _session_settings(pytestconfig)
     clock = Clock.frozen(settings.start or DEFAULT_EPOCH)
     app = MockServer(seed=settings.seed, strict=settings.strict, clock=clock, profile=settings.profile)
-    with ServerThread(app) as running:
+    port = _port(pytestconfig)
+    message = None
+    try:
+        server = ServerThread(app, port=port)
+    except OSError as exc:  # CannotListen: its text names the address and the reason
+        message = f"posthog_mock: the shared server {exc.strerror or exc}"
+    if message is not None:
+        pytest.fail(message, pytrace=False)
+    with server as running:
         yield running
 
 
@@ -120,21 +157,34 @@ def posthog_mock_server(pytestconfig: pytest.Config) -> Iterator[ServerThread]:
 def posthog_mock_settings(request: pytest.FixtureRequest) -> Settings:
     """This test's settings: ini options and flags, then its ``posthog_mock`` marker."""
     settings = _session_settings(request.config)
-    marker = request.node.get_closest_marker("posthog_mock")
-    if marker is None:
+    markers = list(request.node.iter_markers("posthog_mock"))  # the test's own first, then its class's, module's
+    if not markers:
         return settings
-    if marker.args:
-        pytest.fail("posthog_mock marker: pass keyword arguments only", pytrace=False)
-    unknown = sorted(set(marker.kwargs) - set(MARKER_ARGUMENTS))
-    if unknown:
-        pytest.fail(
-            f"posthog_mock marker: unknown argument {unknown[0]!r} (known: {', '.join(MARKER_ARGUMENTS)})",
-            pytrace=False,
-        )
+    # Markers add up, the nearest winning argument by argument: a class marked
+    # clock="private" keeps it for a method that only adds feature_flags.
+    arguments: dict[str, Any] = {}
+    for marker in reversed(markers):
+        if marker.args:
+            pytest.fail("posthog_mock marker: pass keyword arguments only", pytrace=False)
+        unknown = sorted(set(marker.kwargs) - set(MARKER_ARGUMENTS))
+        if unknown:
+            pytest.fail(
+                f"posthog_mock marker: unknown argument {unknown[0]!r} (known: {', '.join(MARKER_ARGUMENTS)})",
+                pytrace=False,
+            )
+        arguments.update(marker.kwargs)
+    message = None
     try:
-        return settings.merged(marker.kwargs)
+        merged = settings.merged(arguments)
+        if "scenario" in arguments and merged.scenario:
+            # Relative paths: from the test file's folder, then the rootdir, then the current one.
+            bases = [request.path.parent, request.config.rootpath]
+            merged = replace(merged, scenario=resolve_scenario(merged.scenario, bases))
     except SettingsError as exc:
-        pytest.fail(f"posthog_mock marker: {exc}", pytrace=False)
+        message = f"posthog_mock marker: {exc}"
+    if message is not None:  # failed outside the handler: one message, not a chain of two
+        pytest.fail(message, pytrace=False)
+    return merged
 
 
 @pytest.fixture
@@ -145,12 +195,9 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
     planned fault was never used.
     """
     settings = posthog_mock_settings
-    if settings.scenario and settings.clock == "shared":
-        from mockserver.fixtures import scenario_sets_clock
-
-        if scenario_sets_clock(settings.scenario):
-            # The scenario's clock.start would move the shared server's one clock for every test.
-            settings = replace(settings, clock="private")
+    if settings.scenario and settings.clock == "shared" and _scenario_sets_clock(settings.scenario):
+        # The scenario's clock.start would move the shared server's one clock for every test.
+        settings = replace(settings, clock="private")
     if settings.clock == "private":
         mock = PostHogMock.private_fake(
             seed=settings.seed, start=settings.start, strict=settings.strict,
@@ -171,7 +218,7 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
     seen = len(app.errors)
     try:
         if settings.scenario:
-            mock.load_scenario(settings.scenario)
+            _load_scenario(mock, settings.scenario)
         if settings.intercept:
             with mock.intercept():
                 yield mock
@@ -188,3 +235,27 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
             app.faults.clear(project_id=mock.project_id)
             app.latency.clear(project_id=mock.project_id)
         mock.close()
+
+
+def _scenario_sets_clock(scenario: str) -> bool:
+    from mockserver.fixtures import ScenarioError, scenario_sets_clock
+
+    message = None
+    try:
+        return scenario_sets_clock(scenario)
+    except ScenarioError as exc:
+        message = f"posthog_mock: {exc}"
+    pytest.fail(message, pytrace=False)
+
+
+def _load_scenario(mock: PostHogMock, scenario: str) -> None:
+    """Load the test's scenario; a broken one fails the test with its file:line message alone."""
+    from mockserver.fixtures import ScenarioError
+
+    message = None
+    try:
+        mock.load_scenario(scenario)
+    except ScenarioError as exc:
+        message = f"posthog_mock: {exc}"
+    if message is not None:
+        pytest.fail(message, pytrace=False)

@@ -57,6 +57,20 @@ def test_bad_control_plane_input_is_a_400_naming_the_field(
 
 
 @pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"status": 503, "operation": "batch_exports_list"}, 'Unknown field. Did you mean "operation_id"?'),
+        ({"status": 503, "colour": "red"}, "Unknown field (known: operation_id, status, drop, delay, times, "
+                                           "headers, body, project_id, api_key)."),
+    ],
+)  # fmt: skip
+def test_an_unknown_control_plane_field_is_answered_with_the_one_it_may_mean(body: dict[str, Any], detail: str) -> None:
+    response = call(MockServer(), "POST", "/_mock/faults/", json=body)
+    assert response.status_code == 400
+    assert response.json["detail"] == detail
+
+
+@pytest.mark.parametrize(
     ("path", "query", "attr"),
     [
         ("/_mock/faults/", "project_id=abc", "project_id"),

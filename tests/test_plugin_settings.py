@@ -235,3 +235,123 @@ def test_safe_under_xdist(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-n", "2", "-p", "xdist")
     result.assert_outcomes(passed=12)
     result.stdout.fnmatch_lines(["*created: 2/2 workers*"])
+
+
+def test_markers_add_up_and_the_nearest_argument_wins(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.posthog_mock(profile="current")
+
+        @pytest.mark.posthog_mock(clock="private")
+        class TestPrivate:
+            @pytest.mark.posthog_mock(feature_flags=["high-frequency-batch-exports"])
+            def test_keeps_the_class_clock_and_the_module_profile(self, posthog_mock, posthog_mock_settings):
+                assert posthog_mock.private
+                assert posthog_mock_settings.profile == "current"
+                assert posthog_mock_settings.feature_flags == ("high-frequency-batch-exports",)
+
+            @pytest.mark.posthog_mock(clock="shared")
+            def test_its_own_clock_wins(self, posthog_mock):
+                assert not posthog_mock.private
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_a_scenario_path_is_read_from_the_test_files_folder(pytester: pytest.Pytester) -> None:
+    tests = pytester.mkdir("tests")
+    (tests / "scenarios").mkdir()
+    (tests / "scenarios" / "ours.yaml").write_text("exports:\n  - key: nightly\n    interval: day\n")
+    (tests / "test_ours.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.posthog_mock(scenario='scenarios/ours.yaml')\n"
+        "def test_loaded(posthog_mock):\n"
+        "    assert posthog_mock.scenario.exports['nightly']['interval'] == 'day'\n"
+    )
+    # From the folder above the tests, where scenarios/ours.yaml does not exist.
+    pytester.runpytest("tests").assert_outcomes(passed=1)
+
+
+def test_a_missing_scenario_fails_with_where_it_was_looked_for(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.posthog_mock(scenario="failing_snowflake")
+        def test_typo(posthog_mock):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*posthog_mock marker: scenario: no such file as 'failing_snowflake' in *"])
+    result.stdout.fnmatch_lines(["*nor a shipped scenario (shipped: *failing-snowflake*"])
+    result.stdout.no_fnmatch_line("*During handling of the above exception*")
+    result.stdout.no_fnmatch_line("*Traceback*")
+
+
+def test_a_broken_scenario_fails_with_its_file_and_line_alone(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", broken="exports:\n  - key: nightly\n    interval: fortnightly\n")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.posthog_mock(scenario="broken.yaml")
+        def test_broken(posthog_mock):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*posthog_mock: *broken.yaml:3: exports[[]0[]].interval*"])
+    result.stdout.no_fnmatch_line("*mockserver/fixtures/scenarios.py*")
+
+
+def test_a_seed_must_be_a_whole_number(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.posthog_mock(seed=1.5)
+        def test_seed(posthog_mock):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*posthog_mock marker: seed: expected an integer, got 1.5*"])
+
+
+def test_the_shared_server_listens_on_the_port_option(pytester: pytest.Pytester) -> None:
+    from mockserver.server import free_port
+
+    port = free_port("127.0.0.1")
+    pytester.makepyfile(
+        f"""
+        def test_port(posthog_mock):
+            assert posthog_mock.url.endswith(":{port}")
+        """
+    )
+    pytester.runpytest(f"--posthog-mock-port={port}").assert_outcomes(passed=1)
+
+
+def test_a_busy_port_fails_with_one_line(pytester: pytest.Pytester) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        pytester.makepyfile("def test_port(posthog_mock): pass")
+        result = pytester.runpytest(f"--posthog-mock-port={port}")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*posthog_mock: the shared server cannot listen on 127.0.0.1:{port}: *"])
+
+
+def test_a_port_out_of_range_stops_the_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_port(posthog_mock): pass")
+    result = pytester.runpytest("--posthog-mock-port=80000")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*posthog_mock options: port: expected a port number (0 to 65535), got '80000'*"])

@@ -73,15 +73,18 @@ def unknown_operation(operation: str, known: Collection[str], what: str = "PostH
 
 
 def operation_suggestions(operation: str, known: Collection[str]) -> list[str]:
-    """Up to three of ``known`` that ``operation`` may have meant: those containing it, then close ones.
+    """Up to three of ``known`` that ``operation`` may have meant: those containing it (PostHog's
+    before the control plane's ``mock_…``, shortest first), then close ones.
 
     >>> operation_suggestions("runs_cancel", ["batch_exports_runs_cancel_create", "batch_exports_list"])
     ['batch_exports_runs_cancel_create']
+    >>> operation_suggestions("create", ["mock_reset_create", "batch_exports_pause_create", "batch_exports_create"])
+    ['batch_exports_create', 'batch_exports_pause_create', 'mock_reset_create']
     """
     name = canonical_name(operation)
     if not name:
         return []
-    containing = sorted((k for k in known if name in k), key=lambda k: (len(k), k))
+    containing = sorted((k for k in known if name in k), key=lambda k: (k.startswith("mock_"), len(k), k))
     return list(dict.fromkeys([*containing, *difflib.get_close_matches(name, sorted(known), n=3)]))[:3]
 
 

@@ -24,6 +24,7 @@ In strict mode :meth:`SpecValidator.check_response` validates every response and
 
 from __future__ import annotations
 
+import difflib
 import json
 import threading
 import weakref
@@ -210,9 +211,10 @@ class SpecValidator:
                 known = se.schema.get("properties", {}) if isinstance(se.schema, dict) else {}
                 for extra in (k for k in se.instance if k not in known):
                     path = (*base, str(extra))
-                    candidates.append(
-                        (path, ValidationError("Unknown field.", code="unknown_field", attr="__".join(path)))
-                    )
+                    close = difflib.get_close_matches(str(extra), sorted(known), n=1, cutoff=0.6)
+                    hint = f' Did you mean "{close[0]}"?' if close else f" (known: {', '.join(known)})."
+                    detail = f"Unknown field.{hint}" if close else f"Unknown field{hint}"
+                    candidates.append((path, ValidationError(detail, code="unknown_field", attr="__".join(path))))
                 continue
             candidates.append((base, _drf_error(se, "__".join(base) or None)))
         ranks = self._ranks(op)

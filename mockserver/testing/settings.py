@@ -14,9 +14,11 @@ marker argument     ini option (``[pytest]``)        command-line flag
 ``scenario``        ``posthog_mock_scenario``        ``--posthog-mock-scenario``
 ``profile``         ``posthog_mock_profile``         ``--posthog-mock-profile``
 (none)              ``posthog_mock_intercept``       ``--posthog-mock-intercept``
+(none)              ``posthog_mock_port``            ``--posthog-mock-port``
 ==================  ===============================  ===================================
 
-Lists are comma- or whitespace-separated in ini files and flags.
+Lists are comma- or whitespace-separated in ini files and flags. Markers add up: a
+test's own arguments win over its class's, which win over its module's.
 
 >>> settings = Settings().merged({"clock": "private", "feature_flags": ["high-frequency-batch-exports"]})
 >>> settings.clock, settings.feature_flags
@@ -36,13 +38,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from mockserver.domain.dates import parse_datetime
 from mockserver.domain.store import ALL_SCOPES, FEATURE_FLAGS, SCOPES
 from mockserver.http.spec import DEFAULT_PROFILE, PROFILES
 
-__all__ = ["MARKER_ARGUMENTS", "Settings", "SettingsError", "split_list"]
+__all__ = ["MARKER_ARGUMENTS", "Settings", "SettingsError", "resolve_scenario", "split_list"]
 
 #: The ``posthog_mock`` marker's keyword arguments.
 MARKER_ARGUMENTS = ("clock", "start", "feature_flags", "scopes", "seed", "strict", "scenario", "profile")
@@ -82,6 +85,8 @@ class Settings:
     profile: str = DEFAULT_PROFILE
     #: Route requests to ``https://us.posthog.com``/``eu.posthog.com`` to the fake.
     intercept: bool = False
+    #: The shared server's port (0: any free one). Session-wide: not a marker argument.
+    port: int = 0
 
     def __post_init__(self) -> None:
         if self.clock not in _CLOCKS:
@@ -132,13 +137,21 @@ def _coerce(name: str, value: Any) -> Any:
         else:
             when = parse_datetime(value) if isinstance(value, str) else None
         if when is None or when.tzinfo is None:
-            raise SettingsError(f"start: expected a timezone-aware ISO 8601 datetime, got {value!r}")
+            raise SettingsError(
+                f"start: expected an ISO 8601 datetime (UTC unless it gives an offset)"
+                f" or a timezone-aware datetime, got {value!r}"
+            )
         return when
-    if name == "seed":
-        try:
-            return int(value) if not isinstance(value, bool) else _bad(name, "an integer", value)
-        except (TypeError, ValueError):
+    if name in ("seed", "port"):
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+            number = int(value)
+        else:  # 1.5 or True would otherwise pass as 1
             return _bad(name, "an integer", value)
+        if name == "port" and not 0 <= number <= 65535:
+            return _bad(name, "a port number (0 to 65535)", value)
+        return number
     if name in ("strict", "intercept"):
         if isinstance(value, bool):
             return value
@@ -154,3 +167,30 @@ def _coerce(name: str, value: Any) -> Any:
 
 def _bad(name: str, expected: str, value: Any) -> Any:
     raise SettingsError(f"{name}: expected {expected}, got {value!r}")
+
+
+def resolve_scenario(scenario: str, bases: Iterable[Path]) -> str:
+    """A shipped scenario's name as it is; a relative path found from the first of
+    ``bases`` (then the current folder) that has it, made absolute.
+
+    >>> resolve_scenario("failing-snowflake", [])
+    'failing-snowflake'
+    >>> resolve_scenario("no/such.yaml", [Path("/nowhere")])
+    Traceback (most recent call last):
+    ...
+    mockserver.testing.settings.SettingsError: scenario: no such file as 'no/such.yaml' in /nowhere or ..., nor a shipped scenario (shipped: ...)
+    """  # noqa: E501
+    from mockserver.fixtures import shipped_scenarios
+
+    shipped = shipped_scenarios()
+    path = Path(scenario)
+    if scenario in shipped or path.is_absolute():
+        return scenario
+    looked = [*bases, Path.cwd()]
+    for base in looked:
+        if (base / path).is_file():
+            return str((base / path).resolve())
+    places = " or ".join(dict.fromkeys(str(base) for base in looked))
+    raise SettingsError(
+        f"scenario: no such file as {scenario!r} in {places}, nor a shipped scenario (shipped: {', '.join(shipped)})"
+    )
