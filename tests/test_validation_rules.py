@@ -216,12 +216,55 @@ def test_a_config_value_of_the_wrong_type_is_refused(api: Api, value: Any, got: 
 
 
 def test_a_string_that_is_not_a_number_is_refused_for_an_int_key(api: Api) -> None:
-    destination = integrated(api, "Postgres", port="fifty")
+    destination = integrated(api, "Redshift", port="fifty")
 
     response = create(api, destination=destination)
 
     assert response.status_code == 400
     assert response.json == config_error("Configuration has invalid type: got 'str', expected 'int'")
+
+
+def test_an_optional_int_key_is_not_type_checked(api: Api) -> None:
+    """Postgres' ``port`` is ``int | None``: PostHog's check skips every annotation that is not a plain class."""
+    response = create(api, destination=integrated(api, "Postgres", port="fifty"))
+
+    assert response.status_code == 201
+    assert response.json["destination"]["config"]["port"] == "fifty"
+
+
+@pytest.mark.parametrize(
+    ("dest_type", "sent", "shown"),
+    [
+        ("Postgres", {"port": "5433"}, {"port": 5433}),
+        ("AzureBlob", {"max_file_size_mb": "50"}, {"max_file_size_mb": 50}),
+        ("AwsS3", {"max_file_size_mb": " 64"}, {"max_file_size_mb": 64}),
+        ("AwsS3", {"max_file_size_mb": "big"}, {"max_file_size_mb": "big"}),
+        # Base keys are never checked, but are shown by their declared types.
+        ("Postgres", {"team_id": "7", "is_backfill": "yes", "integration_id": "12"},
+         {"team_id": 7, "is_backfill": False, "integration_id": 12}),
+    ],
+)  # fmt: skip
+def test_strings_in_int_and_bool_keys_are_shown_as_their_declared_types(
+    api: Api, dest_type: str, sent: dict[str, Any], shown: dict[str, Any]
+) -> None:
+    created = create(api, destination=integrated(api, dest_type, **sent))
+    assert created.status_code == 201, created.json
+    export_id = created.json["id"]
+
+    for response in (created, api.get(f"/batch_exports/{export_id}/")):
+        config = response.json["destination"]["config"]
+        assert {key: config[key] for key in shown} == shown
+
+
+def test_redshift_copy_integration_ids_given_as_digits_are_shown_as_ints(api: Api) -> None:
+    s3 = api.integration("aws-s3")
+    copy_inputs = {"s3_bucket": "b", "region_name": "r", "authorization": str(s3), "bucket_credentials": str(s3)}
+
+    response = create(api, destination=integrated(api, "Redshift", mode="COPY", copy_inputs=copy_inputs))
+
+    assert response.status_code == 201
+    shown = response.json["destination"]["config"]["copy_inputs"]
+    assert (shown["authorization"], shown["bucket_credentials"]) == (s3, s3)
 
 
 def test_numeric_and_boolean_strings_are_converted(api: Api) -> None:

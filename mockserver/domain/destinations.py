@@ -15,7 +15,7 @@ import contextlib
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mockserver.errors import PermissionDenied, ValidationError
@@ -27,6 +27,7 @@ __all__ = [
     "check_config",
     "failure_error",
     "merge_config",
+    "rendered_config",
     "strip_secrets",
 ]
 
@@ -39,14 +40,20 @@ class ConfigField:
     name: str
     kind: str = OPTIONAL
     required: bool = False
+    #: ``int`` or ``bool`` where the annotation is or contains one (``int | None`` too):
+    #: a string stored there is shown as that type in responses.
+    declared: str | None = None
 
 
 def _f(spec: str) -> ConfigField:
-    """``"bucket_name:str!"`` → required str; ``"port:int"`` → typed with a default; ``"role"`` → optional."""
+    """``"bucket_name:str!"`` → required str; ``"port:int"`` → typed with a default; ``"role"`` → optional;
+    ``"port:int?"`` → ``int | None``: never type-checked (PostHog's check skips unions), shown as an int."""
     required = spec.endswith("!")
     spec = spec.rstrip("!")
     name, _, kind = spec.partition(":")
-    return ConfigField(name, kind or OPTIONAL, required)
+    if kind.endswith("?"):
+        return ConfigField(name, OPTIONAL, required, declared=kind.rstrip("?"))
+    return ConfigField(name, kind or OPTIONAL, required, declared=kind if kind in (INT, BOOL) else None)
 
 
 def _fields(*specs: str) -> tuple[ConfigField, ...]:
@@ -55,15 +62,19 @@ def _fields(*specs: str) -> tuple[ConfigField, ...]:
 
 #: ``BaseBatchExportInputs``: legal config keys for every type, never required and never
 #: type-checked (PostHog's loop only checks the type's own fields, not the base ones).
-BASE_INPUT_FIELDS = _fields(
-    "batch_export_id", "team_id", "interval", "timezone", "data_interval_end",
-    "exclude_events", "include_events", "is_backfill", "is_earliest_backfill",
-    "backfill_details", "batch_export_model", "batch_export_schema", "integration_id",
+#: Their annotations matter only to how a stored string is shown (:func:`rendered_config`).
+BASE_INPUT_FIELDS = tuple(
+    replace(f, kind=OPTIONAL)
+    for f in _fields(
+        "batch_export_id", "team_id:int", "interval", "timezone", "data_interval_end",
+        "exclude_events", "include_events", "is_backfill:bool", "is_earliest_backfill:bool",
+        "backfill_details", "batch_export_model", "batch_export_schema", "integration_id:int?",
+    )
 )  # fmt: skip
 
 _S3_COMMON = (
     "bucket_name:str!", "region:str!", "prefix:str!", "compression", "file_format:str",
-    "max_file_size_mb", "legacy_parquet_extension:bool",
+    "max_file_size_mb:int?", "legacy_parquet_extension:bool",
 )  # fmt: skip
 
 #: Destination-specific workflow inputs per type (``service.py``, integration generation).
@@ -77,7 +88,7 @@ DESTINATION_FIELDS: dict[str, tuple[ConfigField, ...]] = {
         "table_name:str",
         "user",
         "host",
-        "port:int",
+        "port:int?",
         "password",
         "has_self_signed_cert:bool",
     ),
@@ -116,7 +127,7 @@ DESTINATION_FIELDS: dict[str, tuple[ConfigField, ...]] = {
         "prefix:str",
         "compression",
         "file_format:str",
-        "max_file_size_mb",
+        "max_file_size_mb:int?",
         "legacy_parquet_extension:bool",
     ),
     "HTTP": _fields("url:str!", "token:str!"),
@@ -126,11 +137,11 @@ DESTINATION_FIELDS: dict[str, tuple[ConfigField, ...]] = {
         "data_interval_start",
         "batch_export_run_id",
         "file_format:str",
-        "max_file_size_mb",
+        "max_file_size_mb:int?",
         "compression",
         "expires_in_seconds:int",
-        "main_activity_timeout_seconds",
-        "stage_activity_timeout_seconds",
+        "main_activity_timeout_seconds:int?",
+        "stage_activity_timeout_seconds:int?",
     ),
 }
 
@@ -449,6 +460,51 @@ def merge_config(stored: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict
         else:
             merged[key] = value
     return merged
+
+
+def _declared(dest_type: str) -> dict[str, str]:
+    return {f.name: f.declared for f in (*DESTINATION_FIELDS.get(dest_type, ()), *BASE_INPUT_FIELDS) if f.declared}
+
+
+#: Per destination type: the config keys whose stored strings are shown as ints or bools.
+_DECLARED: dict[str, dict[str, str]] = {dest_type: _declared(dest_type) for dest_type in DESTINATION_FIELDS}
+
+
+def rendered_config(dest_type: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A destination's config as responses show it: secrets removed, and strings stored in
+    ``int`` or ``bool`` fields shown as those types.
+
+    PostHog stores configs in an encrypted JSON field that stringifies values, and its
+    serializer turns them back by their declared types on every read
+    (``coerce_config_to_declared_types`` in
+    ``products/batch_exports/backend/service.py@02b1f511eba060f6e18d0e9100bd270d295141b8``):
+    ``"50"`` in ``max_file_size_mb`` reads back as ``50``, ``"abc"`` stays a string, a bool
+    field's string is ``True`` only for ``"true"`` in any case, and the integration ids of
+    Redshift's ``copy_inputs`` given as digit strings read back as ints.
+
+    >>> rendered_config("AzureBlob", {"container_name": "c", "max_file_size_mb": "50", "prefix": "7"})
+    {'container_name': 'c', 'max_file_size_mb': 50, 'prefix': '7'}
+    >>> rendered_config("Postgres", {"database": "d", "port": "abc", "password": "hunter2"})
+    {'database': 'd', 'port': 'abc'}
+    """
+    shown = strip_secrets(dest_type, config)
+    declared = _DECLARED.get(dest_type, {})
+    changes: dict[str, Any] = {}
+    for key, value in shown.items():
+        if not isinstance(value, str) or key not in declared:
+            continue
+        if declared[key] == BOOL:
+            changes[key] = value.lower() == "true"
+        else:
+            with contextlib.suppress(ValueError):  # as PostHog's: whatever int() reads, " 5" and "5_0" too
+                changes[key] = int(value)
+    copy_inputs = shown.get("copy_inputs") if dest_type == "Redshift" else None
+    if isinstance(copy_inputs, dict):
+        ids = {k: int(v) for k in ("authorization", "bucket_credentials")
+               if isinstance(v := copy_inputs.get(k), str) and v.isdigit()}  # fmt: skip
+        if ids:
+            changes["copy_inputs"] = {**copy_inputs, **ids}
+    return {**shown, **changes} if changes else shown
 
 
 def strip_secrets(dest_type: str, config: Any) -> Any:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mockserver.domain.dates import format_datetime as dt
-from mockserver.domain.destinations import strip_secrets
+from mockserver.domain.destinations import rendered_config
 from mockserver.domain.models import Backfill, BatchExport, LogEntry, Run
 
 __all__ = ["backfill_json", "batch_export_json", "log_entry_json", "run_json"]
@@ -31,7 +31,7 @@ def batch_export_json(export: BatchExport, latest_runs: Iterable[Run], *, profil
         "model": export.model,
         "destination": {
             "type": destination.type,
-            "config": strip_secrets(destination.type, destination.config),
+            "config": rendered_config(destination.type, destination.config),
             "integration": destination.integration_id,
         },
         "interval": export.interval,
