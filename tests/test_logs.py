@@ -50,6 +50,34 @@ def test_search_is_a_case_insensitive_substring(api: Api, logged: dict[str, Any]
     assert messages(api, logged, search="RUN STARTED") == ["Batch export run started", "Batch export run started"]
 
 
+def test_search_keeps_sqls_like_wildcards(api: Api, logged: dict[str, Any]) -> None:
+    """PostHog wraps the text in ``%…%`` for ``ILIKE`` without escaping it: ``_`` and ``%`` stay wildcards."""
+    assert messages(api, logged, search="upload_failed") == ["Upload FAILED for good"]
+    assert messages(api, logged, search="slow%upload") == ["Retrying a slow upload"]
+    assert messages(api, logged, search="Wrote_10") == ["Wrote 10 rows"]
+    assert messages(api, logged, search="Wrote\\_10") == []
+
+
+def test_a_level_list_is_trimmed_as_a_whole_not_part_by_part(api: Api, logged: dict[str, Any]) -> None:
+    assert messages(api, logged, level=" error,warning ") == ["Upload FAILED for good", "Retrying a slow upload"]
+    assert messages(api, logged, level="warning, error") == ["Retrying a slow upload"]  # " ERROR" is no level
+
+
+@pytest.mark.parametrize("name", ["level", "search", "instance_id"])
+def test_a_text_parameter_of_only_spaces_is_blank(api: Api, logged: dict[str, Any], name: str) -> None:
+    response = api.get(f"/batch_exports/{logged['export']['id']}/logs/", query_string={name: "  "})
+    assert (response.status_code, response.json) == (400, error("blank", "This field may not be blank.", name))
+    # Empty, it counts as not sent.
+    assert len(messages(api, logged, **{name: ""})) == 5
+
+
+def test_pages_are_sized_by_the_requests_limit_else_by_posthogs_page_size(api: Api, logged: dict[str, Any]) -> None:
+    """Rows are capped at 50 without a ``limit``, but the paginator's links say PostHog's page size, 100."""
+    url = f"/batch_exports/{logged['export']['id']}/logs/"
+    assert api.get(url, query_string={"offset": "3"}).json["previous"].endswith("/logs/?limit=100")
+    assert api.get(url, query_string={"offset": "3", "limit": "2"}).json["previous"].endswith("?limit=2&offset=1")
+
+
 def test_after_and_before_are_exclusive(api: Api, logged: dict[str, Any]) -> None:
     base = logged["base"]
     after = (base + timedelta(minutes=2)).isoformat()

@@ -2,8 +2,9 @@
 
 PostHog's ``LogEntryMixin.logs`` (``posthog/api/log_entries.py``) queries the
 ``log_entries`` table for one source (an export or an on-demand export), optionally one
-instance (a run), and applies ``LIMIT`` in SQL before DRF pages the rows: the same
-``limit`` caps the rows and sizes the page, so ``count`` never exceeds it.
+instance (a run), and applies ``LIMIT`` in SQL (``limit``, 50 by default) before DRF
+pages the rows, so ``count`` never exceeds it. The page is sized by the request's own
+``limit`` alone (PostHog's page size, 100, without one): that is the HTTP layer's.
 
 >>> from datetime import datetime, timezone
 >>> from mockserver.domain.models import LogEntry
@@ -19,6 +20,7 @@ instance (a run), and applies ``LIMIT`` in SQL before DRF pages the rows: the sa
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +28,7 @@ from datetime import datetime
 from mockserver.domain.models import LogEntry
 from mockserver.domain.store import Store
 
-__all__ = ["DEFAULT_LIMIT", "LogQuery", "Logs"]
+__all__ = ["DEFAULT_LIMIT", "LogQuery", "Logs", "like_pattern"]
 
 #: ``limit`` when the request gives none.
 DEFAULT_LIMIT = 50
@@ -43,9 +45,11 @@ class LogQuery:
     before: datetime | None = None
     #: Upper-case levels to keep; empty: every level.
     levels: frozenset[str] = frozenset()
-    #: Case-insensitive substring of the message; empty: no filter.
+    #: A pattern the message must contain, read as ClickHouse reads ``ILIKE '%search%'``:
+    #: case-insensitive, ``_`` any one character, ``%`` any run of them, ``\\`` escaping
+    #: the next one. Empty: no filter.
     search: str = ""
-    #: The row cap (SQL ``LIMIT``), which is also the page size.
+    #: The row cap (SQL ``LIMIT``).
     limit: int = DEFAULT_LIMIT
 
 
@@ -71,7 +75,7 @@ class Logs:
             candidates = (
                 timeline.newest_first(*timeline.span(query.after, query.before, strict=True)) if timeline else ()
             )
-        search = query.search.lower()
+        search = like_pattern(query.search) if query.search else None
         matching = (
             e
             for e in candidates
@@ -81,9 +85,31 @@ class Logs:
             and (query.after is None or e.timestamp > query.after)
             and (query.before is None or e.timestamp < query.before)
             and (not query.levels or e.level.upper() in query.levels)
-            and (not search or search in e.message.lower())
+            and (search is None or search.search(e.message) is not None)
         )
         return list(itertools.islice(matching, max(query.limit, 0)))
+
+
+def like_pattern(search: str) -> re.Pattern[str]:
+    """``search`` as PostHog's SQL uses it, ``message ILIKE '%search%'``, as a regular expression.
+
+    PostHog puts the text between ``%`` without escaping it (``fetch_log_entries`` in
+    ``posthog/api/log_entries.py@d96a6558d9c6ac7eec551547b3f16a8a94e5c8d3``), so the
+    wildcards in it stay wildcards.
+
+    >>> [bool(like_pattern("run_1").search(m)) for m in ("Run 1 done", "run_1 done", "run 10")]
+    [True, True, True]
+    >>> [bool(like_pattern(r"100\\%").search(m)) for m in ("100% done", "1000 rows")]
+    [True, False]
+    """
+    parts: list[str] = []
+    chars = iter(search)
+    for char in chars:
+        if char == "\\":
+            parts.append(re.escape(next(chars, "\\")))
+        else:
+            parts.append({"%": ".*", "_": "."}.get(char) or re.escape(char))
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
 
 
 def _timestamp(entry: LogEntry) -> datetime:

@@ -107,20 +107,37 @@ def log_page(backend: Backend, ctx: Context, source_id: str, *, instance_id: str
     ``instance_id``: the run the URL names; without one, the ``instance_id`` query value.
     """
     query = ctx.query
+    level, search, asked_instance = (_char_param(query, name) for name in ("level", "search", "instance_id"))
     log_query = LogQuery(
-        instance_id=instance_id if instance_id is not None else query.get("instance_id"),
+        instance_id=instance_id if instance_id is not None else asked_instance,
         after=parse_datetime(query["after"]) if query.get("after") else None,
         before=parse_datetime(query["before"]) if query.get("before") else None,
-        levels=frozenset(lv.strip().upper() for lv in str(query.get("level", "")).split(",") if lv.strip()),
-        search=str(query.get("search", "")),
+        # The whole value is trimmed (DRF's CharField), its comma-separated parts are not.
+        levels=frozenset(part.upper() for part in level.split(",")) if level else frozenset(),
+        search=search or "",
         limit=int(query.get("limit", DEFAULT_LIMIT)),
     )
     entries = backend.logs.query(ctx.team_ids, source_id, log_query)
-    _, offset = limit_offset(None, ctx.arg("offset"))
+    # The rows are capped at ``limit`` (50 by default) in SQL, but DRF's paginator sizes
+    # the page from the request's own ``limit`` alone, else PostHog's page size (100): the
+    # links of a request without one say ``limit=100``.
+    page_size, offset = limit_offset(ctx.arg("limit"), ctx.arg("offset"))
     items, envelope = page(
-        entries, limit=log_query.limit, offset=offset, base_url=ctx.base_url, query_string=ctx.query_string
+        entries, limit=page_size, offset=offset, base_url=ctx.base_url, query_string=ctx.query_string
     )
     return Reply(200, {**envelope, "results": [log_entry_json(e) for e in items]})
+
+
+def _char_param(query: dict[str, Any], name: str) -> str | None:
+    """A ``CharField`` query parameter of ``LogEntryRequestSerializer``: trimmed, and refused
+    when nothing is left (an empty one counts as not sent, as DRF reads query strings)."""
+    value = query.get(name)
+    if value is None:
+        return None
+    trimmed = str(value).strip()
+    if not trimmed:
+        raise ValidationError("This field may not be blank.", code="blank", attr=name)
+    return trimmed
 
 
 def test_steps(_backend: Backend, ctx: Context) -> Reply:
