@@ -261,10 +261,23 @@ def reserve_port(host: str, port: int) -> socket.socket | None:
     granian binds in its worker process, later; holding the port meanwhile means that the
     port reported is the port served, and nobody else takes it in between. The socket
     never listens, so no connection reaches it. ``None`` where ports cannot be shared.
+
+    A port some other process serves is refused (:class:`CannotListen`) first: granian
+    shares ports too, so a second fake would otherwise start on the first one's port and
+    the kernel would deal the connections out between the two.
     """
     if not hasattr(socket, "SO_REUSEPORT"):
         return None
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    if port != 0:
+        # Without SO_REUSEPORT this bind fails wherever the port is taken, by a listener
+        # that shares it or not; SO_REUSEADDR lets closed connections' TIME_WAIT pass.
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                raise CannotListen.of(exc, host, port) from None
     holder = socket.socket(family, socket.SOCK_STREAM)
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:

@@ -117,12 +117,17 @@ def test_serve_freezes_the_heap_every_n_requests(monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize("server", ["werkzeug", pytest.param("granian", marks=pytest.mark.skipif(
     not granian_available(), reason="granian (the 'serve' extra) is not installed"))])  # fmt: skip
-def test_a_taken_port_is_one_line_not_a_traceback(server: str) -> None:
+@pytest.mark.parametrize("shared", [False, True], ids=["plain", "shared-like-granian"])
+def test_a_taken_port_is_one_line_not_a_traceback(server: str, shared: bool) -> None:
+    """Also where the listener shares its port (``SO_REUSEPORT``, as granian's does): a second
+    fake would otherwise start there, and the kernel would deal connections out between the two."""
     import socket
 
     from mockserver.cli import main
 
     with socket.socket() as taken:
+        if shared:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
