@@ -45,6 +45,12 @@ class ClockError(ValueError):
     """Raised when asked to move time backwards."""
 
 
+#: The longest jump the control plane and scenarios make at once: a century (365-day
+#: years). Every export makes its runs on the way, so a jump's work grows with its length;
+#: ten centuries of hourly runs would not fit in memory. Python callers are not capped.
+MAX_JUMP = timedelta(days=36500)
+
+
 class Clock:
     """A virtual clock: ``now()`` is ``origin + speed × (wall elapsed) + shift``.
 

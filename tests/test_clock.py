@@ -50,6 +50,30 @@ def test_setting_the_clock_backwards_is_a_400(api: Api) -> None:
     )
 
 
+def test_setting_the_clock_more_than_a_century_ahead_is_a_400(api: Api) -> None:
+    """Every export makes its runs on the way, so a jump's work grows with its length: a
+    century is the most the control plane moves at once, as ``advance`` is capped too."""
+    response = api.post("/_mock/clock/set/", json={"now": "9999-12-31T23:59:59Z"})
+    assert (response.status_code, response.json) == (
+        400,
+        error(
+            "max_value",
+            "The clock moves at most a century at a time: set it to 2125-12-12T12:00:00Z at the latest.",
+            "now",
+        ),
+    )
+    assert api.get("/_mock/clock/").json == {"now": "2026-01-05T12:00:00Z"}
+    assert api.post("/_mock/clock/set/", json={"now": "2125-12-12T12:00:00Z"}).status_code == 200
+
+
+def test_the_century_is_the_advance_bound_of_the_spec() -> None:
+    from mockserver.clock import MAX_JUMP
+    from mockserver.http.spec import load_spec
+
+    schema = load_spec().document["components"]["schemas"]["ClockAdvanceRequest"]
+    assert schema["properties"]["seconds"]["maximum"] == MAX_JUMP.total_seconds()
+
+
 def test_advancing_by_a_negative_amount_is_a_400(api: Api) -> None:
     response = api.post("/_mock/clock/advance/", json={"seconds": -5})
     assert (response.status_code, response.json["code"], response.json["attr"]) == (400, "min_value", "seconds")

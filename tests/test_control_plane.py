@@ -301,6 +301,14 @@ def test_a_scenario_that_fails_halfway_leaves_nothing_behind(server: MockServer)
     assert mock(server, "GET", "/_mock/clock/").json == now
 
 
+def test_a_scenario_may_not_move_the_clock_more_than_a_century(server: MockServer) -> None:
+    refused = mock(server, "POST", "/_mock/scenarios/", json={"yaml": "clock:\n  start: '9999-01-01T00:00:00Z'\n"})
+    assert (refused.status_code, refused.json["attr"]) == (400, "yaml")
+    assert refused.json["detail"] == (
+        "yaml:2: clock.start: more than a century ahead of the clock (at most 2125-12-12T12:00:00+00:00)"
+    )
+
+
 def test_a_scenario_may_name_the_new_tenants_own_integration_by_id(server: MockServer) -> None:
     """The rehearsal's tenant gets the ids the real one will: its own id loads, another tenant's is refused."""
     other = mock(server, "POST", "/_mock/tenants/").json

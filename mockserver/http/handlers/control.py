@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mockserver.clock import Clock, ClockError
+from mockserver.clock import MAX_JUMP, Clock, ClockError
 from mockserver.domain import outcomes
 from mockserver.domain.backend import Backend
 from mockserver.domain.dates import format_datetime, parse_datetime
@@ -232,6 +232,13 @@ def clock_set(plane: ControlPlane, ctx: Context) -> Reply:
     clock = plane.store.clock
 
     def set_clock() -> Reply:
+        if when - clock.now() > MAX_JUMP:
+            latest = format_datetime(clock.now() + MAX_JUMP)
+            raise ValidationError(
+                f"The clock moves at most a century at a time: set it to {latest} at the latest.",
+                code="max_value",
+                attr="now",
+            )
         try:
             now = clock.set(when)
         except ClockError:
