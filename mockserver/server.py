@@ -329,11 +329,13 @@ class _DroppingOnGranian:
     """A planned drop (a ``ConnectionError`` from the app) as granian can do it.
 
     werkzeug's server closes the connection unanswered when the app raises; granian
-    answers any exception with a 500 and has no way to close a connection unanswered.
-    A body of unknown length that fails at once makes it close the connection before
-    the status line or right after it, mid-body: either way the client gets no answer
-    (curl an empty or partial reply, httpx ``RemoteProtocolError``, requests
-    ``ChunkedEncodingError``).
+    answers any exception with a 500 and has no way to close a connection unanswered:
+    it sends the status line and headers before it asks for the body, whatever the app
+    does (tried: no ``start_response``, a ``Content-Length``), and its environ has no
+    ``REMOTE_PORT`` to find the socket by. A body that fails at once makes it close the
+    connection mid-body, after a 503's headers: clients that read the body get no answer
+    (curl a partial reply, httpx ``RemoteProtocolError``, requests
+    ``ChunkedEncodingError``); one that acts on the status first (``urllib``) sees a 503.
     """
 
     def __init__(self, app: WSGIApp) -> None:
