@@ -207,16 +207,57 @@ def test_the_command_exits_2_when_the_key_is_refused(served: tuple[ServerThread,
     assert "(401: authentication_failed: " in result.stderr and result.stderr.rstrip().endswith(".)")
 
 
+def test_keys_and_organization_are_checked_before_anything_runs(served: tuple[ServerThread, Tenant]) -> None:
+    """A misconfigured key is the user's mistake (exit 2), not the target failing the contract (exit 1).
+
+    Scopes are read without a trace: an empty create is a 400 to a key that may write, a 403 to one that may not.
+    """
+    running, tenant = served
+    reader = running.app.store.create_api_key(tenant.project_id, ["batch_export:read"]).value
+    base = ["--base-url", running.url, "--project-id", str(tenant.project_id)]
+    cases = [
+        (["--api-key", reader], "the API key may not write batch exports ("),
+        (["--api-key", tenant.api_key, "--read-only-api-key", tenant.api_key], "--read-only-api-key may write"),
+        (["--api-key", tenant.api_key, "--read-only-api-key", "phx_wrong"], "--read-only-api-key: listing batch "
+                                                                              "exports answered 401"),
+        (["--api-key", tenant.api_key, "--organization-id", "nope"], "--organization-id nope: listing its batch "
+                                                                       "exports answered 404"),
+    ]  # fmt: skip
+    for args, message in cases:
+        result = cli(*base, *args, "--only", "auth")
+        assert (result.returncode, result.stderr.count("\n")) == (2, 1), result.stderr
+        assert message in result.stderr
+    assert running.app.store.batch_exports == {}
+
+
+def test_a_target_that_never_answers_is_named_as_such() -> None:
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        result = cli("--base-url", url, "--api-key", "phx_x", "--project-id", "1", "--timeout", "0.3")
+    assert result.returncode == 2
+    assert "no answer within 0.3 s (--timeout)" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--only", "nonsense"], "unknown phase(s) nonsense"),
         (["--max-examples", "0"], "--max-examples must be at least 1"),
         (["--reference-url", "http://127.0.0.1:9"], "go together"),
+        (["--timeout", "0"], "--timeout must be more than 0 seconds"),
+        # It would check nothing and say the target conforms.
+        (["--only", "differential"], "--only differential needs a reference"),
+        (["--base-url", "127.0.0.1:9"], "--base-url: expected http://host[:port] or https://host[:port], got"),
+        (["--base-url", "ftp://x"], "--base-url: expected http://host[:port]"),
     ],
 )
 def test_the_command_exits_2_on_a_usage_error(args: list[str], message: str) -> None:
     result = cli("--base-url", "http://127.0.0.1:9", "--api-key", "phx_x", "--project-id", "1", *args)
+    assert "Traceback" not in result.stderr
     assert result.returncode == 2
     assert message in result.stderr
 
@@ -235,8 +276,29 @@ def test_a_violation_is_reported_with_what_was_expected_and_curl_lines_to_replay
     text = report.render()
     assert "expected: 404" in text
     assert "reproduce with:" in text and "curl -X DELETE" in text
-    assert "$POSTHOG_API_KEY" in text and tenant.api_key not in text
     assert text.rstrip().endswith("the target does NOT conform.")
+    # Against the fake, the phase worked in a tenant of its own: its key is shown, so the lines run as they stand.
+    shown = set(re.findall(r"Bearer (phx_\w+)", text))
+    assert shown and tenant.api_key not in shown
+    assert shown <= set(server.store.api_keys)
+
+
+def test_reproduce_lines_hide_the_keys_given(server: MockServer, tenant: Tenant) -> None:
+    """Without the fake's control plane (as against PostHog), the suite uses the keys it was given: never shown."""
+
+    def no_control_plane_and_never_deletes(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ["PATH_INFO"].startswith("/_mock/"):
+            start_response("404 Not Found", [("Content-Type", "application/json")])
+            return [b'{"type":"invalid_request","code":"not_found","detail":"Not found.","attr":null}']
+        if environ["REQUEST_METHOD"] == "DELETE" and "/batch_exports/" in environ["PATH_INFO"]:
+            start_response("204 No Content", [])
+            return [b""]
+        return server(environ, start_response)
+
+    report = run_contract(target_for(no_control_plane_and_never_deletes, tenant), max_examples=5, only=["exports"])
+    text = report.render()
+    assert not report.ok and "reproduce with:" in text
+    assert '"Authorization: Bearer $POSTHOG_API_KEY"' in text and tenant.api_key not in text
 
 
 def test_junit_xml_names_each_violated_property(server: MockServer, tenant: Tenant) -> None:

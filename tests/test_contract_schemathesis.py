@@ -151,8 +151,10 @@ def test_the_fake_passes_served_on_localhost() -> None:
     ("breaking", "checks", "max_examples"),
     [
         (answers_500_to_export_reads, {"ST:not_a_server_error", "ST:status_code_conformance"}, 1),
-        # A delete then a read of the same export needs a few stateful scenarios.
-        (does_not_delete, {"ST:use_after_free"}, 6),
+        # A delete then a read of the same export needs stateful scenarios to chain them: at 30
+        # examples every seed tried (0-5) finds it; at 6 to 20 some miss it, and which depends on
+        # anything that shifts hypothesis' draws.
+        (does_not_delete, {"ST:use_after_free"}, 30),
     ],
     ids=["500-on-read", "delete-keeps-export"],
 )
@@ -166,7 +168,8 @@ def test_a_broken_target_fails_with_the_checks_that_see_it(
     assert violation.expected == CHECKS[violation.prop.removeprefix("ST:")]
     assert violation.requests and all(line.startswith("curl -X ") for line in violation.requests)
     assert any("/batch_exports/" in line for line in violation.requests)
-    assert all('"Authorization: Bearer $POSTHOG_API_KEY"' in line for line in violation.requests)
+    # The phase's own tenant on the fake: its key is shown, and the lines run as they stand.
+    assert all('"Authorization: Bearer phx_' in line for line in violation.requests)
 
 
 def test_a_target_that_ignores_credentials_fails_ignored_auth(server: MockServer, tenant: Tenant) -> None:

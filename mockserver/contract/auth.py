@@ -83,7 +83,7 @@ def run_auth_phase(workspace: Workspace, result: PhaseResult) -> None:
                     "auth.read-only-reads",
                     "200 for a list with a read-only key",
                     f"{listed.status} {listed.text[:200]}",
-                    [ro.history[-1].curl([creds.read_only_key])],
+                    [ro.history[-1].curl(creds.redact(creds.read_only_key))],
                 )
             )
     api.delete(export_path)

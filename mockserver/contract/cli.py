@@ -12,6 +12,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 __all__ = ["add_parser", "main"]
 
@@ -37,11 +38,22 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--project-id", required=True, type=int, help="the one project the suite may use")
     parser.add_argument("--organization-id", help="the project's organization (for organization-level routes)")
     parser.add_argument("--read-only-api-key", help="a batch_export:read key, for the scope checks")
-    parser.add_argument("--max-examples", type=int, default=100, help="examples per state machine and operation")
-    parser.add_argument("--seed", type=int, default=0, help="fixes every random choice")
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=100,
+        help="examples per state machine and operation (default 100; 25 sends about 3,500 requests)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="fixes every random choice (default 0)")
     parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="also write the results as JUnit XML")
-    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these phases")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one response")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only these phases: auth, exports, runs, schemathesis, differential (default: all; differential "
+        "needs a reference)",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one response (default 30)")
     ref = parser.add_argument_group("differential mode (compare with a reference implementation)")
     ref.add_argument("--reference-url")
     ref.add_argument("--reference-api-key")
@@ -68,6 +80,12 @@ def main(args: argparse.Namespace) -> int:
 
     if args.max_examples < 1:
         return _usage("--max-examples must be at least 1")
+    if not args.timeout > 0:
+        return _usage("--timeout must be more than 0 seconds")
+    for flag, url in (("--base-url", args.base_url), ("--reference-url", args.reference_url)):
+        problem = url_problem(url) if url is not None else None
+        if problem:
+            return _usage(f"{flag}: {problem}")
     try:
         select_phases(args.only)
     except ValueError as exc:
@@ -75,6 +93,11 @@ def main(args: argparse.Namespace) -> int:
     reference_args = (args.reference_url, args.reference_api_key, args.reference_project_id)
     if any(v is not None for v in reference_args) and not all(v is not None for v in reference_args):
         return _usage("--reference-url, --reference-api-key and --reference-project-id go together")
+    if args.only and "differential" in args.only and args.reference_url is None:
+        # It would run nothing and report that the target conforms.
+        return _usage(
+            "--only differential needs a reference: --reference-url, --reference-api-key, --reference-project-id"
+        )
     target = Target(
         args.base_url, args.api_key, args.project_id, args.organization_id, args.read_only_api_key, timeout=args.timeout
     )
@@ -117,20 +140,66 @@ def main(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a target's base URL, or ``None``.
+
+    >>> url_problem("http://127.0.0.1:8000"), url_problem("127.0.0.1:8000")
+    (None, "expected http://host[:port] or https://host[:port], got '127.0.0.1:8000'")
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"expected http://host[:port] or https://host[:port], got {url!r}"
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        return f"not a port number in {url!r}"
+    return None
+
+
 def preflight(target: object) -> str | None:
-    """Why ``target`` cannot be used (unreachable, key refused), or ``None``."""
+    """Why ``target`` cannot be used, or ``None``: unreachable, a key refused or of the wrong
+    scope, an organization that is not the key's.
+
+    Each key's scope is read without changing anything: an empty create is refused with a
+    400 (validation) to a key that may write, with a 403 to one that may not.
+    """
     from mockserver.contract.target import Client, Target, Unreachable
 
     assert isinstance(target, Target)
+    listing = f"/api/projects/{target.project_id}/batch_exports/"
     try:
         transport = target.connect()
-        response = Client(transport, target.api_key).get(f"/api/projects/{target.project_id}/batch_exports/?limit=1")
+        client = Client(transport, target.api_key)
+        response = client.get(f"{listing}?limit=1")
+        if response.status in (401, 403):
+            return f"the API key was refused for project {target.project_id} ({response.status}: {_said(response)})"
+        if response.status != 200:
+            return f"listing batch exports answered {response.status}, not 200: {_said(response)}"
+        probe = client.post(listing, {})
+        if probe.status == 403:
+            return f"the API key may not write batch exports ({_said(probe)}); the suite needs batch_export:write"
+        if target.organization_id is not None:
+            org = client.get(f"/api/organizations/{target.organization_id}/batch_exports/?limit=1")
+            if org.status != 200:
+                return (
+                    f"--organization-id {target.organization_id}: listing its batch exports answered {org.status}, "
+                    f"not 200 ({_said(org)})"
+                )
+        if target.read_only_api_key:
+            reader = Client(transport, target.read_only_api_key)
+            read = reader.get(f"{listing}?limit=1")
+            if read.status != 200:
+                return f"--read-only-api-key: listing batch exports answered {read.status}, not 200 ({_said(read)})"
+            if reader.post(listing, {}).status != 403:
+                return (
+                    "--read-only-api-key may write batch exports (an empty create was not refused with 403): "
+                    "the scope checks need a key with batch_export:read alone"
+                )
     except Unreachable as exc:
-        return f"unreachable ({_reason(exc)})"
-    if response.status in (401, 403):
-        return f"the API key was refused for project {target.project_id} ({response.status}: {_said(response)})"
-    if response.status != 200:
-        return f"listing batch exports answered {response.status}, not 200: {_said(response)}"
+        reason = _reason(exc)
+        if reason == "timed out":
+            return f"no answer within {target.timeout:g} s (--timeout)"
+        return f"unreachable ({reason})"
     return None
 
 

@@ -189,7 +189,7 @@ def run_differential(target: Workspace, reference: Workspace, result: PhaseResul
             if found:
                 where = f"step {number}: {step.method} {step.path}"
                 differences += [f"{where}: {d}" for d in found]
-                shown.append(left.clients[step.key].history[-1].curl([left.creds.api_key]))  # type: ignore[union-attr]
+                shown.append(left.clients[step.key].history[-1].curl(left.creds.redact(left.creds.api_key)))  # type: ignore[union-attr]
         if differences:
             result.failed(
                 Violation(

@@ -141,7 +141,7 @@ def run_schemathesis_phase(
     if creds.organization_id is None:
         result.skipped("ST:organization-routes", "no --organization-id given and no control plane to make one")
     schema.hook(filter_failure)
-    collector = _Collector(workspace)
+    collector = _Collector(workspace, creds)
     schemathesis.hook(before_call)
     schemathesis.hook(after_call)
     stream = from_schema(schema).execute()
@@ -400,6 +400,7 @@ class _Collector:
     """Turns schemathesis' event stream into the phase's result."""
 
     workspace: Workspace
+    creds: Credentials
     ran: set[str] = field(default_factory=set)
     found: dict[tuple[str, str, str], _Found] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -431,7 +432,9 @@ class _Collector:
         if key in self.found:
             self.found[key].times += 1
             return
-        curls = [_curl(step.curl, self.workspace) for step in info.steps] or [_curl(info.code_sample, self.workspace)]
+        curls = [_curl(step.curl, self.workspace, self.creds) for step in info.steps] or [
+            _curl(info.code_sample, self.workspace, self.creds)
+        ]
         first, _, rest = (failure.message or "").strip().partition("\n")
         actual = f"{failure.title}: {first.strip()}" if first.strip() else str(failure.title)
         detail = f"operation: {failure.operation}\n{rest.strip()}".strip()
@@ -467,9 +470,11 @@ class _Collector:
             result.error = f"schemathesis could not finish {len(self.errors)} test(s): {shown}{more}"
 
 
-def _curl(command: str, workspace: Workspace) -> str:
-    """schemathesis' ``curl`` line in the report's own style: the key as ``$POSTHOG_API_KEY``."""
-    command = command.replace("-H 'Authorization: [Filtered]'", '-H "Authorization: Bearer $POSTHOG_API_KEY"')
+def _curl(command: str, workspace: Workspace, creds: Credentials) -> str:
+    """schemathesis' ``curl`` line in the report's own style: the key as ``$POSTHOG_API_KEY``
+    (a throwaway tenant's as it is: it runs as it stands)."""
+    key = creds.api_key if creds.throwaway else "$POSTHOG_API_KEY"
+    command = command.replace("-H 'Authorization: [Filtered]'", f'-H "Authorization: Bearer {key}"')
     if workspace.target.app is not None:
         command = command.replace(" --insecure", "")
     return command

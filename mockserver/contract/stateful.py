@@ -191,4 +191,4 @@ def _first_violation(exc: BaseException) -> PropertyViolation | None:
 
 
 def _keys(creds: Credentials) -> list[str]:
-    return [k for k in (creds.api_key, creds.read_only_key, creds.foreign_key) if k]
+    return creds.redact(creds.api_key, creds.read_only_key, creds.foreign_key)

@@ -75,6 +75,13 @@ class Credentials:
     foreign_project_id: int | None = None
     #: The tenant's integrations, by kind (control plane only).
     integrations: dict[str, int] = field(default_factory=dict)
+    #: A tenant the suite made on the fake for this phase alone: its keys are nobody's
+    #: secret, and a reproduce line that shows them runs as it stands.
+    throwaway: bool = False
+
+    def redact(self, *keys: str | None) -> list[str]:
+        """The keys a reproduce line hides (as ``$POSTHOG_API_KEY``…): the keys given, never a throwaway tenant's."""
+        return [] if self.throwaway else [key for key in keys if key]
 
 
 @dataclass
@@ -128,6 +135,7 @@ class Workspace:
             other["api_key"],
             other["project_id"],
             {i["kind"]: i["id"] for i in tenant["integrations"]},
+            throwaway=True,
         )
 
     def client(self, api_key: str | None, history: list[Exchange] | None = None) -> Client:
