@@ -22,7 +22,7 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from mockserver.clock import wall_seconds
 from mockserver.http.app import MockServer
-from mockserver.http.body import DEFAULT_READ_TIMEOUT
+from mockserver.http.body import DEFAULT_READ_TIMEOUT, READ_INLINE
 
 #: Any WSGI application (the fake, or the benchmark's trivial ceiling app).
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -325,8 +325,14 @@ def _connection_slots() -> int:
     return max(64, min(MAX_CONNECTIONS, soft - 256))
 
 
-class _DroppingOnGranian:
-    """A planned drop (a ``ConnectionError`` from the app) as granian can do it.
+class _OnGranian:
+    """The app as granian needs it: bodies read on the request's thread, drops as granian can do them.
+
+    granian has no read timeout, and stops serving every connection when a request is
+    answered while another thread still waits on its body: ``read_body`` therefore reads
+    on the request's own thread here (:data:`~mockserver.http.body.READ_INLINE`).
+
+    A planned drop (a ``ConnectionError`` from the app):
 
     werkzeug's server closes the connection unanswered when the app raises; granian
     answers any exception with a 500 and has no way to close a connection unanswered:
@@ -342,6 +348,7 @@ class _DroppingOnGranian:
         self.app = app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ[READ_INLINE] = True
         try:
             return self.app(environ, start_response)
         except ConnectionError as drop:
@@ -438,6 +445,6 @@ def serve_granian(
     def load(_target: str) -> WSGIApp:
         if warm_up is not None:  # in the worker: a thread of the parent would not survive the fork
             threading.Thread(target=warm_up, name="mockserver-warm-up", daemon=True).start()
-        return _DroppingOnGranian(app)
+        return _OnGranian(app)
 
     server.serve(target_loader=load)

@@ -89,6 +89,10 @@ def test_the_body_is_read_before_the_store_lock_is_taken(server: MockServer, api
             held_while_reading.append(lock_is_held())
             return super().read(size)
 
+        def read1(self, size: int | None = -1) -> bytes:
+            held_while_reading.append(lock_is_held())
+            return super().read1(size)
+
         def readinto(self, buffer: Any) -> int:
             held_while_reading.append(lock_is_held())
             return super().readinto(buffer)

@@ -11,9 +11,13 @@ Two bounds apply:
   ``Content-Length`` says so) or as soon as it goes past the limit (chunked bodies);
 - **time**: a body that has not fully arrived within ``timeout`` seconds is refused
   with 408. werkzeug's server gives its sockets a timeout of its own, so a read there
-  returns or fails by itself; a server that offers no read timeout (granian blocks a
-  thread until the client goes away) gets the read done by a :class:`BodyReaders`
-  thread that the request stops waiting for at the deadline.
+  returns or fails by itself. granian has none (a read waits until the client sends
+  or goes away, and waits for every byte asked for): its body is read on the request's
+  own thread (``environ[READ_INLINE]``, set by ``serve_granian``), and a client that
+  stops or trickles holds that one thread until it disconnects. It must stay on that
+  thread: granian stops serving everyone when a request is answered while another
+  thread still waits on its body. Any other server gets the read done by a
+  :class:`BodyReaders` thread that the request stops waiting for at the deadline.
 
 Once read, the body replaces ``wsgi.input`` (a :class:`io.BytesIO`), so everything
 after this step reads memory, never the socket.
@@ -48,6 +52,7 @@ __all__ = [
     "BodyReaders",
     "DEFAULT_READ_TIMEOUT",
     "MAX_JSON_DEPTH",
+    "READ_INLINE",
     "BodyLimits",
     "json_too_deep",
     "read_body",
@@ -59,6 +64,9 @@ DEFAULT_MAX_BODY_BYTES = 10 << 20
 #: Seconds a client may take to send its whole body.
 DEFAULT_READ_TIMEOUT = 10.0
 _CHUNK = 64 << 10
+#: An environ key a server adapter sets when bodies must be read on the request's own
+#: thread (granian: see the module's docstring).
+READ_INLINE = "mockserver.read_inline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +116,9 @@ def read_body(environ: dict[str, Any], limits: BodyLimits, readers: BodyReaders 
             return b""
         if length > limits.max_bytes:
             raise PayloadTooLarge(limits.max_bytes)
-    if isinstance(stream, io.BytesIO) or "werkzeug.socket" in environ:
-        # In memory, or a socket that times out on its own (werkzeug's server).
+    if isinstance(stream, io.BytesIO) or "werkzeug.socket" in environ or environ.get(READ_INLINE):
+        # In memory, a socket that times out on its own (werkzeug's server), or a server
+        # whose body must not be read elsewhere (granian).
         data = _read(stream, length, limits, limits.monotonic() + limits.timeout)
     else:
         data = _read_on_helper(stream, length, limits, readers)
@@ -123,10 +132,13 @@ def _read(stream: Any, length: int | None, limits: BodyLimits, deadline: float) 
     """Read ``length`` bytes (or to the end, for a chunked body), checking both limits per chunk."""
     parts: list[bytes] = []
     received = 0
+    # ``read1`` (werkzeug's buffered socket) returns whatever has arrived, so the deadline is
+    # checked as a trickle comes in; granian's input has only ``read``, which waits for all.
+    read = getattr(stream, "read1", None) or stream.read
     while length is None or received < length:
         want = _CHUNK if length is None else min(_CHUNK, length - received)
         try:
-            part = stream.read(want)
+            part = read(want)
         except TimeoutError:
             raise RequestTimeout(limits.timeout) from None
         except OSError:
