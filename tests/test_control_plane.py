@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from support import Api, JsonResponse, call, error
 
 from mockserver import MockServer, Tenant
+from mockserver.fixtures import ScenarioError
 
 NOOP = {"type": "NoOp", "config": {}}
 INTEGRATION_KINDS = [
@@ -323,3 +325,79 @@ def test_a_scenario_may_name_the_new_tenants_own_integration_by_id(server: MockS
     loaded = mock(server, "POST", "/_mock/scenarios/", json={"yaml": text % own})
     assert loaded.status_code == 201
     assert {i["kind"]: i["id"] for i in loaded.json["tenant"]["integrations"]}["postgresql"] == own
+
+
+def test_a_scenario_that_moves_the_clock_during_an_advance_does_not_deadlock(server: MockServer) -> None:
+    """The advance holds the clock and waits for the store's lock between steps; the scenario
+    used to hold the store's lock and wait for the clock. Now its jump takes the lock in short holds."""
+    import threading
+
+    api = as_tenant(server, mock(server, "POST", "/_mock/tenants/", json={}).json)
+    for _ in range(10):
+        api.create_export(interval="hour")
+    answers: dict[str, int] = {}
+
+    def advance() -> None:
+        answers["advance"] = mock(server, "POST", "/_mock/clock/advance/", json={"seconds": 180 * 86400}).status_code
+
+    def scenario() -> None:
+        text = "clock:\n  start: '2027-01-01T00:00:00Z'\nexports:\n  - {key: a, interval: hour}\n"
+        answers["scenario"] = mock(server, "POST", "/_mock/scenarios/", json={"yaml": text}).status_code
+
+    threads = [threading.Thread(target=advance, daemon=True), threading.Thread(target=scenario, daemon=True)]
+    threads[0].start()
+    threads[1].start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "deadlocked"
+    assert answers == {"advance": 200, "scenario": 201}
+    assert mock(server, "GET", "/_mock/clock/").json["now"] >= "2027-01-01T00:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ("exports:\n  - {key: a, name: {x: 1}}\n", "yaml:2: exports[0]: name: Not a valid string."),
+        ("exports:\n  - {key: a, interval: day, timezone: Mars/Olympus}\n",
+         'yaml:2: exports[0]: timezone: "Mars/Olympus" is not a valid choice.'),
+        ("exports:\n  - {key: a, planned_outcomes: [{status: Completed, records_completed: {x: 1}}]}\n",
+         "yaml:2: exports[0].planned_outcomes[0]: records_completed must be a whole number of at least 0, not "
+         "{'x': 1}"),
+        ("exports:\n  - {key: a, backfills: [{start_at: -99999999999999999999d}]}\n",
+         "yaml:2: exports[0].backfills[0].start_at: '-99999999999999999999d' reaches past what a date can be"),
+        ("exports:\n  - {key: a, history: {runs: 1000000}}\n",
+         "yaml:2: exports[0].history.runs: at most 10,000 (got 1,000,000): a longer history is a clock advance's "
+         "work"),
+        ("file_downloads:\n  - {format: [1]}\n",
+         'yaml:2: file_downloads[0]: file_download: file__format: "[1]" is not a valid choice.'),
+        ("faults:\n  - {operation: batch_exports_list, status: 503, times: .inf}\n",
+         "yaml:2: faults[0]: times must be a whole number, not inf"),
+        ("faults:\n  - {operation: batch_exports_list, status: 503.5}\n",
+         "yaml:2: faults[0]: a fault's status is a whole number, not 503.5"),
+        ("faults:\n  - {operation: batch_exports_list, status: 503, body: !!set {a}}\n",
+         "yaml:2: faults[0]: body must be JSON (objects, arrays, strings, numbers, booleans, null), not {'a'}"),
+        ("faults:\n  - {operation: batch_exports_list, status: 200, headers: {Content-Length: '0'}}\n",
+         'yaml:2: faults[0]: header "Content-Length": it frames the answer, which the server does itself.'),
+        ("description: 5\n", "yaml:1: description: expected a string, got int"),
+    ],
+)  # fmt: skip
+def test_a_scenario_passes_the_checks_a_request_would(server: MockServer, text: str, detail: str) -> None:
+    """Scenario objects are made through the domain directly: they meet the spec's checks first."""
+    before = server.store.snapshot()
+    refused = mock(server, "POST", "/_mock/scenarios/", json={"yaml": text})
+    assert (refused.status_code, refused.json["detail"]) == (400, detail)
+    assert server.store.snapshot() == before and server.faults.active() == []
+    assert server.errors == []
+
+
+def test_nested_yaml_aliases_are_walked_once() -> None:
+    """Seven levels of ten aliases each name ten million values: the line finder walks each node once."""
+    from mockserver.fixtures import parse_scenario
+    from mockserver.fixtures.scenarios import _Lines
+
+    levels = ["a: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]" for n in range(1, 7)]
+    text = "\n".join(levels) + "\n"
+    assert len(_Lines(text).lines) < 200  # one path per node written, not ten million
+    with pytest.raises(ScenarioError, match="unknown field"):
+        parse_scenario(text)

@@ -108,3 +108,8 @@ class Outcome:
     def __post_init__(self) -> None:
         if self.status not in OUTCOME_STATUSES:
             raise ValueError(f"{self.status!r} is not a way a run can end (one of {', '.join(OUTCOME_STATUSES)})")
+        if self.latest_error is not None and not isinstance(self.latest_error, str):
+            raise ValueError(f"latest_error must be text, not {self.latest_error!r}")
+        records = self.records_completed
+        if records is not None and (isinstance(records, bool) or not isinstance(records, int) or records < 0):
+            raise ValueError(f"records_completed must be a whole number of at least 0, not {records!r}")

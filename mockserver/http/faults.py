@@ -74,6 +74,8 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+import orjson
+
 from mockserver.errors import (
     APIError,
     AuthenticationFailed,
@@ -274,6 +276,11 @@ class Fault:
 
 #: An HTTP header name (RFC 9110 ``token``).
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+#: Headers that frame the message or the connection: the server's to set. One sent by a
+#: fault would contradict the body that follows (on a kept-alive connection, the next
+#: answer would start inside this one).
+_FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te",
+                      "trailer", "proxy-connection"})  # fmt: skip
 
 
 def header_problem(name: object, value: object) -> str | None:
@@ -286,9 +293,14 @@ def header_problem(name: object, value: object) -> str | None:
     True
     >>> header_problem("X-A", "ok\\r\\nSet-Cookie: x=1")
     'header "X-A": a value must not contain CR, LF or NUL.'
+    >>> header_problem("Content-Length", "0")
+    'header "Content-Length": it frames the answer, which the server does itself.'
     """
     if not isinstance(name, str) or not _HEADER_NAME.match(name):
         return f"header {str(name)[:64]!r}: not a valid header name."
+    if name.lower() in _FRAMING:
+        return f'header "{name}": it frames the answer, which the server does itself.'
+
     if not isinstance(value, str):
         return f'header "{name}": a value must be a string.'
     if any(c in value for c in "\r\n\0"):
@@ -341,10 +353,28 @@ class Faults:
                 that could not be sent as one header line (see :func:`header_problem`).
         """
         name = self._names.canonical(operation)
+        # What HTTP's schema refuses, refused here too (scenarios and Python callers come this way).
+        if headers is not None and not isinstance(headers, Mapping):
+            raise ValueError(f"headers must be a mapping of names to values, not {headers!r}")
         for header, value in (headers or {}).items():
             problem = header_problem(header, value)
             if problem is not None:
                 raise ValueError(problem)
+        if status is not None and (isinstance(status, bool) or not isinstance(status, int)):
+            raise ValueError(f"a fault's status is a whole number, not {status!r}")
+        if isinstance(times, bool) or not isinstance(times, int):
+            raise ValueError(f"times must be a whole number, not {times!r}")
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)):
+            raise ValueError(f"delay must be a number of seconds, not {delay!r}")
+        if not isinstance(drop, bool):
+            raise ValueError(f"drop must be true or false, not {drop!r}")
+        if body is not None:
+            try:
+                orjson.dumps(body)
+            except TypeError:
+                raise ValueError(
+                    f"body must be JSON (objects, arrays, strings, numbers, booleans, null), not {body!r}"[:200]
+                ) from None
         if status is not None and not 200 <= status <= 599:
             raise ValueError(f"a fault answers a status between 200 and 599, not {status}")
         if drop and status is not None:

@@ -24,9 +24,11 @@ checks the spec cannot express, such as whether an operation name exists.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from mockserver.clock import MAX_JUMP, Clock, ClockError
@@ -35,7 +37,7 @@ from mockserver.domain.backend import Backend
 from mockserver.domain.dates import format_datetime, parse_datetime
 from mockserver.domain.lifecycle import Outcome, Progression
 from mockserver.domain.store import ALL_SCOPES, STATE_KINDS, Store, check_tenant_settings
-from mockserver.errors import NotFound, ValidationError
+from mockserver.errors import APIError, NotFound, ValidationError
 from mockserver.http.context import Context, Reply
 from mockserver.http.faults import Faults, Latency, header_problem
 from mockserver.http.journal import Journal
@@ -59,15 +61,18 @@ class ControlPlane:
     posthog_operations: frozenset[str]
     #: The domain services, for loading scenarios through the fake's own rules.
     backend: Backend
+    #: The spec's checks of a request body (``MockServer.check_body``): scenarios' objects pass them too.
+    check_body: Callable[..., dict[str, APIError]]
 
-    def rehearsal(self) -> ControlPlane:
-        """An empty fake at this one's moment and default profile, to try a load on.
+    def rehearsal(self, at: datetime | None = None) -> ControlPlane:
+        """An empty fake at this one's moment (or ``at``) and default profile, to try a load on.
 
         Its ids continue from a copy of this fake's: the tenant a load makes there gets the
         ids (integrations included) it will get here, so the two loads take the same path.
         """
         source = self.store
-        store = Store(seed=source.ids.seed, clock=Clock(source.clock.now()), profile=source.default_profile)
+        moment = max(at, source.clock.now()) if at is not None else source.clock.now()
+        store = Store(seed=source.ids.seed, clock=Clock(moment), profile=source.default_profile)
         store.ids = copy.deepcopy(source.ids)
         store.limits, store.progression = replace(source.limits), source.progression
         return ControlPlane(
@@ -78,6 +83,7 @@ class ControlPlane:
             operation_names=self.operation_names,
             posthog_operations=self.posthog_operations,
             backend=Backend(store),
+            check_body=self.check_body,
         )
 
 
@@ -130,7 +136,7 @@ def scenarios_list(plane: ControlPlane, ctx: Context) -> Reply:
 def scenarios_create(plane: ControlPlane, ctx: Context) -> Reply:
     """A new tenant with a scenario loaded: a shipped one by name, or YAML text (never a path)."""
     from mockserver.fixtures import ScenarioError, shipped_scenarios
-    from mockserver.fixtures.scenarios import load_scenario_text
+    from mockserver.fixtures.scenarios import load_scenario_text, scenario_clock_start
 
     ctx.check_field_errors()
     body = ctx.body
@@ -143,15 +149,30 @@ def scenarios_create(plane: ControlPlane, ctx: Context) -> Reply:
         source, text, attr = f"{body['name']}.yaml", shipped[body["name"]].read_text(), "name"
     else:
         source, text, attr = "yaml", body["yaml"], "yaml"
-    try:
-        # A rehearsal first, on a fake of its own at the same moment: a scenario that fails
-        # halfway would otherwise leave a tenant with half its objects (and maybe a moved
-        # clock) behind a 400. Only one that loads whole there is loaded here.
-        load_scenario_text(text, plane.rehearsal(), source=source)
-        scenario = load_scenario_text(text, plane, source=source)
-    except ScenarioError as exc:
-        raise ValidationError(str(exc), attr=attr) from None
-    return Reply(201, scenario.to_dict())
+    store = plane.store
+
+    def load() -> Reply:
+        # Outside the store's lock (a deferred reply): a clock.start jump takes it in short
+        # holds and waits for any other advance, which holds the clock while it waits for
+        # the store's lock; jumping with the lock held would deadlock with it.
+        try:
+            start = scenario_clock_start(text, store.clock.now(), source)
+            # A rehearsal first, on a fake of its own at the moment the load will see: a
+            # scenario that fails halfway would otherwise leave a tenant with half its
+            # objects (and a moved clock) behind a 400. Only one that loads whole there is
+            # loaded here.
+            with store.lock:
+                load_scenario_text(text, plane.rehearsal(at=start), source=source)
+            if start is not None:
+                with contextlib.suppress(ClockError):  # another advance went past it meanwhile
+                    store.clock.set(start)
+            with store.lock:
+                scenario = load_scenario_text(text, plane, source=source)
+        except ScenarioError as exc:
+            raise ValidationError(str(exc), attr=attr) from None
+        return Reply(201, scenario.to_dict())
+
+    return Reply.deferred(load)
 
 
 def reset(plane: ControlPlane, ctx: Context) -> Reply:
