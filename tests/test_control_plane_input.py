@@ -37,6 +37,8 @@ EXPORT = "018f5a19-33c0-7000-9e8d-7c6b5a493827"
         ("PUT", "/_mock/progression/", {"start_after": 1, "finish_after": 2, "fail_after": 3}, "unknown_field",
          "fail_after"),
         ("PUT", "/_mock/progression/", {"start_after": True, "finish_after": 2}, "invalid_input", "start_after"),
+        # Further off than the clock can reach: the run would wait for good.
+        ("PUT", "/_mock/progression/", {"start_after": 1e308, "finish_after": 2}, "max_value", "start_after"),
         ("POST", "/_mock/faults/", {"status": 503, "operation": "batch_exports_list"}, "unknown_field", "operation"),
         ("POST", "/_mock/faults/", {"status": 503, "times": "2"}, "invalid_input", "times"),
         ("POST", "/_mock/latency/", {"seconds": 1, "operation": "batch_exports_list"}, "unknown_field", "operation"),
@@ -94,6 +96,16 @@ def test_every_known_scope_and_flag_is_accepted() -> None:
     response = call(server, "POST", "/_mock/tenants/", json={"scopes": list(SCOPES), "feature_flags": FEATURE_FLAGS})
     assert response.status_code == 201
     assert response.json["feature_flags"] == sorted(FEATURE_FLAGS)
+
+
+def test_a_lifecycle_step_is_at_most_a_year_in_the_spec_and_in_python() -> None:
+    from mockserver.domain.lifecycle import MAX_STEP_SECONDS, Progression
+    from mockserver.http.spec import load_spec
+
+    schema = load_spec().document["components"]["schemas"]["ProgressionRequest"]["properties"]
+    assert schema["start_after"]["maximum"] == schema["finish_after"]["maximum"] == MAX_STEP_SECONDS
+    with pytest.raises(ValueError, match="finish_after must be between 0 and 31,536,000 seconds"):
+        Progression(30, 1e15)
 
 
 def test_the_python_call_refuses_what_http_refuses() -> None:

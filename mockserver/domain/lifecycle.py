@@ -83,12 +83,26 @@ def transition(obj: _HasStatus, to: str, now: datetime, table: dict[str, frozens
 
 @dataclass(frozen=True)
 class Progression:
-    """Virtual seconds each lifecycle step takes (the default: Completed 3 minutes after start)."""
+    """Virtual seconds each lifecycle step takes (the default: Completed 3 minutes after start).
+
+    Each is at most :data:`MAX_STEP_SECONDS` (a year): a step further off than the clock
+    can reach would leave its run waiting for good.
+    """
 
     #: Starting → Running.
     start_after: float = 30.0
     #: Running → its ending.
     finish_after: float = 150.0
+
+    def __post_init__(self) -> None:
+        for name in ("start_after", "finish_after"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_STEP_SECONDS:
+                raise ValueError(f"{name} must be between 0 and {MAX_STEP_SECONDS:,} seconds, not {value!r}")
+
+
+#: The longest a lifecycle step may take: a year of virtual time.
+MAX_STEP_SECONDS = 365 * 86400
 
 
 @dataclass(frozen=True)
