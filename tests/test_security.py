@@ -206,3 +206,30 @@ def test_secret_fields_are_redacted_in_form_and_multipart_bodies_too(api: Api, s
     kept = everything_kept(server)
     assert "form-secret-99" not in kept and "multipart-secret-77" not in kept
     assert kept.count("[redacted]") >= 2
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        # JSON inside a form field, as the README's form syntax allows.
+        ("application/x-www-form-urlencoded",
+         "name=x&destination.type=Postgres&destination.config=%7B%22user%22%3A%22u%22%2C%22password%22%3A%22SECRET-1%22%7D"),
+        ("multipart/form-data; boundary=B",
+         '--B\r\nContent-Disposition: form-data; name="destination.config"\r\n\r\n'
+         '{"password":"SECRET-1"}\r\n--B--\r\n'),
+        # A key spelled with an escape.
+        ("application/json", '{"name":"x","destination":{"type":"Postgres","config":{"pass\\u0077ord":"SECRET-1"}}}'),
+        # Bodies the fake refuses: never parsed, still scrubbed.
+        ("application/json", '{"destination":{"config":{"password":"SECRET-1"}}, oops'),
+        ("application/json", "[" * 150 + '{"password":"SECRET-1"}' + "]" * 150),
+        ("text/json", '{"destination":{"config":{"password":"SECRET-1"}}}'),
+    ],
+    ids=["form-json-field", "multipart-json-part", "escaped-key", "invalid-json", "too-deep", "text-json"],
+)  # fmt: skip
+def test_a_secret_is_redacted_however_the_body_carries_it(
+    api: Api, server: MockServer, content_type: str, body: str
+) -> None:
+    api.post("/batch_exports/", data=body.encode(), content_type=content_type)
+    kept = everything_kept(server)
+    assert "SECRET-1" not in kept
+    assert "[redacted]" in kept or "%5Bredacted%5D" in kept

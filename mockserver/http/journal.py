@@ -112,6 +112,11 @@ _SECRET_PART = re.compile(
     re.DOTALL,
 )
 _PERSONAL_KEY_PARAM = re.compile(rb"((?:^|&)personal_api_key=)([^&]{0,8})[^&]*")
+#: A secret field's string value in JSON text, wherever the text is: a body that could not
+#: be parsed (invalid, too deep, another media type), or JSON inside a form field.
+_SECRET_JSON_STRING = re.compile(
+    rb'("(?:%s)"\s*:\s*)"(?:[^"\\]|\\.)*"' % b"|".join(re.escape(n.encode()) for n in sorted(SECRET_NAMES))
+)
 
 
 def redact_keys(text: str) -> str:
@@ -140,7 +145,10 @@ def _redact_form_field(name: str, value: str) -> str:
     last = re.split(r"[.\[\]]+", name.strip("]"))[-1]
     if last == "personal_api_key":
         return redact(value)
-    return REDACTED if last in SECRET_NAMES else value
+    if last in SECRET_NAMES:
+        return REDACTED
+    # A field whose value is JSON (``destination.config={"password": …}``) is scrubbed as JSON.
+    return scrub(value.encode(), "application/json").decode() if value.lstrip()[:1] in ("{", "[") else value
 
 
 def scrub(data: bytes, content_type: str) -> bytes:
@@ -154,7 +162,9 @@ def scrub(data: bytes, content_type: str) -> bytes:
     if not data:
         return data
     media = content_type.split(";", 1)[0].strip().lower()
-    if media in ("", "application/json") and _SECRET_JSON_KEY.search(data) and not json_too_deep(data):
+    # A key may be spelled with escapes (``"pass\\u0077ord"``): such a body is parsed to see.
+    maybe_secret = _SECRET_JSON_KEY.search(data) is not None or b"\\u" in data
+    if media in ("", "application/json") and maybe_secret and not json_too_deep(data):
         try:
             document = json.loads(data)
         except ValueError:
@@ -164,11 +174,16 @@ def scrub(data: bytes, content_type: str) -> bytes:
                 data = orjson.dumps(_redact_json(document))
             except orjson.JSONEncodeError:
                 data = json.dumps(_redact_json(document), separators=(",", ":")).encode()
-    elif media == "application/x-www-form-urlencoded" and _SECRET_FORM_NAME.search(data):
+    elif media == "application/x-www-form-urlencoded" and (_SECRET_FORM_NAME.search(data) or b"%22" in data):
+        # A secret field's name, or a quote: a field may hold JSON (``destination.config={…}``).
         fields = parse_qsl(data.decode("latin-1"), keep_blank_values=True)
         data = urlencode([(k, _redact_form_field(k, v)) for k, v in fields]).encode("latin-1")
     elif media == "multipart/form-data":
         data = _SECRET_PART.sub(rb"\1" + REDACTED.encode(), data)
+    # Whatever was not parsed above (invalid or too deep JSON, text/json, JSON in a form part)
+    # may still hold a secret field: its string value goes, wherever it is.
+    if _SECRET_JSON_KEY.search(data):
+        data = _SECRET_JSON_STRING.sub(rb'\1"' + REDACTED.encode() + rb'"', data)
     return _redact_key_bytes(data)
 
 
