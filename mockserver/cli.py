@@ -62,7 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="real: virtual time follows the wall clock (times --clock-speed); frozen: moves only via /_mock/clock",
     )
     serve.add_argument(
-        "--clock-speed", type=float, default=1.0, help="virtual seconds per wall second (60 = an hour a minute)"
+        "--clock-speed",
+        type=float,
+        default=None,
+        help="with --clock real: virtual seconds per wall second (default 1; 60 = an hour a minute)",
     )
     serve.add_argument(
         "--start",
@@ -145,13 +148,21 @@ def _clock(args: argparse.Namespace, resume_at: datetime | None = None) -> Clock
     from mockserver.domain.dates import parse_datetime
 
     start = parse_datetime(args.start) if args.start else None
-    if args.start and start is None:
-        raise SystemExit(f"--start: not an ISO 8601 datetime: {args.start!r}")
+    if args.start and (start is None or start.tzinfo is None):
+        raise SystemExit(f"--start: not an ISO 8601 datetime with a time zone: {args.start!r}")
+    speed = args.clock_speed
+    if speed is not None and args.clock == "frozen":
+        raise SystemExit("--clock-speed: a frozen clock has no speed (use --clock real, the default)")
+    if speed is not None and not 0 < speed <= 1e6:  # also refuses nan
+        raise SystemExit(f"--clock-speed: must be more than 0 and at most 1000000, not {speed:g}")
     if args.clock == "frozen":
         clock = Clock.frozen(start or resume_at or DEFAULT_EPOCH)
     else:
-        clock = Clock.real(start, speed=args.clock_speed)
+        clock = Clock.real(start, speed=1.0 if speed is None else speed)
     if resume_at is not None and clock.now() < resume_at:
+        if start is not None:
+            print(f"--start {args.start} is before the saved state's time: the clock resumes at "
+                  f"{resume_at.isoformat()} (it never runs backwards for saved objects)", file=sys.stderr)  # fmt: skip
         clock.set(resume_at)  # time never runs backwards for the saved objects
     return clock
 

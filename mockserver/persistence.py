@@ -80,14 +80,27 @@ def save_state(server: MockServer, path: str | os.PathLike[str], *, scenarios: S
 
 
 def read_state(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The saved state, checked for its format."""
+    """The saved state, checked for its format and its parts.
+
+    Raises:
+        StateFileError: the file cannot be read, or is not a whole state file of this
+            version (a damaged file fails in unpickling in many ways: each is this error).
+    """
     try:
-        state = pickle.loads(Path(path).read_bytes())
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError) as exc:
-        raise StateFileError(f"{path}: not a state file of this tool ({exc})") from None
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise StateFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        state = pickle.loads(data)
+    except Exception as exc:  # noqa: BLE001 - a damaged pickle raises whatever its bytes lead to
+        raise StateFileError(f"{path}: not a state file of this tool ({type(exc).__name__}: {exc})"[:300]) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
         raise StateFileError(f"{path}: state format {found!r}, this version reads {FORMAT!r}")
+    parts = {"store": dict, "faults": list, "latency": list, "now": datetime}
+    broken = [name for name, kind in parts.items() if not isinstance(state.get(name), kind)]
+    if broken:
+        raise StateFileError(f"{path}: a damaged state file ({', '.join(broken)} missing or unreadable)")
     return state
 
 

@@ -23,6 +23,7 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from mockserver.clock import wall_seconds
 from mockserver.http.app import MockServer
 from mockserver.http.body import DEFAULT_READ_TIMEOUT, READ_INLINE
+from mockserver.http.journal import scrub_query
 
 #: Any WSGI application (the fake, or the benchmark's trivial ceiling app).
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -241,7 +242,7 @@ class AccessLog:
     def _line(self, environ: dict[str, Any], status: str, size: str) -> None:
         from mockserver.clock import wall_now
 
-        query = environ.get("QUERY_STRING")
+        query = scrub_query(environ.get("QUERY_STRING") or "")  # a key in the query: its prefix only
         target = environ.get("PATH_INFO", "/") + (f"?{query}" if query else "")
         request = f"{environ.get('REQUEST_METHOD', '-')} {target} {environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}"
         when = wall_now().strftime("%d/%b/%Y:%H:%M:%S +0000")

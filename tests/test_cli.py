@@ -141,3 +141,19 @@ def test_a_port_out_of_range_is_refused_before_anything_starts() -> None:
 
     with pytest.raises(SystemExit, match=r"^--port: must be 0 to 65535 \(0 picks a free one\), not 80000$"):
         main(["serve", "--port", "80000"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--clock-speed", "-1"], "--clock-speed: must be more than 0 and at most 1000000, not -1"),
+        (["--clock-speed", "nan"], "--clock-speed: must be more than 0 and at most 1000000, not nan"),
+        (["--clock", "frozen", "--clock-speed", "60"], "--clock-speed: a frozen clock has no speed"),
+    ],
+)
+def test_a_clock_option_that_cannot_be_honoured_is_one_line(args: list[str], message: str) -> None:
+    from mockserver.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["serve", "--port", "0", *args])
+    assert str(stopped.value).startswith(message)

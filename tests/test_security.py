@@ -161,6 +161,15 @@ def test_a_token_opens_the_control_plane_to_other_hosts() -> None:
     assert "let-me-in-0123" not in everything_kept(server)
 
 
+def test_a_token_with_non_ascii_characters_works_and_a_stray_byte_is_a_403() -> None:
+    server = MockServer(control_plane_token="pässwort")
+    remote = client_at(server, "10.0.0.7")
+    # On the wire the header is the token's UTF-8 bytes; WSGI hands them over as ISO-8859-1 text.
+    as_sent = "pässwort".encode().decode("latin-1")
+    assert remote.get("/_mock/state/", headers={"X-Mock-Control-Token": as_sent}).status_code == 200
+    assert remote.get("/_mock/state/", headers={"X-Mock-Control-Token": "p\xe9sswort"}).status_code == 403
+
+
 def test_an_open_control_plane_must_be_asked_for() -> None:
     assert client_at(MockServer(open_control_plane=True), "10.0.0.7").get("/_mock/state/").status_code == 200
 

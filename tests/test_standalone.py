@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -162,6 +163,17 @@ def test_the_access_log_wrapper_logs_a_dropped_connection_without_a_status() -> 
     assert lines[0].endswith(f'"GET /api/projects/{tenant.project_id}/batch_exports/ HTTP/1.1" - -\n')
 
 
+def test_the_access_log_keeps_a_key_in_the_query_to_its_prefix() -> None:
+    server = MockServer()
+    tenant = server.store.create_tenant()
+    lines: list[str] = []
+    Client(AccessLog(server, lines.append)).get(
+        f"/api/projects/{tenant.project_id}/batch_exports/?personal_api_key={tenant.api_key}&limit=1"
+    )
+    assert tenant.api_key not in lines[0]
+    assert f'?personal_api_key={tenant.api_key[:8]}%E2%80%A6&limit=1 HTTP/1.1" 200' in lines[0]
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_state_survives_a_clean_restart(serve: Any, tmp_path: Path, stop_signal: int) -> None:
     state = tmp_path / "state" / "mock.state"
@@ -284,6 +296,35 @@ def test_a_foreign_state_file_is_refused_by_name(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode != 0 and "--state-file:" in result.stderr
+
+
+def test_a_damaged_state_file_is_one_error_whatever_the_damage(tmp_path: Path) -> None:
+    """Flipped bytes make unpickling fail in many ways (UnicodeDecodeError, OverflowError…); a
+    directory or a file missing parts fail elsewhere: each is a StateFileError, one line on serve."""
+    import pickle
+
+    from mockserver.persistence import read_state
+
+    server = MockServer()
+    server.store.create_tenant()
+    good = tmp_path / "good"
+    save_state(server, good)
+    data = good.read_bytes()
+    damaged = tmp_path / "damaged"
+    for position in range(0, len(data), max(1, len(data) // 60)):
+        damaged.write_bytes(data[:position] + bytes([data[position] ^ 0xFF]) + data[position + 1 :])
+        with contextlib.suppress(StateFileError):  # by name; a flip that still reads whole may load
+            read_state(damaged)
+    partial = tmp_path / "partial"
+    partial.write_bytes(pickle.dumps({"format": pickle.loads(data)["format"], "now": 1}))
+    for path, message in ((tmp_path, "cannot be read"), (partial, "a damaged state file")):
+        with pytest.raises(StateFileError, match=message):
+            read_state(path)
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--state-file", str(path)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode != 0 and "--state-file:" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_saving_is_atomic_when_writing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -70,7 +70,11 @@ class ControlPlaneGuard:
         if self.open or not peer or is_loopback(str(peer)):
             return True
         sent = environ.get(_TOKEN_KEY)
-        return self.token is not None and isinstance(sent, str) and hmac.compare_digest(sent, self.token)
+        if self.token is None or not isinstance(sent, str):
+            return False
+        # Compared as bytes: WSGI hands header text over as ISO-8859-1, so a token in UTF-8
+        # arrives as its bytes, and compare_digest refuses non-ASCII text outright.
+        return hmac.compare_digest(sent.encode("latin-1", "replace"), self.token.encode("utf-8"))
 
     def check(self, environ: dict[str, Any]) -> None:
         """Raise PermissionDenied (403) unless :meth:`allows` the request."""

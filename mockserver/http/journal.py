@@ -58,6 +58,7 @@ __all__ = [
     "JournalEntry",
     "redact",
     "redact_authorization",
+    "scrub_query",
     "scrub",
 ]
 
@@ -185,6 +186,15 @@ def scrub(data: bytes, content_type: str) -> bytes:
     if _SECRET_JSON_KEY.search(data):
         data = _SECRET_JSON_STRING.sub(rb'\1"' + REDACTED.encode() + rb'"', data)
     return _redact_key_bytes(data)
+
+
+def scrub_query(query: str) -> str:
+    """A query string (as WSGI gives it) with every personal API key cut to its prefix.
+
+    >>> scrub_query("personal_api_key=phx_0123456789abcdef&limit=1")
+    'personal_api_key=phx_0123%E2%80%A6&limit=1'
+    """
+    return _scrub_query(query.encode("latin-1", "replace")).decode("utf-8", "replace")
 
 
 def _scrub_query(query: bytes) -> bytes:
