@@ -135,7 +135,34 @@ def test_what_the_rules_refuse_is_a_factory_error_naming_the_field() -> None:
         make.run(make.batch_export(destination="NoOp")["id"], "Exploded")
 
 
+def test_a_refusal_behind_a_feature_flag_names_the_flag() -> None:
+    server = MockServer()
+    make = Factories(server, server.store.create_tenant())
+    with pytest.raises(FactoryError, match=r"feature flag 'high-frequency-batch-exports': turn it on with "
+                                           r"feature_flags=\['high-frequency-batch-exports'\]"):  # fmt: skip
+        make.batch_export(destination="NoOp", interval="every 5 minutes")
+    with pytest.raises(FactoryError, match="feature flag 'backfill-workflows-destination'"):
+        make.batch_export(destination="Workflows")
+
+
+def test_the_factories_check_what_a_request_would() -> None:
+    _server, make = factories()
+    with pytest.raises(FactoryError, match=r"batch_export: name: Not a valid string\."):
+        make.batch_export(destination="NoOp", name={"x": 1})
+
+
 # -- scenarios ---------------------------------------------------------------------------------
+
+
+def test_a_scenario_turns_on_the_feature_flags_it_needs() -> None:
+    server = MockServer()
+    text = "feature_flags: [high-frequency-batch-exports]\nexports:\n  - {key: fast, interval: every 5 minutes}\n"
+    scenario = load_scenario_text(text, server)
+    assert scenario.exports["fast"]["interval"] == "every 5 minutes"
+    assert scenario.tenant is not None
+    assert "high-frequency-batch-exports" in server.store.teams[scenario.tenant.project_id].feature_flags
+    with pytest.raises(ScenarioError, match=r"<scenario>:1: feature_flags\[0\]: 'high-frequency' is not one of"):
+        load_scenario_text("feature_flags: [high-frequency]\n", server)
 
 
 @pytest.mark.parametrize("name", sorted(shipped_scenarios()))
