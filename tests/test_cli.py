@@ -157,3 +157,18 @@ def test_a_clock_option_that_cannot_be_honoured_is_one_line(args: list[str], mes
     with pytest.raises(SystemExit) as stopped:
         main(["serve", "--port", "0", *args])
     assert str(stopped.value).startswith(message)
+
+
+def test_the_readme_lists_every_flag_of_serve() -> None:
+    import argparse
+    from pathlib import Path
+
+    from mockserver.cli import build_parser
+
+    readme = Path(__file__).parent.parent.joinpath("README.md").read_text()
+    table = readme.split("Every flag of `serve`:", 1)[1].split("\n## ", 1)[0]
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    serve = commands.choices["serve"]
+    flags = {flag for action in serve._actions for flag in action.option_strings if flag.startswith("--")}
+    missing = sorted(flag for flag in flags - {"--help"} if f"`{flag}" not in table)
+    assert missing == []
