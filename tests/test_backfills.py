@@ -50,6 +50,34 @@ def test_a_backfill_runs_one_interval_after_another_and_completes(api: Api) -> N
     assert done["total_records_count"] == sum(r["records_completed"] for r in runs["results"])
 
 
+def test_a_backfill_reads_in_drfs_field_order(api: Api) -> None:
+    """``fields = "__all__"``: the key, the declared ``progress``, the model's fields, its foreign keys."""
+    export = api.create_export(interval="hour")
+    _, body = backfill(api, export["id"], start_at="2026-01-05T08:00:00+00:00", end_at="2026-01-05T09:00:00+00:00")
+    shown = api.get(f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/").json
+    assert list(shown) == [
+        "id", "progress", "start_at", "end_at", "status", "created_at", "finished_at", "last_updated_at",
+        "total_records_count", "adjusted_start_at", "team", "batch_export",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("interval", "value", "detail"),
+    [
+        ("hour", 5, "Input 5 is not a valid ISO formatted datetime."),
+        ("hour", ["x"], "Input ['x'] is not a valid ISO formatted datetime."),
+        ("day", 5, "Input '5' is not a valid ISO formatted date."),
+    ],
+)
+def test_a_date_that_is_not_text_gets_the_date_checks_own_message(
+    api: Api, interval: str, value: object, detail: str
+) -> None:
+    """PostHog's view reads the dates raw and its check catches the ``TypeError``: no type error of a serializer."""
+    export = api.create_export(interval=interval)
+    status, body = backfill(api, export["id"], start_at=value, end_at="2026-01-01")
+    assert (status, body) == (400, error("invalid_input", detail))
+
+
 def test_the_export_must_belong_to_the_project(api: Api, server: MockServer) -> None:
     export = api.create_export()
     other = Api(server, server.store.create_tenant())

@@ -76,15 +76,19 @@ class Backfills:
         self.engine.start_backfill(backfill, now)
         return backfill
 
-    def _parse(self, export: BatchExport, value: str) -> datetime:
-        """``validate_date_input``: bare dates for daily/weekly exports, aware datetimes otherwise."""
+    def _parse(self, export: BatchExport, value: Any) -> datetime:
+        """``validate_date_input``: bare dates for daily/weekly exports, aware datetimes otherwise.
+
+        ``value`` is whatever JSON the body held: a number or a list gets the same message
+        as a malformed string (PostHog catches the ``TypeError`` too).
+        """
         if export.interval in ("day", "week"):
             try:
                 day = date.fromisoformat(value)
-            except ValueError:
+            except (TypeError, ValueError):
                 try:
                     datetime.fromisoformat(value)
-                except ValueError:
+                except (TypeError, ValueError):
                     raise ValidationError(f"Input '{value}' is not a valid ISO formatted date.") from None
                 raise ValidationError(
                     f"Input '{value}' is not a valid ISO formatted date. Daily or weekly batch export backfills "
@@ -102,7 +106,7 @@ class Backfills:
             return datetime.combine(day, time(export.offset_hour or 0), tzinfo=ZoneInfo(export.timezone or "UTC"))
         try:
             parsed = datetime.fromisoformat(value)
-        except ValueError:
+        except (TypeError, ValueError):
             raise ValidationError(f"Input {value} is not a valid ISO formatted datetime.") from None
         if parsed.tzinfo is None:
             raise ValidationError(f"Input {value} is naive.")

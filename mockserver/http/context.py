@@ -9,7 +9,7 @@ authenticated, routed and parsed; it holds no state of the fake.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,11 +135,15 @@ class Context:
             )
         return body
 
-    def check_field_errors(self) -> None:
-        """Raise the first structural body error (for bodies no domain serializer orders)."""
+    def check_field_errors(self, *, ignoring: Collection[str] = ()) -> None:
+        """Raise the first structural body error (for bodies no domain serializer orders).
+
+        ``ignoring``: fields the handler reads raw and judges itself, as PostHog's view does.
+        """
         _ = self.body_object  # a malformed body or a non-object one is reported first
-        if self.parsed.field_errors:
-            raise next(iter(self.parsed.field_errors.values()))
+        for attr, error in self.parsed.field_errors.items():
+            if attr not in ignoring:
+                raise error
 
 
 #: A handler of the PostHog API: the domain services and the request in, the answer out.

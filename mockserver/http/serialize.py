@@ -84,19 +84,23 @@ def run_json(run: Run) -> dict[str, Any]:
 
 
 def backfill_json(backfill: Backfill, progress: dict[str, Any] | None) -> dict[str, Any]:
+    """In DRF's order for ``fields = "__all__"``: the key, the declared ``progress``, the model's
+    own fields as defined, then its foreign keys (``BatchExportBackfill`` in
+    ``products/batch_exports/backend/models/batch_export.py@c25410746c7e617b3cf91c6f7263b7030868475b``).
+    """
     return {
         "id": backfill.id,
-        "batch_export": backfill.batch_export_id,
-        "team": backfill.team_id,
+        "progress": progress,
         "start_at": dt(backfill.start_at),
         "end_at": dt(backfill.end_at),
         "status": backfill.status,
-        "finished_at": dt(backfill.finished_at),
-        "progress": progress,
-        "adjusted_start_at": dt(backfill.adjusted_start_at),
-        "total_records_count": backfill.total_records_count,
         "created_at": dt(backfill.created_at),
+        "finished_at": dt(backfill.finished_at),
         "last_updated_at": dt(backfill.last_updated_at),
+        "total_records_count": backfill.total_records_count,
+        "adjusted_start_at": dt(backfill.adjusted_start_at),
+        "team": backfill.team_id,
+        "batch_export": backfill.batch_export_id,
     }
 
 
