@@ -109,6 +109,24 @@ def test_backfilling_from_the_beginning_of_time_needs_a_flag(api: Api, server: M
     assert (made["start_at"], made["progress"]) == (None, None)
 
 
+def test_an_earliest_backfill_sorts_as_postgres_sorts_null(server: MockServer) -> None:
+    """Last by ``start_at`` ascending, first descending; ``?ordering=`` terms as DRF reads them."""
+    flagged = Api(server, server.store.create_tenant(feature_flags=["batch-export-earliest-backfill"]))
+    export = flagged.create_export()
+    _, early = backfill(flagged, export["id"], end_at="2026-01-05T09:00:00+00:00")
+    _, dated = backfill(flagged, export["id"], start_at="2026-01-05T07:00:00+00:00", end_at="2026-01-05T08:00:00+00:00")
+    url = f"/batch_exports/{export['id']}/backfills/"
+
+    def order(ordering: str) -> list[str]:
+        return [b["id"] for b in flagged.get(url, query_string={"ordering": ordering}).json["results"]]
+
+    assert order("start_at") == [dated["backfill_id"], early["backfill_id"]]
+    assert order("-start_at") == [early["backfill_id"], dated["backfill_id"]]
+    # Unknown terms are dropped, the valid ones kept (a whole value of unknowns: the default).
+    assert order("nope, -start_at") == order("-start_at")
+    assert order("nope") == order("-created_at")
+
+
 def test_too_many_concurrent_backfills_is_a_429_typed_server_error(api: Api, server: MockServer) -> None:
     server.store.limits.concurrent_backfills = 1
     export = api.create_export()

@@ -7,6 +7,7 @@ answer with the straightforward scan it replaces.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
 from hypothesis import given, settings
@@ -38,7 +39,18 @@ run_shapes = st.lists(
 )
 queries = st.builds(
     RunQuery,
-    ordering=st.sampled_from((*RUN_ORDERINGS, "name")),
+    # With PostHog's raw comparison for the window, and DRF's terms for the sort.
+    ordering=st.sampled_from(
+        (
+            *RUN_ORDERINGS,
+            "name",
+            "data_interval_start,created_at",
+            "-created_at,-data_interval_start",
+            " data_interval_start",
+            "created_at,nope",
+            "-data_interval_start,created_at",
+        )
+    ),
     statuses=st.sampled_from(((), ("Completed",), ("Failed", "Running"))),
     after=st.sampled_from((None, "-3d", "-10d")),
     before=st.sampled_from((None, "-1d", "-200h")),
@@ -48,14 +60,15 @@ queries = st.builds(
 
 
 def scan(backend: Backend, runs: list[Run], team_id: int, query: RunQuery) -> list[Run]:
-    """How the runs list was computed before the indexes: filter everything, then sort."""
-    store = backend.store
-    now = store.clock.now()
-    ordering = query.ordering if query.ordering in RUN_ORDERINGS else "-created_at"
-    rel = backend.runs._window(team_id, query)  # the bounds themselves are not under test
-    _by_start, _descending, lower, upper = rel
+    """How the runs list was computed before the indexes: filter everything, then compare
+    pairs term by term (NULL last ascending, first descending), ties in creation order
+    (reversed when the first term descends)."""
+    allowed = {term.lstrip("-") for term in RUN_ORDERINGS}
+    terms = [t.strip() for t in query.ordering.split(",") if t.strip() and t.strip().lstrip("-") in allowed]
+    terms = terms or ["-created_at"]
+    by_start, lower, upper = backend.runs._window(team_id, query)  # the bounds themselves are not under test
     picked = [r for r in runs if r.team_id == team_id]
-    if ordering.lstrip("-") == "data_interval_start":
+    if by_start:
         picked = [
             r
             for r in picked
@@ -65,14 +78,21 @@ def scan(backend: Backend, runs: list[Run], team_id: int, query: RunQuery) -> li
         picked = [r for r in picked if lower <= r.created_at <= upper]
     if query.statuses:
         picked = [r for r in picked if r.status in query.statuses]
-    field = ordering.lstrip("-")
-    floor = datetime.min.replace(tzinfo=now.tzinfo)
-    if ordering.startswith("-"):
-        picked.reverse()
-        picked.sort(key=lambda r: getattr(r, field) or floor, reverse=True)
-    else:
-        picked.sort(key=lambda r: getattr(r, field) or floor)
-    return picked
+    created = {r.id: i for i, r in enumerate(runs)}
+
+    def compare(a: Run, b: Run) -> int:
+        for term in terms:
+            field, descending = term.lstrip("-"), term.startswith("-")
+            x, y = getattr(a, field), getattr(b, field)
+            if x == y:
+                continue
+            # NULL sorts after every value ascending.
+            ahead = y is None if x is None or y is None else x < y
+            return (1 if ahead else -1) if descending else (-1 if ahead else 1)
+        tie = created[a.id] - created[b.id]
+        return -tie if terms[0].startswith("-") else tie
+
+    return sorted(picked, key=functools.cmp_to_key(compare))
 
 
 @settings(max_examples=150, deadline=None)

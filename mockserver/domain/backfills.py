@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from mockserver.domain.engine import Engine
 from mockserver.domain.lifecycle import ACTIVE
 from mockserver.domain.models import Backfill, BatchExport, require_uuid
+from mockserver.domain.ordering import drf_ordering, sort_by_terms
 from mockserver.domain.schedule import interval_delta
 from mockserver.domain.store import Store
 from mockserver.errors import NotFound, TooManyConcurrentBackfills, ValidationError
@@ -115,19 +116,21 @@ class Backfills:
     # -- reads -----------------------------------------------------------------------
 
     def query(self, team_id: int, export_id: str, ordering: str | None) -> list[Backfill]:
-        """Backfills of an export (another team's export: empty), default newest first, ties by id."""
+        """Backfills of an export (another team's export: empty), default newest first.
+
+        ``ordering`` as DRF's ``OrderingFilter`` reads it (comma-separated terms, unknown
+        ones dropped); a null ``start_at`` (an earliest backfill) sorts as Postgres sorts
+        ``NULL``: last ascending, first descending. Ties keep id order.
+        """
         store = self.store
         require_uuid(export_id)
-        ordering = ordering if ordering in BACKFILL_ORDERINGS else "-created_at"
-        items = [
-            store.backfills[i]
-            for i in store.backfills_by_export.get(export_id, ())
-            if store.backfills[i].team_id == team_id
-        ]
-        field = ordering.lstrip("-")
-        floor = datetime.min.replace(tzinfo=store.clock.now().tzinfo)
-        items.sort(key=lambda b: (getattr(b, field) or floor, b.id), reverse=ordering.startswith("-"))
-        return items
+        terms = drf_ordering(ordering, {term.lstrip("-") for term in BACKFILL_ORDERINGS}, "-created_at")
+        items = sorted(
+            (store.backfills[i] for i in store.backfills_by_export.get(export_id, ())
+             if store.backfills[i].team_id == team_id),
+            key=lambda b: b.id,
+        )  # fmt: skip
+        return sort_by_terms(items, terms, getattr)
 
     def get(self, team_id: int, export_id: str, backfill_id: str) -> Backfill:
         backfill = self.store.backfills.get(backfill_id)

@@ -10,6 +10,7 @@ from typing import Any
 from mockserver.domain.backfills import Backfills
 from mockserver.domain.engine import Engine
 from mockserver.domain.models import Run, require_uuid
+from mockserver.domain.ordering import drf_ordering, sort_by_terms
 from mockserver.domain.relative_dates import parse_relative
 from mockserver.domain.store import Store
 from mockserver.errors import NotFound
@@ -45,10 +46,19 @@ class Runs:
         An export of another team yields an empty list, not a 404 (PostHog filters by team).
         The window is found by bisection in the export's time-ordered runs; without a status
         filter the answer is a view that copies only the page it is sliced to.
+
+        PostHog picks the window by comparing the raw ``ordering`` with
+        ``data_interval_start``, while DRF's ``OrderingFilter`` sorts by every valid term
+        of it: ``data_interval_start,created_at`` filters by creation and sorts by start.
         """
         store = self.store
         require_uuid(export_id)
-        by_start, descending, lower, upper = self._window(team_id, query)
+        by_start, lower, upper = self._window(team_id, query)
+        terms = drf_ordering(query.ordering, {term.lstrip("-") for term in RUN_ORDERINGS}, "-created_at")
+        window_field = "data_interval_start" if by_start else "created_at"
+        # The usual case: one term on the window's own field, read off its timeline as it is.
+        natural = len(terms) == 1 and terms[0].lstrip("-") == window_field
+        descending = terms[0].startswith("-") if natural else False
         created = store.runs_by_created.get(export_id)
         if created is None or not created.items or created.items[0].team_id != team_id:
             return []  # an export's runs all belong to its team
@@ -64,13 +74,21 @@ class Runs:
             runs = created.view(lo, hi, reverse=descending)
         # Timelines keep ties in creation order, so newest first puts the later-created
         # first among ties, which is also the order of ``latest_runs``.
+        if not natural:
+            # Sorted otherwise than its window (only the created_at window can be: the other
+            # needs the whole value to be its one term), which holds them in creation order.
+            # Ties as on the timelines: creation order, reversed when the first term descends.
+            ordered = list(runs)
+            if terms[0].startswith("-"):
+                ordered.reverse()
+            runs = sort_by_terms(ordered, terms, getattr)
         if query.statuses:
             runs = [r for r in runs if r.status in query.statuses]
         return runs
 
     def get(self, team_id: int, export_id: str, run_id: str, query: RunQuery) -> Run:
         """One run, through the same windowed queryset as the list (an old run is a 404)."""
-        by_start, _descending, lower, upper = self._window(team_id, query)
+        by_start, lower, upper = self._window(team_id, query)
         run = self.store.runs.get(run_id)
         if (
             run is None
@@ -88,20 +106,20 @@ class Runs:
             raise NotFound()
         return run
 
-    def _window(self, team_id: int, query: RunQuery) -> tuple[bool, bool, datetime, datetime]:
-        """Whether the list is by ``data_interval_start`` (else ``created_at``), whether it is
-        descending, and the window's bounds (the last seven days unless the query says)."""
+    def _window(self, team_id: int, query: RunQuery) -> tuple[bool, datetime, datetime]:
+        """Whether the window is on ``data_interval_start`` (else ``created_at``), and its
+        bounds (the last seven days unless the query says)."""
         now = self.store.clock.now()
         tz = self.store.teams[team_id].timezone
-        ordering = query.ordering if query.ordering in RUN_ORDERINGS else "-created_at"
-        by_start = ordering.lstrip("-") == "data_interval_start"
+        # PostHog compares the raw value: only these two spellings filter by interval start.
+        by_start = query.ordering in ("data_interval_start", "-data_interval_start")
         if by_start:
             lower = _bound(query.start, now, tz) or now - DEFAULT_WINDOW
             upper = _bound(query.end, now, tz) or now
         else:
             lower = _bound(query.after, now, tz) or now - DEFAULT_WINDOW
             upper = _bound(query.before, now, tz) or now
-        return by_start, ordering.startswith("-"), lower, upper
+        return by_start, lower, upper
 
     def cancel(self, run: Run) -> None:
         self.engine.request_cancel(run)
