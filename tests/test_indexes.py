@@ -78,7 +78,8 @@ def scan(backend: Backend, runs: list[Run], team_id: int, query: RunQuery) -> li
         picked = [r for r in picked if lower <= r.created_at <= upper]
     if query.statuses:
         picked = [r for r in picked if r.status in query.statuses]
-    created = {r.id: i for i, r in enumerate(runs)}
+    # Creation order: by created_at, then in the order the runs were added.
+    created = {r.id: i for i, r in enumerate(sorted(runs, key=lambda r: r.created_at))}
 
     def compare(a: Run, b: Run) -> int:
         for term in terms:

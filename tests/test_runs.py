@@ -91,6 +91,24 @@ def test_only_the_last_seven_days_are_listed_unless_after_widens_the_window(api:
     assert widened.status_code == 200 and widened.json == oldest
 
 
+@pytest.mark.parametrize(
+    ("after", "listed"),
+    [
+        ("-3days", 3),  # searched, not matched: the first "3d" in the text
+        ("dStart", 1),  # today at midnight: the run created just after it
+        ("-1dStart", 2),  # yesterday at midnight
+        ("-1w", 7),
+        ("-d", 0),  # no number: now
+        ("nonsense", 0),  # nothing it can read: now, so nothing was created after it
+    ],
+)
+def test_after_reads_relative_dates_as_posthog_does(api: Api, after: str, listed: int) -> None:
+    export = api.create_export(interval="day")
+    advance(api, 10 * 24 * HOUR)
+    runs = api.get(f"/batch_exports/{export['id']}/runs/", query_string={"after": after}).json["results"]
+    assert len(runs) == listed
+
+
 def test_runs_of_another_projects_export_list_empty_and_retrieve_404(api: Api, server: MockServer) -> None:
     export = api.create_export()
     advance(api, HOUR)
