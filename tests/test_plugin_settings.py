@@ -142,18 +142,24 @@ def test_the_profile_option_picks_every_tests_api_and_a_marker_beats_it(pytester
     pytester.runpytest("--posthog-mock-profile=docs", "--expect-profile=docs").assert_outcomes(passed=2)
 
 
-def test_an_unknown_profile_is_refused_with_the_known_ones(pytester: pytest.Pytester) -> None:
+def refused_marker(pytester: pytest.Pytester, arguments: str) -> pytest.RunResult:
+    """Run a one-test suite marked ``@pytest.mark.posthog_mock(<arguments>)``: its setup errors."""
     pytester.makepyfile(
-        """
+        f"""
         import pytest
 
-        @pytest.mark.posthog_mock(profile="newest")
-        def test_typo(posthog_mock):
+        @pytest.mark.posthog_mock({arguments})
+        def test_marked(posthog_mock):
             pass
         """
     )
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
+    return result
+
+
+def test_an_unknown_profile_is_refused_with_the_known_ones(pytester: pytest.Pytester) -> None:
+    result = refused_marker(pytester, 'profile="newest"')
     result.stdout.fnmatch_lines(["*posthog_mock marker: profile: 'newest' is not one of docs, current*"])
 
     result = pytester.runpytest("--posthog-mock-profile=newest")
@@ -275,17 +281,7 @@ def test_a_scenario_path_is_read_from_the_test_files_folder(pytester: pytest.Pyt
 
 
 def test_a_missing_scenario_fails_with_where_it_was_looked_for(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        """
-        import pytest
-
-        @pytest.mark.posthog_mock(scenario="failing_snowflake")
-        def test_typo(posthog_mock):
-            pass
-        """
-    )
-    result = pytester.runpytest()
-    result.assert_outcomes(errors=1)
+    result = refused_marker(pytester, 'scenario="failing_snowflake"')
     result.stdout.fnmatch_lines(["*posthog_mock marker: scenario: no such file as 'failing_snowflake' in *"])
     result.stdout.fnmatch_lines(["*nor a shipped scenario (shipped: *failing-snowflake*"])
     result.stdout.no_fnmatch_line("*During handling of the above exception*")
@@ -310,17 +306,7 @@ def test_a_broken_scenario_fails_with_its_file_and_line_alone(pytester: pytest.P
 
 
 def test_a_seed_must_be_a_whole_number(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        """
-        import pytest
-
-        @pytest.mark.posthog_mock(seed=1.5)
-        def test_seed(posthog_mock):
-            pass
-        """
-    )
-    result = pytester.runpytest()
-    result.assert_outcomes(errors=1)
+    result = refused_marker(pytester, "seed=1.5")
     result.stdout.fnmatch_lines(["*posthog_mock marker: seed: expected an integer, got 1.5*"])
 
 
