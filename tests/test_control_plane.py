@@ -401,3 +401,9 @@ def test_nested_yaml_aliases_are_walked_once() -> None:
     assert len(_Lines(text).lines) < 200  # one path per node written, not ten million
     with pytest.raises(ScenarioError, match="unknown field"):
         parse_scenario(text)
+
+
+def test_options_on_the_control_plane_names_its_own_route(server: MockServer) -> None:
+    answered = mock(server, "OPTIONS", "/_mock/clock/advance/")
+    assert answered.status_code == 200
+    assert (answered.json["name"], answered.json["description"]) == ("Mock clock advance", "")

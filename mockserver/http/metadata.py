@@ -87,7 +87,13 @@ def viewset_of(path: str) -> str:
 
 
 def view_name(path: str) -> str:
-    """DRF's ``get_view_name`` for the route."""
+    """DRF's ``get_view_name`` for the route; the control plane's own routes are named by their path.
+
+    >>> view_name("/api/projects/{project_id}/batch_exports/"), view_name("/_mock/clock/advance/")
+    ('Batch Export List', 'Mock clock advance')
+    """
+    if path.startswith("/_mock/"):
+        return " ".join(["Mock", *(part for part in path.strip("/").split("/")[1:] if not part.startswith("{"))])
     viewset, action = _route(path)
     if action in ("list", "instance"):
         return f"{viewset} {action.capitalize()}"
@@ -95,6 +101,8 @@ def view_name(path: str) -> str:
 
 
 def view_description(path: str) -> str:
+    if path.startswith("/_mock/"):
+        return ""
     viewset, action = _route(path)
     return _DESCRIPTIONS.get((viewset, action), "")
 
