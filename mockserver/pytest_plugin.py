@@ -147,6 +147,8 @@ def posthog_mock_server(pytestconfig: pytest.Config) -> Iterator[ServerThread]:
         server = ServerThread(app, port=port)
     except OSError as exc:  # CannotListen: its text names the address and the reason
         message = f"posthog_mock: the shared server {exc.strerror or exc}"
+    except OverflowError:  # the port option plus an xdist worker's number went past 65535
+        message = f"posthog_mock: the shared server cannot listen on port {port}: ports end at 65535"
     if message is not None:
         pytest.fail(message, pytrace=False)
     with server as running:

@@ -329,29 +329,43 @@ def test_a_scenario_may_name_the_new_tenants_own_integration_by_id(server: MockS
 
 def test_a_scenario_that_moves_the_clock_during_an_advance_does_not_deadlock(server: MockServer) -> None:
     """The advance holds the clock and waits for the store's lock between steps; the scenario
-    used to hold the store's lock and wait for the clock. Now its jump takes the lock in short holds."""
+    used to hold the store's lock and wait for the clock. Now its jump takes the lock in short holds.
+
+    A pacer ahead of the scheduler's holds the advance a moment once it has the clock, and the
+    scenario is sent then: the two always overlap.
+    """
     import threading
+    import time
 
     api = as_tenant(server, mock(server, "POST", "/_mock/tenants/", json={}).json)
     for _ in range(10):
         api.create_export(interval="hour")
+    advancing = threading.Event()
+
+    def hold_a_moment(_target: Any, _stop_at: Any) -> None:
+        if not advancing.is_set():
+            advancing.set()
+            time.sleep(0.3)  # the scenario request arrives meanwhile
+
+    server.store.clock.pacers.insert(0, hold_a_moment)
     answers: dict[str, int] = {}
 
     def advance() -> None:
-        answers["advance"] = mock(server, "POST", "/_mock/clock/advance/", json={"seconds": 180 * 86400}).status_code
+        answers["advance"] = mock(server, "POST", "/_mock/clock/advance/", json={"seconds": 30 * 86400}).status_code
 
     def scenario() -> None:
-        text = "clock:\n  start: '2027-01-01T00:00:00Z'\nexports:\n  - {key: a, interval: hour}\n"
+        text = "clock:\n  start: '2026-03-01T00:00:00Z'\nexports:\n  - {key: a, interval: hour}\n"
         answers["scenario"] = mock(server, "POST", "/_mock/scenarios/", json={"yaml": text}).status_code
 
     threads = [threading.Thread(target=advance, daemon=True), threading.Thread(target=scenario, daemon=True)]
     threads[0].start()
+    assert advancing.wait(10)
     threads[1].start()
     for thread in threads:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "deadlocked"
     assert answers == {"advance": 200, "scenario": 201}
-    assert mock(server, "GET", "/_mock/clock/").json["now"] >= "2027-01-01T00:00:00Z"
+    assert mock(server, "GET", "/_mock/clock/").json["now"] >= "2026-03-01T00:00:00Z"
 
 
 @pytest.mark.parametrize(

@@ -103,3 +103,9 @@ def test_limit_caps_what_is_read(api: Api, logged: dict[str, Any]) -> None:
 def test_another_projects_export_has_no_logs_here(api: Api, logged: dict[str, Any], server: MockServer) -> None:
     other = Api(server, server.store.create_tenant())
     assert other.get(f"/batch_exports/{logged['export']['id']}/logs/").status_code == 404
+
+
+def test_a_search_with_many_wildcards_is_read_in_one_pass(api: Api, logged: dict[str, Any]) -> None:
+    """A regular expression with ``.*`` for each ``%`` would backtrack for minutes on this one."""
+    assert messages(api, logged, search="_%_%_%_%_%_%_%_%_%_%zzz") == []
+    assert messages(api, logged, search="B%x%r%run%st") == ["Batch export run started", "Batch export run started"]

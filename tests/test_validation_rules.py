@@ -256,6 +256,15 @@ def test_strings_in_int_and_bool_keys_are_shown_as_their_declared_types(
         assert {key: config[key] for key in shown} == shown
 
 
+def test_a_digit_int_cannot_read_is_no_integration_id_and_lists_still_answer(api: Api) -> None:
+    """``"²"`` is a digit to ``str.isdigit`` and not to ``int``: PostHog fails there; the fake keeps the text."""
+    copy_inputs = {"s3_bucket": "b", "region_name": "r", "authorization": "²", "bucket_credentials": "²"}
+    created = create(api, destination=integrated(api, "Redshift", copy_inputs=copy_inputs))
+    assert created.status_code == 201
+    assert created.json["destination"]["config"]["copy_inputs"]["authorization"] == "²"
+    assert api.get("/batch_exports/").status_code == 200
+
+
 def test_redshift_copy_integration_ids_given_as_digits_are_shown_as_ints(api: Api) -> None:
     s3 = api.integration("aws-s3")
     copy_inputs = {"s3_bucket": "b", "region_name": "r", "authorization": str(s3), "bucket_credentials": str(s3)}

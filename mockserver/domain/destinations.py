@@ -354,7 +354,10 @@ def _coerce_integration_id(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.isdigit():
-        return int(value)
+        # PostHog's int() fails on a digit it cannot read ("²", or past 4,300 of them): a 500
+        # there; not an integration id here.
+        with contextlib.suppress(ValueError):
+            return int(value)
     return None
 
 
@@ -500,8 +503,8 @@ def rendered_config(dest_type: str, config: dict[str, Any]) -> dict[str, Any]:
                 changes[key] = int(value)
     copy_inputs = shown.get("copy_inputs") if dest_type == "Redshift" else None
     if isinstance(copy_inputs, dict):
-        ids = {k: int(v) for k in ("authorization", "bucket_credentials")
-               if isinstance(v := copy_inputs.get(k), str) and v.isdigit()}  # fmt: skip
+        digits = {k: copy_inputs.get(k) for k in ("authorization", "bucket_credentials")}
+        ids = {k: i for k, v in digits.items() if isinstance(v, str) and (i := _coerce_integration_id(v)) is not None}
         if ids:
             changes["copy_inputs"] = {**copy_inputs, **ids}
     return {**shown, **changes} if changes else shown

@@ -6,8 +6,8 @@ allow are dropped, and when none is left the view's default applies. Postgres so
 
 >>> drf_ordering(" created_at ,nope,-start_at", ("created_at", "start_at"), "-created_at")
 ['created_at', '-start_at']
->>> drf_ordering("nope", ("created_at",), "-created_at")
-['-created_at']
+>>> drf_ordering("nope", ("created_at",), "-created_at"), drf_ordering("--created_at", ("created_at",), "x")
+(['-created_at'], ['x'])
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ def drf_ordering(raw: str | None, fields: Iterable[str], default: str) -> list[s
     """The terms of ``raw`` on ``fields`` (``-`` for descending), in order; else ``[default]``."""
     allowed = set(fields)
     terms = [term.strip() for term in (raw or "").split(",")]
-    kept = [term for term in terms if term and term.lstrip("-") in allowed]
+    kept = [term for term in terms if term and term.removeprefix("-") in allowed]  # one "-" only: "--x" is no field
     return kept or [default]
 
 
 def sort_by_terms(items: list[T], terms: Sequence[str], value: Callable[[T, str], Any]) -> list[T]:
     """``items`` sorted by ``terms`` in place (ties keep their order), ``NULL`` as Postgres places it."""
     for term in reversed(terms):  # stable sorts, the least significant term first
-        field = term.lstrip("-")
+        field = term.removeprefix("-")
         items.sort(key=lambda item: _nulls_last(value(item, field)), reverse=term.startswith("-"))
     return items
 

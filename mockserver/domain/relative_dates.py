@@ -35,6 +35,7 @@ weeks, hours, minutes and seconds.
 from __future__ import annotations
 
 import calendar
+import contextlib
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -54,6 +55,10 @@ def parse_relative(value: str, now: datetime, timezone: str = "UTC") -> datetime
 
     ``None`` only where PostHog's arithmetic would fail (before year 1 or after 9999):
     the fake then ignores the filter rather than answer a server error.
+
+    >>> from datetime import UTC
+    >>> parse_relative("2021-13-01", datetime(2026, 3, 15, 10, 30, tzinfo=UTC)).isoformat()  # no date: now
+    '2026-03-15T10:30:00+00:00'
     """
     try:
         return _parse(value, now, ZoneInfo(timezone))
@@ -70,7 +75,8 @@ def _parse(value: str, now: datetime, zone: ZoneInfo) -> datetime:
     unpadded = _UNPADDED_DATE.fullmatch(value)
     if unpadded:
         year, month, day = (int(part) for part in unpadded.groups())
-        return datetime(year, month, day, tzinfo=zone)
+        with contextlib.suppress(ValueError):  # 2021-13-01 is no date: on to the pattern search
+            return datetime(year, month, day, tzinfo=zone)
     local = now.astimezone(zone)
     match = _RELATIVE.search(value)
     if not match:

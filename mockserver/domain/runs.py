@@ -57,7 +57,7 @@ class Runs:
         terms = drf_ordering(query.ordering, {term.lstrip("-") for term in RUN_ORDERINGS}, "-created_at")
         window_field = "data_interval_start" if by_start else "created_at"
         # The usual case: one term on the window's own field, read off its timeline as it is.
-        natural = len(terms) == 1 and terms[0].lstrip("-") == window_field
+        natural = len(terms) == 1 and terms[0].removeprefix("-") == window_field
         descending = terms[0].startswith("-") if natural else False
         created = store.runs_by_created.get(export_id)
         if created is None or not created.items or created.items[0].team_id != team_id:

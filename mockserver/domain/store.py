@@ -551,7 +551,7 @@ class Store:
         with self.lock:
             if tenant in self.organizations:
                 return tenant, None
-            if tenant.isdigit() and int(tenant) in self.teams:
+            if tenant.isascii() and tenant.isdigit() and int(tenant) in self.teams:
                 team = self.teams[int(tenant)]
                 return team.organization_id, team.id
             return None

@@ -212,8 +212,10 @@ class SpecValidator:
                 for extra in (k for k in se.instance if k not in known):
                     path = (*base, str(extra))
                     close = difflib.get_close_matches(str(extra), sorted(known), n=1, cutoff=0.6)
-                    hint = f' Did you mean "{close[0]}"?' if close else f" (known: {', '.join(known)})."
-                    detail = f"Unknown field.{hint}" if close else f"Unknown field{hint}"
+                    if close:
+                        detail = f'Unknown field. Did you mean "{close[0]}"?'
+                    else:
+                        detail = f"Unknown field (known: {', '.join(known)})." if known else "Unknown field."
                     candidates.append((path, ValidationError(detail, code="unknown_field", attr="__".join(path))))
                 continue
             candidates.append((base, _drf_error(se, "__".join(base) or None)))

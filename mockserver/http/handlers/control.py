@@ -159,15 +159,17 @@ def scenarios_create(plane: ControlPlane, ctx: Context) -> Reply:
             start = scenario_clock_start(text, store.clock.now(), source)
             # A rehearsal first, on a fake of its own at the moment the load will see: a
             # scenario that fails halfway would otherwise leave a tenant with half its
-            # objects (and a moved clock) behind a 400. Only one that loads whole there is
-            # loaded here.
+            # objects (and a moved clock) behind a 400.
             with store.lock:
-                load_scenario_text(text, plane.rehearsal(at=start), source=source)
+                load_scenario_text(text, plane.rehearsal(at=start), source=source, move_clock=False)
             if start is not None:
                 with contextlib.suppress(ClockError):  # another advance went past it meanwhile
                     store.clock.set(start)
+            # Again in the very hold of the load (requests between the two holds may have
+            # taken the ids the first one predicted): only one that loads whole is loaded.
             with store.lock:
-                scenario = load_scenario_text(text, plane, source=source)
+                load_scenario_text(text, plane.rehearsal(), source=source, move_clock=False)
+                scenario = load_scenario_text(text, plane, source=source, move_clock=False)
         except ScenarioError as exc:
             raise ValidationError(str(exc), attr=attr) from None
         return Reply(201, scenario.to_dict())
