@@ -25,6 +25,28 @@ def test_strict_mode_fails_a_test_that_left_a_planned_fault_unused(pytester: pyt
     )
 
 
+def test_a_later_tests_clock_advance_does_no_work_for_tests_that_ended(pytester: pytest.Pytester) -> None:
+    # On the shared server, each test's tenant is retired at teardown: its exports stop
+    # firing, so advancing the one clock costs what the running test asks for.
+    pytester.makepyfile(
+        """
+        created = []
+
+        def test_one(posthog_mock):
+            created.append(posthog_mock.create_export(interval="hour")["id"])
+
+        def test_two(posthog_mock, posthog_mock_server):
+            posthog_mock.advance(24 * 3600)
+            runs = posthog_mock_server.app.store.runs_by_export
+            assert runs.get(created[0], []) == []
+            mine = posthog_mock.create_export(interval="hour")["id"]
+            posthog_mock.advance(3600)
+            assert len(runs[mine]) == 1
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
 def test_without_strict_mode_an_unused_fault_is_simply_cleared(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

@@ -184,6 +184,32 @@ def test_deleting_an_export_stops_its_schedule_and_cancels_its_running_runs(api:
     assert [r["status"] for r in runs_of(api, export["id"])] == ["Cancelled"]
 
 
+def test_a_retired_tenant_gets_no_more_runs_while_others_keep_theirs(api: Api, server: MockServer) -> None:
+    retired = api.create_export(interval="hour")
+    backfill = api.post(
+        f"/batch_exports/{retired['id']}/backfills/",
+        json={"start_at": "2026-01-01T00:00:00Z", "end_at": "2026-01-05T00:00:00Z"},
+    )
+    assert backfill.status_code == 201, backfill.json
+    other = Api(server, server.store.create_tenant())
+    live = other.create_export(interval="hour")
+    advance(api, 60)  # the backfill's first run is Running; the schedule's first fire is at 13:00
+    before = runs_of(api, retired["id"])
+    assert [r["status"] for r in before] == ["Running"]
+
+    server.retire_tenant(api.tenant.organization_id)
+    advance(api, DAY)
+
+    # The run under way ended; no schedule fired and the backfill started no next interval.
+    after = runs_of(api, retired["id"])
+    assert [(r["id"], r["status"]) for r in after] == [(before[0]["id"], "Completed")]
+    # The other tenant's export went on: a run for every hour closed by 12:01 the next day.
+    assert len(runs_of(other, live["id"])) == 24
+    # Retiring is idempotent, and an unknown organization is a no-op.
+    server.retire_tenant(api.tenant.organization_id)
+    server.retire_tenant("00000000-0000-0000-0000-000000000000")
+
+
 def test_latest_runs_are_the_ten_newest(api: Api) -> None:
     export = api.create_export(interval="hour")
     advance(api, 12 * HOUR)

@@ -138,6 +138,20 @@ class Engine:
         if fire is not None:
             self.plan(fire, "fire", export.id, version)
 
+    def retire(self, organization_id: str) -> None:
+        """Stop the clock's work for a tenant nobody uses any more (a finished test's, on a shared server).
+
+        Its exports' schedules fire no more runs and its backfills start no more: a later
+        advance of a shared clock costs what the tenants still in use ask for, not what
+        every tenant of the session would. Runs already under way still end; every
+        record stays readable. An unknown organization is a no-op.
+        """
+        store = self.store
+        with store.lock:
+            organization = store.organizations.get(organization_id)
+            if organization is not None:
+                store.retired_teams.update(organization.team_ids)
+
     def _cancel_for_delete(self, export: BatchExport, at: datetime) -> None:
         """``delete_batch_export``: cancel *Running* backfills, then *Running* runs (``Starting``
         ones are left to finish, as PostHog leaves them)."""
@@ -156,6 +170,8 @@ class Engine:
         export = store.batch_exports.get(export_id)
         if export is None or store.schedule_versions.get(export_id) != version:
             return  # the schedule changed since this fire was planned
+        if export.team_id in store.retired_teams:
+            return  # and no next fire: the schedule ends here
         self.create_run(export, at - interval_delta(export.interval), at, at)
         fire = next_fire(export, at)
         if fire is not None:
@@ -297,7 +313,7 @@ class Engine:
         """
         store = self.store
         backfill = store.backfills[backfill_id]
-        if backfill.status not in ACTIVE:
+        if backfill.status not in ACTIVE or backfill.team_id in store.retired_teams:
             return
         run_ids = store.runs_by_backfill.get(backfill.id, ())
         last = store.runs[run_ids[-1]] if run_ids else None

@@ -112,6 +112,7 @@ SCHEDULER_STATE: dict[str, str] = {
     "events": "mockserver.domain.engine",
     "event_seq": "mockserver.domain.engine",
     "schedule_versions": "mockserver.domain.engine",
+    "retired_teams": "mockserver.domain.engine",
 }
 
 #: The lists ``GET /_mock/state/`` shows for an organization (``api_keys``) or a project
@@ -270,6 +271,8 @@ class Store:
         self.event_seq = 0
         #: Bumped whenever an export's schedule changes; events of older versions are dropped.
         self.schedule_versions: dict[str, int] = {}
+        #: Teams of retired tenants (``Engine.retire``): the clock starts no more work for them.
+        self.retired_teams: set[int] = set()
         #: Planned endings for the next runs of an export (``/_mock/outcomes/``), in order.
         self.planned_outcomes: dict[str, deque[Outcome]] = {}
         #: Timing of every run's lifecycle (``/_mock/progression/``).

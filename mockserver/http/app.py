@@ -368,6 +368,15 @@ class MockServer:
 
     # -- planned outcomes (Python API of /_mock/outcomes/) ----------------------------
 
+    def retire_tenant(self, organization_id: str) -> None:
+        """The tenant is done with: the clock starts no more runs or backfill steps for it.
+
+        The plugin retires each test's tenant on the session's shared server at teardown,
+        so that a later test's clock advance works for live tenants only
+        (:meth:`~mockserver.domain.engine.Engine.retire`). Its records stay readable.
+        """
+        self.backend.engine.retire(organization_id)
+
     def plan_outcomes(self, export_id: str, planned: Iterable[Outcome]) -> list[Outcome]:
         """Make the export's next runs end as ``planned``, in order; returns the whole queue.
 

@@ -345,7 +345,11 @@ class PostHogMock:
     # -- lifetime ------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop serving a private fake's port, if one was started."""
+        """The test is over: stop a private fake's port, if one was started; on a shared
+        server, retire the tenant (:meth:`MockServer.retire_tenant`: the shared clock runs
+        none of its exports any more, so later tests do not pay for them)."""
+        if not self.private:
+            self.app.retire_tenant(self.tenant.organization_id)
         if self._server is not None:
             self._server.stop()
             self._server = None
