@@ -246,7 +246,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     scenarios = _load_scenarios(app, fresh)
     held += fresh
     store.reset_listeners.append(held.clear)
-    tenant = store.create_tenant() if args.print_tenant else None
+    # --print-tenant prints the same tenant on every start from a state file, not a new one each time.
+    printed: str | None = saved.get("printed_tenant") if saved is not None else None
+    kept = store.tenant(printed) if args.print_tenant and printed is not None else None
+    tenant = kept or (store.create_tenant() if args.print_tenant else None)
+    if tenant is not None:
+        printed = tenant.organization_id
     wsgi, close_log = _access_log(FrozenHeap(app), "-" if args.verbose and not args.access_log else args.access_log)
 
     def announce(port: int) -> None:
@@ -269,7 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Scenario {scenario.name!r} loaded into project {scenario.tenant.project_id}:", flush=True)
             print(json.dumps(scenario.to_dict(), indent=2), flush=True)
         if tenant is not None:
-            print("A ready tenant (create more with POST /_mock/tenants/):", flush=True)
+            again = " (the one printed before, kept in the state file)" if kept is not None else ""
+            print(f"A ready tenant{again}; create more with POST /_mock/tenants/:", flush=True)
             print(json.dumps(tenant.to_dict(), indent=2), flush=True)
             listing = f"{url}/api/projects/{tenant.project_id}/batch_exports/"
             print(f'\ncurl -H "Authorization: Bearer {tenant.api_key}" {listing}', flush=True)
@@ -289,22 +295,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CannotListen as exc:
         close_log()
         raise SystemExit(f"--port: {exc.strerror}") from None
-    announce(running.port)
-    threading.Thread(target=app.warm_up, name="mockserver-warm-up", daemon=True).start()
     try:
-        return _serve_until_signalled(running)
+        return _serve_until_signalled(running, announce, app.warm_up)
     finally:
         if args.state_file:
-            save_state(app, args.state_file, scenarios=held)  # after the last request finished
+            # After the last request finished. A reset forgot the printed tenant: the next start makes one.
+            still = printed if printed is not None and store.tenant(printed) is not None else None
+            save_state(app, args.state_file, scenarios=held, printed_tenant=still)
             print(f"State saved to {args.state_file}", flush=True)
         close_log()
 
 
-def _serve_until_signalled(running: ServerThread) -> int:
-    """Serve on a thread until SIGTERM or Ctrl-C, then stop gracefully and return 0."""
+def _serve_until_signalled(running: ServerThread, announce: Callable[[int], None], warm_up: Callable[[], None]) -> int:
+    """Serve on a thread until SIGTERM or Ctrl-C, then stop gracefully and return 0.
+
+    The signals are caught before ``announce`` says where the fake listens: a SIGTERM
+    sent as soon as that line appears still stops it gracefully (and saves the state).
+    """
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        announce(running.port)
+        threading.Thread(target=warm_up, name="mockserver-warm-up", daemon=True).start()
         running.start()
         while not stop.wait(0.5):
             pass

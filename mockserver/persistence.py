@@ -48,11 +48,19 @@ class StateFileError(RuntimeError):
     """The state file cannot be read (wrong format, or written by another version)."""
 
 
-def save_state(server: MockServer, path: str | os.PathLike[str], *, scenarios: Sequence[str] = ()) -> None:
+def save_state(
+    server: MockServer,
+    path: str | os.PathLike[str],
+    *,
+    scenarios: Sequence[str] = (),
+    printed_tenant: str | None = None,
+) -> None:
     """Write the fake's state to ``path`` atomically.
 
     ``scenarios``: the scenarios whose tenants the state holds (``serve --scenario`` loads
-    only the others on its next start from the file).
+    only the others on its next start from the file). ``printed_tenant``: the organization
+    id of the tenant ``serve --print-tenant`` printed, which its next start prints again
+    instead of making another.
     """
     target = Path(path)
     store = server.store
@@ -64,6 +72,7 @@ def save_state(server: MockServer, path: str | os.PathLike[str], *, scenarios: S
             "faults": server.faults.active(),
             "latency": server.latency.rules(),
             "scenarios": list(scenarios),
+            "printed_tenant": printed_tenant,
         }
         data = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -99,6 +108,8 @@ def read_state(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise StateFileError(f"{path}: state format {found!r}, this version reads {FORMAT!r}")
     parts = {"store": dict, "faults": list, "latency": list, "now": datetime}
     broken = [name for name, kind in parts.items() if not isinstance(state.get(name), kind)]
+    if not isinstance(state.get("printed_tenant"), str | None):  # absent from older files
+        broken.append("printed_tenant")
     if broken:
         raise StateFileError(f"{path}: a damaged state file ({', '.join(broken)} missing or unreadable)")
     return state

@@ -224,6 +224,34 @@ def test_scenarios_load_once_into_a_state_file_not_on_every_restart(serve: Any, 
     third.stop()
 
 
+def test_print_tenant_prints_the_same_tenant_on_every_start_from_a_state_file(serve: Any, tmp_path: Path) -> None:
+    """``make run``'s tenant, restarted with a state file: the same key, not one more tenant per start."""
+    state = tmp_path / "mock.state"
+
+    def printed(served: Any) -> dict[str, Any]:
+        start = next(i for i, line in enumerate(served.lines) if line.startswith("A ready tenant"))
+        end = next(i for i, line in enumerate(served.lines) if line.rstrip() == "}" and i > start)
+        return dict(json.loads("".join(served.lines[start + 1 : end + 1])))
+
+    first = serve("--clock", "frozen", "--print-tenant", "--state-file", str(state))
+    tenant = printed(first)
+    first.stop()
+    second = serve("--clock", "frozen", "--print-tenant", "--state-file", str(state))
+    assert printed(second) == tenant
+    assert any("the one printed before, kept in the state file" in line for line in second.lines)
+    assert [o["id"] for o in second.get("/_mock/state/")["organizations"]] == [tenant["organization_id"]]
+    reset = urllib.request.Request(second.url + "/_mock/reset/", data=b"{}", method="POST",
+                                   headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(reset, timeout=10) as response:  # forgets the tenant
+        assert response.status == 204
+    second.stop()
+    third = serve("--clock", "frozen", "--print-tenant", "--state-file", str(state))
+    # A reset forgot it: a new one (the same ids again, as a reset restarts the seeded ids).
+    assert not any("printed before" in line for line in third.lines)
+    assert len(third.get("/_mock/state/")["organizations"]) == 1
+    third.stop()
+
+
 def _two_hours_of_an_hourly_export(path: Path) -> tuple[MockServer, Api, dict[str, Any], dict[str, Any]]:
     """A fake whose hourly export ran for two hours, saved to ``path``: ``(fake, api, export, saved state)``."""
     server = MockServer()

@@ -193,3 +193,11 @@ def test_the_ownership_check_sees_every_kind_of_write() -> None:
     ]  # fmt: skip
     assert list(_writes(ast.parse("self.runs[k] = r"), in_store=True)) == [(1, "runs")]
     assert list(_writes(ast.parse("self.runs[k] = r"))) == []
+
+
+def test_a_tenant_reads_back_as_create_tenant_made_it() -> None:
+    store = Store()
+    made = store.create_tenant(scopes=["batch_export:read"], feature_flags=["hogql-batch-exports"], profile="current")
+    store.create_api_key(made.project_id, ["batch_export:read"])  # a restricted key is not the tenant's
+    assert store.tenant(made.organization_id) == made
+    assert store.tenant("no-such-organization") is None

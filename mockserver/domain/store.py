@@ -428,6 +428,36 @@ class Store:
                 profile=self.profile_of_organization(org_id),
             )
 
+    def tenant(self, organization_id: str) -> Tenant | None:
+        """The :class:`Tenant` :meth:`create_tenant` made for ``organization_id`` (its first
+        project and the key made with it), as it stands now; ``None`` if there is no such
+        organization (a reset forgot it)."""
+        with self.lock:
+            org = self.organizations.get(organization_id)
+            if org is None or not org.team_ids:
+                return None
+            team = self.teams[org.team_ids[0]]
+            key = next(
+                (k for k in self.api_keys.values() if organization_id in k.organization_ids and k.scoped_teams is None),
+                None,
+            )
+            if key is None:
+                return None
+            integrations = [
+                {"id": i, "kind": self.integrations[i].kind} for i in self.integrations_by_team.get(team.id, [])
+            ]
+            return Tenant(
+                organization_id=org.id,
+                organization_name=org.name,
+                project_id=team.id,
+                project_name=team.name,
+                api_key=key.value,
+                scopes=list(key.scopes),
+                feature_flags=sorted(team.feature_flags),
+                integrations=integrations,
+                profile=self.profile_of_organization(org.id),
+            )
+
     def create_api_key(self, project_id: int, scopes: Iterable[str]) -> ApiKey:
         """Another personal API key of ``project_id``'s organization, restricted to that project.
 
