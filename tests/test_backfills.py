@@ -170,6 +170,10 @@ def test_weekly_dates_must_fall_on_the_exports_day(api: Api) -> None:
         ),
     )
     assert backfill(api, export["id"], start_at="2025-12-22", end_at="2025-12-29")[0] == 201
+    # The message prints the date as it was sent.
+    assert backfill(api, export["id"], start_at="20251221", end_at="2025-12-29")[1]["detail"].startswith(
+        "Input 20251221 is not on the correct day of the week for this batch export. 20251221 is a Sunday"
+    )
 
 
 def test_a_daily_date_means_the_offset_hour_in_the_exports_timezone(api: Api) -> None:

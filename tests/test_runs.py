@@ -68,6 +68,25 @@ def test_runs_filter_by_one_or_more_statuses(api: Api, server: MockServer) -> No
     assert sorted(r["status"] for r in both.json["results"]) == ["Failed", "Starting"]
 
 
+def test_statuses_may_be_sent_as_an_indexed_list_as_drf_reads_forms(api: Api) -> None:
+    """DRF's ``ListField`` reads ``status[0]=…&status[1]=…`` when ``status`` itself is absent."""
+    export = api.create_export()
+    api.post("/_mock/outcomes/", json={"batch_export_id": export["id"], "outcomes": [{"status": "Failed"}]})
+    advance(api, 3 * HOUR)
+    runs = f"/batch_exports/{export['id']}/runs/"
+
+    indexed = api.get(f"{runs}?status[1]=Starting&status[0]=Failed")
+    assert sorted(r["status"] for r in indexed.json["results"]) == ["Failed", "Starting"]
+    # The plain name wins when both are sent, as in DRF.
+    plain = api.get(f"{runs}?status=Failed&status[0]=Starting")
+    assert [r["status"] for r in plain.json["results"]] == ["Failed"]
+    refused = api.get(f"{runs}?status[3]=NotAStatus")
+    assert (refused.status_code, refused.json) == (
+        400,
+        error("invalid_choice", '"NotAStatus" is not a valid choice.', "status__0"),
+    )
+
+
 def test_an_unknown_status_filter_is_a_400(api: Api) -> None:
     export = api.create_export()
     response = api.get(f"/batch_exports/{export['id']}/runs/", query_string={"status": "NotAStatus"})

@@ -224,12 +224,49 @@ def test_a_string_that_is_not_a_number_is_refused_for_an_int_key(api: Api) -> No
     assert response.json == config_error("Configuration has invalid type: got 'str', expected 'int'")
 
 
-def test_an_optional_int_key_is_not_type_checked(api: Api) -> None:
-    """Postgres' ``port`` is ``int | None``: PostHog's check skips every annotation that is not a plain class."""
+def test_an_optional_int_key_takes_what_int_reads_and_refuses_the_rest(api: Api) -> None:
+    """Postgres' ``port`` is ``int | None``: PostHog's type check skips it, and scheduling the
+    export then reads a string with ``int()``, which fails (a 500 there) on ``"fifty"``."""
+    assert create(api, destination=integrated(api, "Postgres", port=" 5433")).status_code == 201
+    assert create(api, destination=integrated(api, "Postgres", port=6543.5)).status_code == 201  # not a string
+
     response = create(api, destination=integrated(api, "Postgres", port="fifty"))
 
-    assert response.status_code == 201
-    assert response.json["destination"]["config"]["port"] == "fifty"
+    assert response.status_code == 400
+    assert response.json == config_error("Configuration has invalid type: got 'str', expected 'int'")
+
+
+@pytest.mark.parametrize("key", ["team_id", "interval", "timezone", "batch_export_id", "integration_id"])
+def test_a_config_key_the_schedule_sets_itself_is_refused(api: Api, key: str) -> None:
+    """PostHog passes these workflow inputs by name beside the config's keys (a 500 there);
+    ``exclude_events`` and the other base inputs are legal config keys."""
+    assert create(api, destination=integrated(api, "Postgres", exclude_events=["$pageview"])).status_code == 201
+
+    response = create(api, destination=integrated(api, "Postgres", **{key: "1"}))
+
+    assert response.status_code == 400
+    assert response.json == config_error(f"Configuration has unknown field/s: '{key}'")
+    assert api.get("/batch_exports/").json["count"] == 1  # nothing was stored
+
+
+@pytest.mark.parametrize(("config", "kind"), [([], "list"), ("abc", "str")])
+def test_a_config_that_is_not_an_object_is_refused_with_drfs_dict_message(api: Api, config: Any, kind: str) -> None:
+    response = create(api, destination={"type": "NoOp", "config": config})
+
+    assert response.status_code == 400
+    assert response.json == error(
+        "not_a_dict", f'Expected a dictionary of items but got type "{kind}".', "destination__config"
+    )
+
+
+def test_an_update_is_checked_as_a_create_is(api: Api) -> None:
+    export = create(api, destination=integrated(api, "Postgres")).json
+    response = api.patch(
+        f"/batch_exports/{export['id']}/", json={"destination": {"type": "Postgres", "config": {"port": "x"}}}
+    )
+    assert response.status_code == 400
+    assert response.json == config_error("Configuration has invalid type: got 'str', expected 'int'")
+    assert api.get(f"/batch_exports/{export['id']}/").json["destination"] == export["destination"]
 
 
 @pytest.mark.parametrize(
@@ -238,10 +275,9 @@ def test_an_optional_int_key_is_not_type_checked(api: Api) -> None:
         ("Postgres", {"port": "5433"}, {"port": 5433}),
         ("AzureBlob", {"max_file_size_mb": "50"}, {"max_file_size_mb": 50}),
         ("AwsS3", {"max_file_size_mb": " 64"}, {"max_file_size_mb": 64}),
-        ("AwsS3", {"max_file_size_mb": "big"}, {"max_file_size_mb": "big"}),
-        # Base keys are never checked, but are shown by their declared types.
-        ("Postgres", {"team_id": "7", "is_backfill": "yes", "integration_id": "12"},
-         {"team_id": 7, "is_backfill": False, "integration_id": 12}),
+        # Base keys are never type-checked, but are shown by their declared types.
+        ("Postgres", {"is_backfill": "yes", "is_earliest_backfill": "TRUE"},
+         {"is_backfill": False, "is_earliest_backfill": True}),
     ],
 )  # fmt: skip
 def test_strings_in_int_and_bool_keys_are_shown_as_their_declared_types(
@@ -292,7 +328,7 @@ def test_a_boolean_string_other_than_a_truthy_word_is_false(api: Api) -> None:
 
 
 def test_base_input_keys_are_allowed_for_every_type_and_not_type_checked(api: Api) -> None:
-    config = {"include_events": ["$pageview"], "exclude_events": ["$identify"], "team_id": "not checked"}
+    config = {"include_events": ["$pageview"], "exclude_events": ["$identify"], "data_interval_end": 7}
 
     response = create(api, destination={"type": "NoOp", "config": config})
 

@@ -100,8 +100,9 @@ class Backfills:
                 actual = day.isoweekday() % 7
                 if actual != wanted:
                     raise ValidationError(
-                        f"Input {day.isoformat()} is not on the correct day of the week for this batch export. "
-                        f"{day.isoformat()} is a {_WEEKDAYS[actual]} but this batch export is configured to run "
+                        # The input as sent (``20260104`` too), as PostHog's message prints it.
+                        f"Input {value} is not on the correct day of the week for this batch export. "
+                        f"{value} is a {_WEEKDAYS[actual]} but this batch export is configured to run "
                         f"weekly on {_WEEKDAYS[wanted]}."
                     )
             return datetime.combine(day, time(export.offset_hour or 0), tzinfo=ZoneInfo(export.timezone or "UTC"))

@@ -171,6 +171,7 @@ class BatchExports:
         self._validate(write, field_errors)
         now = self.store.clock.now()
         assert write.destination is not None  # required field: validated above
+        destinations.check_schedulable(write.destination.type, write.destination.config)
         export = BatchExport(
             id=str(self.store.ids.uuidt(now)),
             team_id=team.id,
@@ -193,6 +194,8 @@ class BatchExports:
     ) -> BatchExport:
         write = _Write(team, data, export, partial=partial, profile=self.store.profile_of_team(team.id))
         self._validate(write, field_errors)
+        if write.destination is not None:
+            destinations.check_schedulable(write.destination.type, write.destination.config)
         for key in ("name", "model", "interval", "paused"):
             if key in data:
                 setattr(export, key, data[key].strip() if key == "name" else data[key])

@@ -25,6 +25,7 @@ __all__ = [
     "INTEGRATION_KINDS",
     "ConfigField",
     "check_config",
+    "check_schedulable",
     "failure_error",
     "merge_config",
     "rendered_config",
@@ -254,6 +255,46 @@ def check_config(dest_type: str, config: dict[str, Any], *, partial: bool) -> di
                 f"Configuration has invalid type: got '{_py_type(value)}', expected '{kind}'", attr=attr
             )
     return converted
+
+
+#: Workflow inputs PostHog's ``sync_batch_export`` passes by name beside the config's own keys.
+_PASSED_BY_SYNC = (
+    "team_id", "batch_export_id", "interval", "timezone", "batch_export_model", "batch_export_schema", "integration_id",
+)  # fmt: skip
+
+
+def check_schedulable(dest_type: str, config: dict[str, Any]) -> None:
+    """Refuse, with a 400, a config that passed :func:`check_config` but that PostHog cannot schedule.
+
+    After validation, PostHog builds the schedule's workflow inputs from the config
+    (``sync_batch_export`` in
+    ``products/batch_exports/backend/service.py@02b1f511eba060f6e18d0e9100bd270d295141b8``)
+    and answers 500 when that fails: a config key it also passes by name (``team_id``,
+    ``interval``… a ``TypeError``), or a string that ``int()`` cannot read in an ``int``
+    field its type check skipped (``port`` of Postgres, ``max_file_size_mb``: a
+    ``ValueError`` in ``__post_init__``). The fake answers the error such a key or value
+    gets where PostHog does check it (see docs/fidelity.md).
+
+    >>> check_schedulable("Postgres", {"database": "d", "port": "5432"})
+    >>> check_schedulable("Postgres", {"database": "d", "port": "abc"})
+    Traceback (most recent call last):
+    ...
+    mockserver.errors.ValidationError: Configuration has invalid type: got 'str', expected 'int'
+    """
+    attr = "destination__non_field_errors"
+    passed = sorted(k for k in config if k in _PASSED_BY_SYNC)
+    if passed:
+        names = ", ".join(f"'{k}'" for k in passed)
+        raise ValidationError(f"Configuration has unknown field/s: {names}", attr=attr)
+    declared = _DECLARED.get(dest_type, {})
+    for key, value in config.items():
+        if isinstance(value, str) and declared.get(key) == INT:
+            try:
+                int(value)
+            except ValueError:
+                raise ValidationError(
+                    f"Configuration has invalid type: got 'str', expected '{INT}'", attr=attr
+                ) from None
 
 
 def _py_type(value: Any) -> str:

@@ -788,10 +788,40 @@ def _without_empty_values(args: MultiDict[str, str], op: Operation) -> MultiDict
     treats an empty form value as absent; only a repeated (list) parameter keeps ``""``
     as a value (``?status=`` is ``"" is not a valid choice.``).
     """
+    if args and op.array_params and any("[" in key for key in args):
+        args = _indexed_lists(args, op.array_params)
     # Most requests carry no query at all, or no empty value in it: leave them as they are.
     if not args or "" not in itertools.chain.from_iterable(args.listvalues()):
         return args
     return MultiDict([(k, v) for k, v in args.items(multi=True) if v != "" or k in op.array_params])
+
+
+def _indexed_lists(args: MultiDict[str, str], names: frozenset[str]) -> MultiDict[str, str]:
+    """A list parameter sent as ``status[0]=…&status[1]=…`` read as ``status=…&status=…``.
+
+    DRF's ``ListField`` falls back to ``parse_html_list`` when the plain name is absent: the
+    ``name[N]`` keys in index order, the last value of each (a Django ``QueryDict``'s
+    ``items()``). Keys with more after the index (``status[0]x``) name nested objects, which
+    no list parameter here takes: they are left alone.
+
+    >>> read = _indexed_lists(MultiDict([("status[1]", "Failed"), ("status[0]", "Running")]), frozenset({"status"}))
+    >>> read.getlist("status")
+    ['Running', 'Failed']
+    """
+    found: dict[str, dict[int, str]] = {}
+    for key, values in args.lists():
+        name, bracket, rest = key.partition("[")
+        if not bracket or name not in names or name in args:
+            continue
+        index, closing, suffix = rest.partition("]")
+        if closing and not suffix and index.isascii() and index.isdigit():
+            found.setdefault(name, {})[int(index)] = values[-1]
+    if not found:
+        return args
+    read = MultiDict(args)
+    for name, items in found.items():
+        read.setlist(name, [items[i] for i in sorted(items)])
+    return read
 
 
 def _path_value(name: str, value: str) -> str:
