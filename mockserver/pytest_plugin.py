@@ -215,7 +215,10 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
         )
         mock = PostHogMock(app, tenant, private=False, url=server.url)
         restore_strict = app.strict
-        app.strict = settings.strict or app.strict
+        app.strict = settings.strict  # the session's, unless the test's marker says otherwise
+        # The store-wide settings a test may change (PUT /_mock/progression/, a scenario's
+        # progression): put back at teardown, so that no later test inherits them.
+        restore_settings = (app.store.progression, replace(app.store.limits))
     app = mock.app
     seen = len(app.errors)
     try:
@@ -234,6 +237,8 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
     finally:
         if restore_strict is not None:
             app.strict = restore_strict
+            with app.store.lock:
+                app.store.progression, app.store.limits = restore_settings
             app.faults.clear(project_id=mock.project_id)
             app.latency.clear(project_id=mock.project_id)
         mock.close()

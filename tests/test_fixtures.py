@@ -10,6 +10,7 @@ from werkzeug.test import Client
 
 from mockserver import MockServer
 from mockserver.domain.lifecycle import ERRORED, RUN_STATUSES
+from mockserver.domain.logs import LOG_LEVELS
 from mockserver.fixtures import (
     DESTINATIONS,
     Factories,
@@ -133,6 +134,21 @@ def test_what_the_rules_refuse_is_a_factory_error_naming_the_field() -> None:
         make.batch_export(destination="NoOp", interval="fortnightly")
     with pytest.raises(FactoryError, match="not a run status"):
         make.run(make.batch_export(destination="NoOp")["id"], "Exploded")
+
+
+def test_a_field_the_api_would_ignore_is_a_factory_error_as_it_is_surely_a_typo() -> None:
+    _server, make = factories()
+    with pytest.raises(FactoryError, match=r"batch_export: intervall: unknown field \(allowed: name, model, "):
+        make.batch_export(destination="NoOp", intervall="day")
+    run = make.run(make.batch_export(destination="NoOp")["id"], "Running")
+    with pytest.raises(FactoryError, match="log_entry: level: 'LOUD' is not one of DEBUG, LOG, INFO, WARNING, ERROR"):
+        make.log_entry(run["id"], "x", level="LOUD")
+    assert make.log_entry(run["id"], "x", level="debug")["level"] == "DEBUG"
+
+
+def test_the_log_levels_are_the_specs(server: MockServer) -> None:
+    schema = server.spec.document["components"]["schemas"]["LogEntry"]["properties"]["level"]
+    assert tuple(schema["enum"]) == LOG_LEVELS
 
 
 def test_a_refusal_behind_a_feature_flag_names_the_flag() -> None:

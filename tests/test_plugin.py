@@ -164,6 +164,26 @@ def test_calls_and_assert_called_once(posthog_mock: PostHogMock) -> None:
         posthog_mock.assert_called_once("batch_exports_unpause_create")  # fmt: skip
 
 
+def test_calls_count_organization_urls_and_requests_refused_before_the_project(posthog_mock: PostHogMock) -> None:
+    with posthog_mock.httpx_client() as client:
+        assert client.get(f"/api/organizations/{posthog_mock.organization_id}/batch_exports/").status_code == 200
+        unauthenticated = f"/api/projects/{posthog_mock.project_id}/batch_exports/"
+        assert client.get(unauthenticated, headers={"Authorization": ""}).status_code == 401
+        assert client.get(f"/api/projects/{posthog_mock.project_id + 1000}/batch_exports/").status_code == 404
+    assert [c.status for c in posthog_mock.calls("batch_exports_list")] == [200, 401]  # not the other project's
+    posthog_mock.assert_called("batch_exports_list", times=1, status=401)
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_a_count_says_when_the_journal_dropped_some_of_the_tests_calls(posthog_mock: PostHogMock) -> None:
+    posthog_mock.app.journal.max_entries = 3
+    with posthog_mock.httpx_client() as client:
+        for _ in range(5):
+            client.get(f"/api/projects/{posthog_mock.project_id}/batch_exports/")
+    with pytest.raises(AssertionError, match=r"called 3 time\(s\) \(the journal keeps the last 3 requests"):
+        posthog_mock.assert_called("batch_exports_list", times=5)
+
+
 # -- planned outcomes and faults ---------------------------------------------------------------
 
 
@@ -257,6 +277,32 @@ def test_intercept_takes_a_self_hosted_url_or_a_host_and_port(posthog_mock: Post
         by_port = httpx.get(f"http://localhost:8000{path}", headers=posthog_mock.headers)
     assert by_url.status_code == by_port.status_code == 200
     assert len(posthog_mock.calls("batch_exports_list")) == 2
+
+
+def test_intercept_keeps_the_sessions_own_retry_policy(posthog_mock: PostHogMock) -> None:
+    """Code that mounts an ``HTTPAdapter`` with urllib3 retries meets planned faults as over a network."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    session = requests.Session()
+    session.mount("https://", HTTPAdapter(max_retries=Retry(total=3, status_forcelist=[503], backoff_factor=0)))
+    url = f"https://us.posthog.com/api/projects/{posthog_mock.project_id}/batch_exports/"
+    posthog_mock.fault("batch_exports_list", 503, times=2)
+    with posthog_mock.intercept():
+        assert session.get(url, headers=posthog_mock.headers, timeout=5).status_code == 200
+        assert len(posthog_mock.calls("batch_exports_list")) == 3  # two 503s, then the answer
+
+        posthog_mock.fault("batch_exports_list", 503, times=5)
+        with pytest.raises(requests.exceptions.RetryError):  # the retries ran out, as urllib3 says it
+            session.get(url, headers=posthog_mock.headers, timeout=5)
+
+        posthog_mock.app.faults.clear(project_id=posthog_mock.project_id)
+        posthog_mock.fault("batch_exports_list", drop=True, times=1)
+        assert session.get(url, headers=posthog_mock.headers, timeout=5).status_code == 200  # a drop is retried
+        # Without a retry policy (requests' default) the first fault is what the caller sees.
+        posthog_mock.fault("batch_exports_list", drop=True, times=1)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url, headers=posthog_mock.headers, timeout=5)
 
 
 def test_intercept_refuses_hosts_it_cannot_read(posthog_mock: PostHogMock) -> None:

@@ -47,6 +47,39 @@ def test_a_later_tests_clock_advance_does_no_work_for_tests_that_ended(pytester:
     pytester.runpytest().assert_outcomes(passed=2)
 
 
+def test_a_marker_turns_strict_mode_off_for_one_test_on_a_strict_session(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.posthog_mock(strict=False)
+        def test_lenient(posthog_mock):
+            assert posthog_mock.app.strict is False
+
+        def test_strict(posthog_mock):
+            assert posthog_mock.app.strict is True
+        """
+    )
+    pytester.runpytest("--posthog-mock-strict").assert_outcomes(passed=2)
+
+
+def test_a_tests_progression_is_undone_at_teardown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_slow_runs(posthog_mock):
+            with posthog_mock.httpx_client() as client:
+                client.put("/_mock/progression/", json={"start_after": 30, "finish_after": 3600})
+            posthog_mock.store.limits.concurrent_backfills = 1
+
+        def test_default_runs(posthog_mock):
+            with posthog_mock.httpx_client() as client:
+                assert client.get("/_mock/progression/").json() == {"start_after": 30.0, "finish_after": 150.0}
+            assert posthog_mock.store.limits.concurrent_backfills == 10
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_without_strict_mode_an_unused_fault_is_simply_cleared(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

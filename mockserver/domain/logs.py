@@ -28,8 +28,10 @@ from datetime import datetime
 from mockserver.domain.models import LogEntry
 from mockserver.domain.store import Store
 
-__all__ = ["DEFAULT_LIMIT", "LikePattern", "LogQuery", "Logs"]
+__all__ = ["DEFAULT_LIMIT", "LOG_LEVELS", "LikePattern", "LogQuery", "Logs"]
 
+#: The levels a log line is shown with (upper case), as the spec's ``LogEntry.level`` lists them.
+LOG_LEVELS = ("DEBUG", "LOG", "INFO", "WARNING", "ERROR")
 #: ``limit`` when the request gives none.
 DEFAULT_LIMIT = 50
 

@@ -285,6 +285,7 @@ class MockServer:
             posthog_operations=self.posthog_operations,
             backend=self.backend,
             check_body=self.check_body,
+            request_fields=self.request_fields,
         )
         #: operationId → its handler, bound to the services it gets.
         self.handlers: dict[str, Handler] = {
@@ -311,6 +312,15 @@ class MockServer:
 
                 validator = self._validators[profile] = SpecValidator(self.specs[profile])
             return validator
+
+    def request_fields(self, operation_id: str, *, profile: str) -> tuple[str, ...]:
+        """The top-level fields the request body of ``operation_id`` declares, in the spec's order.
+
+        The API ignores any other key, as DRF does; factories refuse them instead, since a
+        key a test passes that the API ignores is almost always a typo.
+        """
+        schema = self.specs[profile].request_schema(operation_id) or {}
+        return tuple(schema.get("properties", {}))
 
     def check_body(self, operation_id: str, body: Any, *, profile: str) -> dict[str, APIError]:
         """The field errors a request of ``operation_id`` with this JSON ``body`` would get from

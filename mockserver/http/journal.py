@@ -590,6 +590,13 @@ class Journal:
         return self._next_id - 1
 
     @property
+    def first_id(self) -> int:
+        """Id of the oldest entry kept (``last_id + 1`` when none is): entries with smaller ids
+        fell off, or were cleared."""
+        with self._lock:
+            return self._entries[0][0] if self._entries else self._next_id
+
+    @property
     def size_bytes(self) -> int:
         """What the kept entries count against ``max_bytes``."""
         return self._bytes

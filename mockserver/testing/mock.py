@@ -316,8 +316,23 @@ class PostHogMock:
     # -- what the code under test did ------------------------------------------------------
 
     def journal(self, operation: str | None = None, **filters: Any) -> list[JournalEntry]:
-        """This project's requests and responses, oldest first (filters as ``Journal.entries``)."""
-        return self.app.journal.entries(operation=operation, project_id=self.project_id, **filters)
+        """This tenant's requests and responses, oldest first (filters as ``Journal.entries``).
+
+        The tenant's are those its project or its organization answered, and those refused
+        before that (a 401 without a key, a 404 for a wrong key) whose URL names its
+        project or organization: a call of the code under test is counted however it ended.
+        """
+        project, organization = str(self.project_id), self.organization_id
+        prefixes = (f"/api/projects/{project}/", f"/api/environments/{project}/", f"/api/organizations/{organization}/")
+
+        def mine(entry: JournalEntry) -> bool:
+            if entry.project_id is not None:
+                return entry.project_id == self.project_id
+            if entry.organization_id is not None:
+                return entry.organization_id == organization
+            return f"{entry.path.rstrip('/')}/".startswith(prefixes)
+
+        return [e for e in self.app.journal.entries(operation=operation, **filters) if mine(e)]
 
     def calls(self, operation: str | None = None, **filters: Any) -> list[JournalEntry]:
         """Requests this test's tenant made (of one operation, in any spelling), oldest first.
@@ -367,8 +382,15 @@ def _filters(filters: Mapping[str, Any]) -> str:
 
 def _summary(mock: PostHogMock, found: int) -> str:
     calls = mock.calls()
+    journal = mock.app.journal
+    dropped = ""
+    if journal.first_id > mock._journal_start + 1:
+        dropped = (
+            f" (the journal keeps the last {journal.max_entries} requests of the fake: older ones of this test "
+            "fell off, so these counts may be short)"
+        )
     if not calls:
-        return "no request was made"
+        return f"no request was made{dropped}"
     shown = ", ".join(f"{c.method} {c.path} → {c.status}" for c in calls[-10:])
     last = " (the last 10)" if len(calls) > 10 else ""
-    return f"called {found} time(s); all {len(calls)} request(s) of this test's tenant{last}: {shown}"
+    return f"called {found} time(s){dropped}; all {len(calls)} request(s) of this test's tenant{last}: {shown}"

@@ -34,6 +34,7 @@ from mockserver.http.faults import CLIENT_TIMEOUT_KEY, ConnectionDropped, Respon
 if TYPE_CHECKING:
     import httpx
     import requests
+    from urllib3.util.retry import Retry
 
     from mockserver.http.app import MockServer
 
@@ -105,29 +106,79 @@ class RequestsAdapter:
     {'now': '2026-01-05T12:00:00Z'}
     """
 
-    def __init__(self, app: MockServer) -> None:
+    def __init__(self, app: MockServer, max_retries: Retry | int | None = None) -> None:
         self.app = app
+        #: As ``requests.adapters.HTTPAdapter``'s: an int or a urllib3 ``Retry`` (default: none).
+        self.max_retries = max_retries
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:  # fmt: skip
-        import requests
-        from requests.structures import CaseInsensitiveDict
-        from requests.utils import get_encoding_from_headers
+        return self.answer(request, timeout, self.max_retries)
 
+    def answer(
+        self, request: requests.PreparedRequest, timeout: Any, max_retries: Retry | int | None
+    ) -> requests.Response:
+        """Answer ``request`` from the fake, retrying as urllib3 would with ``max_retries``.
+
+        ``HTTPAdapter`` hands its ``max_retries`` to urllib3, which retries dropped
+        connections, timeouts and the statuses of ``status_forcelist`` (sleeping its backoff
+        and any ``Retry-After``); :func:`intercept` passes the adapter's own, so code that
+        configures retries meets planned faults as it would over a network.
+        """
+        import requests
+        from urllib3 import HTTPHeaderDict
+        from urllib3.exceptions import MaxRetryError, ProtocolError, ReadTimeoutError
+        from urllib3.response import HTTPResponse
+        from urllib3.util.retry import Retry
+
+        # As HTTPAdapter reads it: no retries at all by default.
+        retries = Retry.from_int(max_retries) if max_retries else Retry(0, read=False)
         body = request.body or b""
         if isinstance(body, str):
             body = body.encode("utf-8")
         elif not isinstance(body, bytes):  # a file or generator body
             body = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in body)
-        url = str(request.url)
-        try:
-            status, headers, content = call_wsgi(
-                self.app, str(request.method), url, dict(request.headers), body, _read_timeout(timeout)
-            )
-        except ConnectionDropped as exc:
-            raise requests.ConnectionError(f"Connection aborted: {exc}", request=request) from None
-        except ResponseTimedOut as exc:
-            raise requests.ReadTimeout(f"Read timed out: {exc}", request=request) from None
+        method, url = str(request.method), str(request.url)
+        while True:
+            try:
+                status, headers, content = call_wsgi(
+                    self.app, method, url, dict(request.headers), body, _read_timeout(timeout)
+                )
+            except (ConnectionDropped, ResponseTimedOut) as exc:
+                failure: Exception = (
+                    ProtocolError("Connection aborted.", exc)
+                    if isinstance(exc, ConnectionDropped)
+                    else ReadTimeoutError(None, url, f"Read timed out. ({exc})")  # type: ignore[arg-type]
+                )
+                try:
+                    retries = retries.increment(method, url, error=failure)
+                except MaxRetryError as exhausted:
+                    raise requests.ConnectionError(exhausted, request=request) from None
+                except ProtocolError:
+                    raise requests.ConnectionError(f"Connection aborted: {exc}", request=request) from None
+                except ReadTimeoutError:
+                    raise requests.ReadTimeout(f"Read timed out: {exc}", request=request) from None
+                retries.sleep()
+                continue
+            raw = HTTPResponse(body=content, headers=HTTPHeaderDict(headers), status=status, preload_content=False)
+            if retries.is_retry(method, status, has_retry_after=bool(raw.headers.get("Retry-After"))):
+                try:
+                    retries = retries.increment(method, url, response=raw)
+                except MaxRetryError as exhausted:
+                    if retries.raise_on_status:
+                        raise requests.exceptions.RetryError(exhausted, request=request) from None
+                else:
+                    retries.sleep(raw)
+                    continue
+            return self._response(request, url, status, headers, content)
+
+    def _response(
+        self, request: requests.PreparedRequest, url: str, status: int, headers: list[tuple[str, str]], content: bytes
+    ) -> requests.Response:
+        import requests
+        from requests.structures import CaseInsensitiveDict
+        from requests.utils import get_encoding_from_headers
+
         response = requests.Response()
         response.status_code = status
         response.headers = CaseInsensitiveDict(headers)
@@ -311,8 +362,8 @@ def _intercept_requests(app: MockServer, hosts: InterceptedHosts) -> Iterator[No
 
     def send(self: HTTPAdapter, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         if hosts.matches(str(request.url)):
-            response: requests.Response = adapter.send(request, *args, **kwargs)
-            return response
+            timeout = kwargs.get("timeout", args[1] if len(args) > 1 else None)
+            return adapter.answer(request, timeout, self.max_retries)  # the session's own retry policy
         return original(self, request, *args, **kwargs)
 
     HTTPAdapter.send = send  # type: ignore[method-assign]

@@ -63,6 +63,8 @@ class ControlPlane:
     backend: Backend
     #: The spec's checks of a request body (``MockServer.check_body``): scenarios' objects pass them too.
     check_body: Callable[..., dict[str, APIError]]
+    #: The fields a request body declares (``MockServer.request_fields``): factories refuse others.
+    request_fields: Callable[..., tuple[str, ...]]
 
     def rehearsal(self, at: datetime | None = None) -> ControlPlane:
         """An empty fake at this one's moment (or ``at``) and default profile, to try a load on.
@@ -84,6 +86,7 @@ class ControlPlane:
             posthog_operations=self.posthog_operations,
             backend=Backend(store),
             check_body=self.check_body,
+            request_fields=self.request_fields,
         )
 
 
