@@ -148,20 +148,26 @@ def test_the_fake_passes_served_on_localhost() -> None:
 
 
 @pytest.mark.parametrize(
-    ("breaking", "checks", "max_examples"),
+    ("breaking", "checks", "max_examples", "seeds"),
     [
-        (answers_500_to_export_reads, {"ST:not_a_server_error", "ST:status_code_conformance"}, 1),
-        # A delete then a read of the same export needs stateful scenarios to chain them: at 30
-        # examples every seed tried (0-5) finds it; at 6 to 20 some miss it, and which depends on
-        # anything that shifts hypothesis' draws.
-        (does_not_delete, {"ST:use_after_free"}, 30),
+        (answers_500_to_export_reads, {"ST:not_a_server_error", "ST:status_code_conformance"}, 1, 1),
+        # A delete then a read of the same export needs a stateful scenario to chain them, and
+        # whether 30 examples of one seed do depends on anything that shifts hypothesis' draws
+        # (seeds 0-5 all did once; seed 0 no longer does): the first of four seeds that finds
+        # it is judged, so a shift in the draws does not hide the check.
+        (does_not_delete, {"ST:use_after_free"}, 30, 4),
     ],
     ids=["500-on-read", "delete-keeps-export"],
 )
 def test_a_broken_target_fails_with_the_checks_that_see_it(
-    server: MockServer, tenant: Tenant, breaking: Callable[[WSGIApp], WSGIApp], checks: set[str], max_examples: int
+    breaking: Callable[[WSGIApp], WSGIApp], checks: set[str], max_examples: int, seeds: int
 ) -> None:
-    result = phase(target_for(breaking(server), tenant), max_examples=max_examples, paths=EXPORTS_ONLY)
+    for seed in range(seeds):
+        server = MockServer(strict=True)
+        mine = server.store.create_tenant()
+        result = phase(target_for(breaking(server), mine), max_examples=max_examples, seed=seed, paths=EXPORTS_ONLY)
+        if checks <= failed(result):
+            break
 
     assert checks <= failed(result), render(result)
     violation = next(v for v in result.violations if v.prop in checks)
@@ -200,6 +206,8 @@ def test_without_a_control_plane_it_touches_only_what_it_created(server: MockSer
     assert [e.name for e in exports if not e.deleted] == ["someone else's export"]
     made = [e for e in exports if e.name != "someone else's export"]
     assert made and all(e.name.startswith("contract-st-") for e in made)
+    # Nothing it made could deliver events: the spec's HTTP example went in as NoOp too.
+    assert {e.destination.type for e in made} == {"NoOp"}
 
 
 def test_ids_it_did_not_create_never_reach_the_target(server: MockServer, tenant: Tenant) -> None:

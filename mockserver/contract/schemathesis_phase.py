@@ -25,7 +25,8 @@ The target only ever sees:
 Every export it creates is registered with the workspace, which deletes it at the end
 (even on failure or Ctrl-C); file downloads, which cannot be deleted, are cancelled.
 Against a target without the fake's control plane, created exports are also renamed
-``contract-<run id>-<n>`` so that a leftover is recognisable.
+``contract-<run id>-<n>`` so that a leftover is recognisable, and every export it creates or
+updates gets a ``NoOp`` destination: nothing it makes can deliver a real project's events.
 
 The deterministic ``coverage`` phase of schemathesis is off by default: it is not
 bounded by ``max_examples`` and sends about 8,400 requests to this spec (most of them
@@ -89,6 +90,7 @@ DISABLED_CHECKS: dict[str, str] = {
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ID_PARAMS = ("id", "batch_export_id")
 _EXPORT_CREATE = re.compile(r"^/api/(projects|environments|organizations)/[^/]+/batch_exports/?$")
+_EXPORT_DETAIL = re.compile(r"^/api/(projects|environments|organizations)/[^/]+/batch_exports/\{id\}/?$")
 _DOWNLOAD_CREATE = re.compile(r"^/api/(projects|environments)/[^/]+/file_download_batch_exports/?$")
 #: How many violations of one check are listed; the rest are counted.
 _MAX_PER_CHECK = 5
@@ -299,14 +301,21 @@ class _Footprint:
             value = (case.path_parameters or {}).get(name)
             if isinstance(value, str) and _UUID.match(value) and value.lower() not in self.owned:
                 case.path_parameters[name] = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-        if (
-            self.rename
-            and case.method.upper() == "POST"
-            and _EXPORT_CREATE.match(case.operation.path)
-            and isinstance(case.body, dict)
-            and isinstance(case.body.get("name"), str)
-        ):
+        if not self.rename or not isinstance(case.body, dict):
+            return
+        method, template = case.method.upper(), case.operation.path
+        if method == "POST" and _EXPORT_CREATE.match(template) and isinstance(case.body.get("name"), str):
             case.body["name"] = self.workspace.name()
+        writes_export = (method == "POST" and _EXPORT_CREATE.match(template)) or (
+            method in ("PUT", "PATCH") and _EXPORT_DETAIL.match(template)
+        )
+        destination = case.body.get("destination")
+        if writes_export and isinstance(destination, dict) and destination.get("type") != "NoOp":
+            # Against a real PostHog an export could deliver the project's events (the spec's
+            # HTTP example, an integration the project happens to have): every export this
+            # phase writes goes to NoOp. schemathesis re-judges the case after the change,
+            # so a negative case that is now valid is not expected to fail.
+            case.body["destination"] = {"type": "NoOp", "config": {}}
 
     def after_call(self, case: Case[Any], response: STResponse) -> None:
         if self.workspace.on_response is not None:
