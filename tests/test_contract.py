@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -167,7 +168,7 @@ def test_the_command_exits_0_and_writes_junit_against_the_served_fake(
     served: tuple[ServerThread, Tenant], tmp_path: Path
 ) -> None:
     running, tenant = served
-    junit = tmp_path / "contract.xml"
+    junit = tmp_path / "reports" / "contract.xml"  # a folder that does not exist yet is made
     result = cli(
         "--base-url",
         running.url,
@@ -253,6 +254,8 @@ def test_a_target_that_never_answers_is_named_as_such() -> None:
         (["--only", "differential"], "--only differential needs a reference"),
         (["--base-url", "127.0.0.1:9"], "--base-url: expected http://host[:port] or https://host[:port], got"),
         (["--base-url", "ftp://x"], "--base-url: expected http://host[:port]"),
+        # Checked before the run, not after it (the report would say "conforms", then crash).
+        (["--junit-xml", "."], "--junit-xml: . is a folder; give a file name"),
     ],
 )
 def test_the_command_exits_2_on_a_usage_error(args: list[str], message: str) -> None:
@@ -260,6 +263,45 @@ def test_the_command_exits_2_on_a_usage_error(args: list[str], message: str) -> 
     assert "Traceback" not in result.stderr
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_a_target_that_stops_answering_mid_run_ends_the_run_with_exit_2() -> None:
+    """A timeout is no verdict on the contract: the run stops there, one line says why, and
+    what the suite made is still deleted."""
+    app = MockServer()
+    tenant = app.store.create_tenant()
+
+    def slow_runs(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].endswith("/runs/"):
+            threading.Event().wait(2)
+        return app(environ, start_response)
+
+    with ServerThread(app, wsgi=slow_runs) as running:
+        base = ["--base-url", running.url, "--api-key", tenant.api_key, "--project-id", str(tenant.project_id)]
+        result = cli(*base, "--only", "runs", "schemathesis", "--max-examples", "3", "--timeout", "1")
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "error: the target stopped answering: GET " in result.stderr.rstrip().splitlines()[-1]
+    assert "Traceback" not in result.stderr and "response-shape" not in result.stdout
+    assert "schemathesis" not in result.stdout.split("Phase runs stopped early", 1)[0]  # never started
+    assert not [e for e in app.store.batch_exports.values() if not e.deleted]
+
+
+def test_properties_a_run_never_reached_are_skipped_not_passed(server: MockServer, tenant: Tenant) -> None:
+    def creates_fail(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/batch_exports/"):
+            start_response("500 Internal Server Error", [("Content-Type", "text/html")])
+            return [b"<h1>Server Error</h1>"]
+        return server(environ, start_response)
+
+    report = run_contract(target_for(creates_fail, tenant), max_examples=5, seed=0, only=["exports"])
+
+    (phase,) = report.phases
+    assert [v.prop for v in phase.violations] == ["no-server-error"]
+    # Only a walk of the empty list came before the first create; a delete never happened.
+    assert phase.passes == ["pagination.walk"]
+    assert {s.prop for s in phase.skips} >= {"delete.gone", "pause.idempotent", "pagination.count"}
+    assert {s.reason for s in phase.skips} == {"not reached: the run stopped at no-server-error"}
 
 
 def test_a_violation_is_reported_with_what_was_expected_and_curl_lines_to_replay_it(
@@ -313,6 +355,25 @@ def test_junit_xml_names_each_violated_property(server: MockServer, tenant: Tena
     assert suite.get("failures") == "1"
     failure = suite.find("testcase[@name='delete.gone']/failure")
     assert failure is not None and failure.get("message") == "expected 404, got 200"
+
+
+def test_junit_xml_names_each_violation_once_and_fails_on_leftovers() -> None:
+    from mockserver.contract import Violation
+
+    report = Report(target="x")
+    phase = report.phase("schemathesis")
+    for _ in range(2):
+        phase.failed(Violation("ST:response_schema_conformance", "a body", "another", []))
+    report.leftovers = ["batch export 'contract-s0-1' (/api/projects/1/batch_exports/x/)"]
+    root = ET.fromstring(report.junit_xml().split("\n", 1)[1])
+    names = [case.get("name") for case in root.iter("testcase")]
+    assert names == [
+        "ST:response_schema_conformance",
+        "ST:response_schema_conformance (2)",
+        "everything created was deleted",
+    ]
+    leftover = root.find("testsuite[@name='cleanup']/testcase/failure")
+    assert leftover is not None and "contract-s0-1" in (leftover.text or "")
 
 
 README = (Path(__file__).parent.parent / "README.md").read_text()

@@ -36,6 +36,21 @@ def test_the_environment_points_it_at_a_served_fake(pytester: pytest.Pytester, m
         assert app.journal.entries(), "the suite's requests reached the served fake"
 
 
+def test_a_wrong_key_fails_every_phase_as_the_command_refuses_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Against the fake the suite works in tenants of its own: without this check, bad CI secrets would pass."""
+    app = MockServer()
+    with ServerThread(app) as running:
+        monkeypatch.setenv("POSTHOG_CONTRACT_BASE_URL", running.url)
+        monkeypatch.setenv("POSTHOG_CONTRACT_API_KEY", "phx_wrong")
+        monkeypatch.setenv("POSTHOG_CONTRACT_PROJECT_ID", "999")
+        pytester.makepyfile(test_contract=MODULE)
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines([f"*target {running.url}: the API key was refused*"])
+
+
 def test_a_violation_fails_its_phase_with_the_report(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_contract="""

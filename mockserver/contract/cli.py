@@ -110,6 +110,14 @@ def main(args: argparse.Namespace) -> int:
             args.reference_organization_id,
             timeout=args.timeout,
         )
+    if args.junit_xml:
+        # Before the run, not after it: a report that cannot be written is a usage error.
+        try:
+            args.junit_xml.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return _usage(f"--junit-xml: cannot create {args.junit_xml.parent}: {exc.strerror or exc}")
+        if args.junit_xml.is_dir():
+            return _usage(f"--junit-xml: {args.junit_xml} is a folder; give a file name")
     for name, candidate in (("target", target), ("reference", reference)):
         if candidate is not None:
             problem = preflight(candidate)
@@ -136,7 +144,12 @@ def main(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
     print(report.render())
     if args.junit_xml:
-        args.junit_xml.write_text(report.junit_xml(), encoding="utf-8")
+        try:
+            args.junit_xml.write_text(report.junit_xml(), encoding="utf-8")
+        except OSError as exc:
+            return _usage(f"--junit-xml: cannot write {args.junit_xml}: {exc.strerror or exc}")
+    if report.unreachable is not None:
+        return _usage(f"the target stopped answering: {report.unreachable}")
     return 0 if report.ok else 1
 
 

@@ -102,9 +102,23 @@ def contract_tests(
 
     @pytest.mark.parametrize("phase", phases)
     def test_contract(phase: str) -> None:
-        chosen = target or target_from_environment() or _in_process()
+        from mockserver.contract.cli import preflight
+
+        given = target or target_from_environment()
+        chosen = given or _in_process()
         extra: dict[str, Any] = {"reference": reference} if phase == "differential" else {}
+        # The command's checks first: a wrong key or project is a broken set-up, not a
+        # target that conforms (against the fake, the suite would work in tenants of its own).
+        checked: list[tuple[str, Target | None]] = [("target", given), ("reference", extra.get("reference"))]
+        for name, candidate in checked:
+            if candidate is None:
+                continue
+            problem = preflight(candidate)
+            if problem:
+                pytest.fail(f"{name} {candidate.display_url}: {problem}", pytrace=False)
         report = run_contract(chosen, max_examples=examples, seed=fixed_seed, only=[phase], **extra)
+        if report.unreachable is not None:
+            pytest.fail(f"the target stopped answering: {report.unreachable}", pytrace=False)
         if not report.ok:
             pytest.fail(report.render(), pytrace=False)
         skipped = [s for p in report.phases for s in p.skips]

@@ -87,6 +87,8 @@ class Report:
     #: Objects the suite created and could not delete again (against a real target, clean them by hand).
     leftovers: list[str] = field(default_factory=list)
     seed: int | None = None
+    #: Why the run stopped before its end: the target stopped answering (no verdict on it).
+    unreachable: str | None = None
 
     def phase(self, name: str) -> PhaseResult:
         result = PhaseResult(name)
@@ -174,8 +176,12 @@ class Report:
             )
             for prop in p.passes:
                 ET.SubElement(suite, "testcase", classname=p.name, name=prop)
+            seen: dict[str, int] = {}
             for v in p.violations:
-                case = ET.SubElement(suite, "testcase", classname=p.name, name=v.prop)
+                # One testcase name per violation: CI tools merge (or drop) cases that share one.
+                seen[v.prop] = seen.get(v.prop, 0) + 1
+                name = v.prop if seen[v.prop] == 1 else f"{v.prop} ({seen[v.prop]})"
+                case = ET.SubElement(suite, "testcase", classname=p.name, name=name)
                 failure = ET.SubElement(case, "failure", message=f"expected {v.expected}, got {v.actual}")
                 failure.text = "\n".join([v.detail, *v.requests]).strip()
             for s in p.skips:
@@ -184,5 +190,12 @@ class Report:
             if p.error is not None:
                 case = ET.SubElement(suite, "testcase", classname=p.name, name="phase")
                 ET.SubElement(case, "error", message=p.error)
+        if self.leftovers:
+            # What a real project still holds is worth a red mark in CI, not only a line of text.
+            suite = ET.SubElement(suites, "testsuite", name="cleanup", tests="1", failures="1", errors="0",
+                                  skipped="0", time="0.000")  # fmt: skip
+            case = ET.SubElement(suite, "testcase", classname="cleanup", name="everything created was deleted")
+            failure = ET.SubElement(case, "failure", message=f"{len(self.leftovers)} object(s) NOT deleted")
+            failure.text = "\n".join(self.leftovers)
         ET.indent(suites)
         return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

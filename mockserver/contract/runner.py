@@ -144,12 +144,15 @@ def run_contract(
                 phase.run(workspace, result, settings)
             except Unreachable as exc:
                 result.error = f"the target stopped answering: {exc}"
+                report.unreachable = str(exc)
             except Exception as exc:  # noqa: BLE001 - an answer the phase could not read: a failure, not a crash
                 result.error = f"{type(exc).__name__}: {exc}"[:500]
             finally:
                 result.seconds = wallclock.elapsed() - began
                 result.requests = workspace.requests + (other.requests if other else 0) - requests
             progress.end(result)
+            if report.unreachable is not None:
+                break  # the later phases would only wait out the same silence
     finally:
         report.leftovers = workspace.cleanup()
         workspace.close()

@@ -15,7 +15,7 @@ server that cannot be reset still gives hypothesis the same choices on replay.
 from __future__ import annotations
 
 import traceback
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import Flaky
@@ -24,10 +24,12 @@ from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test
 
 from mockserver.contract.model import PropertyViolation, error_shape_problem
 from mockserver.contract.report import PhaseResult, Violation
-from mockserver.contract.target import Client, Exchange, Response
+from mockserver.contract.target import Client, Exchange, Response, Unreachable
 from mockserver.contract.workspace import Credentials, Workspace
 
 __all__ = ["ContractMachine", "MachineRun", "run_machine"]
+
+_E = TypeVar("_E", bound=BaseException)
 
 
 class MachineRun:
@@ -45,6 +47,8 @@ class MachineRun:
         self.first_violation: PropertyViolation | None = None
         #: The credentials of the example in progress (its keys are redacted from the report).
         self.current = credentials
+        #: The properties some answer has met so far in this machine's run.
+        self.checked: set[str] = set()
         if workspace.control is not None:
             workspace.control.client.history = self.history
 
@@ -108,11 +112,13 @@ class ContractMachine(RuleBasedStateMachine):
                 )
             if code is not None and response.json["code"] != code:
                 raise self.violation(prop, f"{response.status} with code {code!r}", response.text[:300])
+        type(self).run.checked.add(prop)
         return response.json
 
     def check(self, prop: str, condition: bool, expected: str, actual: Any) -> None:
         if not condition:
             raise self.violation(prop, expected, str(actual)[:500])
+        type(self).run.checked.add(prop)
 
 
 def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples: int, seed: int, steps: int) -> None:
@@ -130,17 +136,25 @@ def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples
     )
     steps_seen: list[object] = []
     failure: BaseException | None = None
+    run.checked = set()
     try:
         with with_reporter(steps_seen.append):
             _seeded(bound, config, seed)
     except PropertyViolation as exc:
         failure = exc
+    except Unreachable:
+        raise  # not the target's answer: the run stops (the command exits 2)
     except Flaky as exc:
         # The target broke a property once but not the same way on replay (a sporadic
         # error, or state that moved on): still a violation, the first one it showed.
         failure = _first_violation(exc) or run.first_violation or exc
     except Exception as exc:  # noqa: BLE001 - a KeyError on a malformed answer is the target's failure too
         failure = exc
+    lost = getattr(run.workspace.transport, "lost", None)
+    if lost is not None:
+        # The target stopped answering during the run: whatever hypothesis made of that on
+        # replay (a Flaky, an inconsistent generation), it is no verdict on the target.
+        raise Unreachable(lost)
     if failure is None:
         for prop in machine.PROPERTIES:
             run.result.passed(prop)
@@ -154,9 +168,14 @@ def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples
         violation = Violation(
             "response-shape", "answers the suite can read (the documented fields)", text[:500], curls, detail
         )
+    # The run stopped at the first violation: what no answer had met by then was not checked.
     for prop in machine.PROPERTIES:
-        if prop != violation.prop:
+        if prop == violation.prop:
+            continue
+        if prop in run.checked:
             run.result.passed(prop)
+        else:
+            run.result.skipped(prop, f"not reached: the run stopped at {violation.prop}")
     run.result.failed(violation)
 
 
@@ -181,10 +200,15 @@ def reproduction(history: list[Exchange]) -> list[Exchange]:
 
 
 def _first_violation(exc: BaseException) -> PropertyViolation | None:
+    return _nested(exc, PropertyViolation)
+
+
+def _nested(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The first ``kind`` exception inside ``exc``'s groups (hypothesis' ``Flaky``), depth first."""
     for inner in getattr(exc, "exceptions", ()):
-        if isinstance(inner, PropertyViolation):
+        if isinstance(inner, kind):
             return inner
-        found = _first_violation(inner)
+        found = _nested(inner, kind)
         if found is not None:
             return found
     return None

@@ -146,8 +146,17 @@ class HTTPTransport:
         self.timeout = timeout
         self._session = requests.Session()
         self._errors: tuple[type[BaseException], ...] = (requests.ConnectionError, requests.Timeout)
+        #: Why the target stopped answering: later requests fail at once with it instead of
+        #: each waiting out the timeout (hypothesis replays a failure many times).
+        #: ``revive()`` clears it, for the clean-up's one more try.
+        self.lost: str | None = None
+
+    def revive(self) -> None:
+        self.lost = None
 
     def send(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None) -> Response:
+        if self.lost is not None:
+            raise Unreachable(self.lost)
         try:
             response = self._session.request(
                 method,
@@ -158,7 +167,8 @@ class HTTPTransport:
                 allow_redirects=False,
             )
         except self._errors as exc:
-            raise Unreachable(f"{method} {self.base_url}{url}: {exc}") from exc
+            self.lost = f"{method} {self.base_url}{url}: {exc}"
+            raise Unreachable(self.lost) from exc
         return Response(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content)
 
     def close(self) -> None:

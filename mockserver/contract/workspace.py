@@ -158,6 +158,9 @@ class Workspace:
 
     def cleanup(self) -> list[str]:
         """Delete everything still remembered; returns what could not be deleted."""
+        revive = getattr(self.transport, "revive", None)
+        if revive is not None:
+            revive()  # a target that stopped answering may be back: try once more
         leftovers = []
         for item in reversed(self._created):
             try:
