@@ -133,6 +133,23 @@ def test_differential_mode_finds_no_difference_between_two_fakes(server: MockSer
     assert report.phases[0].passes == [f"same-as-reference.{name}" for name in SCENARIOS]
 
 
+def test_differential_mode_says_which_read_only_steps_it_left_out(server: MockServer, tenant: Tenant) -> None:
+    other = MockServer()
+    theirs = other.store.create_tenant()
+    reference = target_for(without_control_plane(other), theirs)  # no control plane to mint a read-only key
+    report = run_contract(target_for(server, tenant), reference=reference, only=["differential"])
+
+    assert report.ok, report.render()
+    (phase,) = report.phases
+    assert phase.skips and all(s.prop.endswith("(read-only steps)") for s in phase.skips)
+    assert "no read-only key for the reference (--read-only-api-key, --reference-read-only-api-key)" in report.render()
+    with_key = target_for(
+        without_control_plane(other), theirs,
+        read_only_api_key=other.store.create_api_key(theirs.project_id, ["batch_export:read"]).value,
+    )  # fmt: skip
+    assert run_contract(target_for(server, tenant), reference=with_key, only=["differential"]).phases[0].skips == []
+
+
 def test_differential_mode_reports_a_status_and_an_error_code_that_differ(server: MockServer, tenant: Tenant) -> None:
     def lenient(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Another implementation that says 'invalid' where PostHog says 'invalid_choice'."""

@@ -59,6 +59,9 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     ref.add_argument("--reference-api-key")
     ref.add_argument("--reference-project-id", type=int)
     ref.add_argument("--reference-organization-id")
+    ref.add_argument(
+        "--reference-read-only-api-key", help="a read-only key of the reference, for the scenarios' read-only steps"
+    )
     return parser
 
 
@@ -108,6 +111,7 @@ def main(args: argparse.Namespace) -> int:
             args.reference_api_key,
             args.reference_project_id,
             args.reference_organization_id,
+            args.reference_read_only_api_key,
             timeout=args.timeout,
         )
     if args.junit_xml:
