@@ -446,3 +446,21 @@ def test_the_readme_ci_step_runs_as_written_but_for_the_install() -> None:
             subprocess.run(["kill", pid], check=False)
         assert result.returncode == 0, output.read_text()
         assert "the target conforms" in output.read_text()
+
+
+def test_reproduce_lines_keep_every_write_and_the_reads_since_the_last_one() -> None:
+    """A walk of pages keeps the page whose ``next`` link led to the broken one."""
+    from mockserver.contract.stateful import reproduction
+    from mockserver.contract.target import Response
+
+    def sent(method: str, url: str) -> Exchange:
+        return Exchange(method, "http://x", url, {}, None, Response(200, {}, b"{}"))
+
+    history = [
+        sent("POST", "/e/"), sent("GET", "/e/1/"), sent("POST", "/e/"),
+        sent("GET", "/e/?limit=1"), sent("GET", "/e/?limit=1&offset=1"),
+    ]  # fmt: skip
+    assert [f"{e.method} {e.url}" for e in reproduction(history)] == [
+        "POST /e/", "POST /e/", "GET /e/?limit=1", "GET /e/?limit=1&offset=1",
+    ]  # fmt: skip
+    assert reproduction([]) == []

@@ -188,15 +188,14 @@ def _seeded(machine: type[ContractMachine], config: settings, seed: int) -> None
 
 
 def reproduction(history: list[Exchange]) -> list[Exchange]:
-    """The requests that replay a failure: every one that may change state, then the one that showed it.
+    """The requests that replay a failure: every one that may change state, then the reads since the last of them.
 
-    The reads a machine makes to check its invariants change nothing, so only the last of
-    them (the one whose answer broke the property) is kept.
+    Reads change nothing, so those before the last write are dropped; those after it stay:
+    a walk of pages shows the ``next`` link that led to the page that broke the property.
     """
-    if not history:
-        return []
-    kept = [e for e in history[:-1] if e.method not in ("GET", "HEAD")]
-    return [*kept, history[-1]]
+    writes = [i for i, e in enumerate(history) if e.method not in ("GET", "HEAD")]
+    since = writes[-1] + 1 if writes else 0
+    return [history[i] for i in writes] + history[since:]
 
 
 def _first_violation(exc: BaseException) -> PropertyViolation | None:
