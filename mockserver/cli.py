@@ -250,8 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     printed: str | None = saved.get("printed_tenant") if saved is not None else None
     kept = store.tenant(printed) if args.print_tenant and printed is not None else None
     tenant = kept or (store.create_tenant() if args.print_tenant else None)
-    if tenant is not None:
-        printed = tenant.organization_id
+    # A reset forgets it (a later tenant may get its reseeded id, with other scopes).
+    printed_ids = [tenant.organization_id] if tenant is not None else [printed] if printed else []
+    store.reset_listeners.append(printed_ids.clear)
     wsgi, close_log = _access_log(FrozenHeap(app), "-" if args.verbose and not args.access_log else args.access_log)
 
     def announce(port: int) -> None:
@@ -300,8 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if args.state_file:
             # After the last request finished. A reset forgot the printed tenant: the next start makes one.
-            still = printed if printed is not None and store.tenant(printed) is not None else None
-            save_state(app, args.state_file, scenarios=held, printed_tenant=still)
+            save_state(app, args.state_file, scenarios=held, printed_tenant=printed_ids[0] if printed_ids else None)
             print(f"State saved to {args.state_file}", flush=True)
         close_log()
 
@@ -315,9 +315,9 @@ def _serve_until_signalled(running: ServerThread, announce: Callable[[int], None
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
+        running.start()  # first: stopping a server that never started would wait forever
         announce(running.port)
         threading.Thread(target=warm_up, name="mockserver-warm-up", daemon=True).start()
-        running.start()
         while not stop.wait(0.5):
             pass
     finally:

@@ -316,9 +316,23 @@ def test_properties_a_run_never_reached_are_skipped_not_passed(server: MockServe
     (phase,) = report.phases
     assert [v.prop for v in phase.violations] == ["no-server-error"]
     # Only a walk of the empty list came before the first create; a delete never happened.
-    assert phase.passes == ["pagination.walk"]
+    assert phase.passes == ["pagination.walk", "response-shape"]
     assert {s.prop for s in phase.skips} >= {"delete.gone", "pause.idempotent", "pagination.count"}
     assert {s.reason for s in phase.skips} == {"not reached: the run stopped at no-server-error"}
+
+
+def test_what_every_answer_checks_passes_when_a_later_property_breaks(server: MockServer, tenant: Tenant) -> None:
+    def never_deletes(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "DELETE" and "/batch_exports/" in environ["PATH_INFO"]:
+            start_response("204 No Content", [])
+            return [b""]
+        return server(environ, start_response)
+
+    report = run_contract(target_for(never_deletes, tenant), max_examples=10, seed=0, only=["exports"])
+
+    (phase,) = report.phases
+    assert [v.prop for v in phase.violations] == ["delete.gone"]
+    assert {"no-server-error", "error-body-shape", "response-shape"} <= set(phase.passes)
 
 
 def test_a_violation_is_reported_with_what_was_expected_and_curl_lines_to_replay_it(

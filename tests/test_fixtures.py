@@ -181,6 +181,18 @@ def test_a_scenario_turns_on_the_feature_flags_it_needs() -> None:
         load_scenario_text("feature_flags: [high-frequency]\n", server)
 
 
+def test_a_scenario_exports_event_lists_go_in_its_destination_config() -> None:
+    server = MockServer()
+    text = (
+        "exports:\n"
+        "  - {key: s3, destination: AwsS3, include_events: [$pageview]}\n"
+        "  - {key: noop, destination: {type: NoOp, config: {}}, exclude_events: [$identify]}\n"
+    )
+    scenario = load_scenario_text(text, server)
+    assert scenario.exports["s3"]["destination"]["config"]["include_events"] == ["$pageview"]
+    assert scenario.exports["noop"]["destination"]["config"] == {"exclude_events": ["$identify"]}
+
+
 @pytest.mark.parametrize("name", sorted(shipped_scenarios()))
 def test_every_shipped_scenario_loads_into_a_strict_fake(name: str) -> None:
     server = MockServer(strict=True)

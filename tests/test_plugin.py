@@ -170,7 +170,10 @@ def test_calls_count_organization_urls_and_requests_refused_before_the_project(p
         unauthenticated = f"/api/projects/{posthog_mock.project_id}/batch_exports/"
         assert client.get(unauthenticated, headers={"Authorization": ""}).status_code == 401
         assert client.get(f"/api/projects/{posthog_mock.project_id + 1000}/batch_exports/").status_code == 404
-    assert [c.status for c in posthog_mock.calls("batch_exports_list")] == [200, 401]  # not the other project's
+        # Another tenant's key on this project is that tenant's call, not this one's.
+        other = posthog_mock.store.create_tenant().api_key
+        assert client.get(unauthenticated, headers={"Authorization": f"Bearer {other}"}).status_code == 403
+    assert [c.status for c in posthog_mock.calls("batch_exports_list")] == [200, 401, 404]
     posthog_mock.assert_called("batch_exports_list", times=1, status=401)
 
 

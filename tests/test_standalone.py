@@ -252,6 +252,23 @@ def test_print_tenant_prints_the_same_tenant_on_every_start_from_a_state_file(se
     third.stop()
 
 
+def test_serve_exits_when_it_cannot_say_where_it_listens() -> None:
+    """A closed stdout (``serve … | head -1`` after head left) ends it; it used to wait forever."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--server", "werkzeug", "--print-tenant"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+    )
+    os.close(write_end)
+    try:
+        assert process.wait(timeout=30) != 0
+    finally:
+        process.kill()
+        process.communicate(timeout=10)
+
+
 def _two_hours_of_an_hourly_export(path: Path) -> tuple[MockServer, Api, dict[str, Any], dict[str, Any]]:
     """A fake whose hourly export ran for two hours, saved to ``path``: ``(fake, api, export, saved state)``."""
     server = MockServer()

@@ -99,8 +99,10 @@ class ContractMachine(RuleBasedStateMachine):
 
     def expect(self, prop: str, response: Response, *statuses: int, code: str | None = None) -> Any:
         """The response's JSON, after checking its status (and, for an error, its body and ``code``)."""
+        checked = type(self).run.checked
         if response.status >= 500:
             raise self.violation("no-server-error", "a status below 500", f"{response.status} {response.text[:200]}")
+        checked.add("no-server-error")
         if response.status not in statuses:
             wanted = " or ".join(map(str, statuses))
             raise self.violation(prop, wanted, f"{response.status} {response.text[:300]}")
@@ -110,9 +112,10 @@ class ContractMachine(RuleBasedStateMachine):
                 raise self.violation(
                     "error-body-shape", "PostHog's {type, code, detail, attr}", f"{problem}: {response.text[:200]}"
                 )
+            checked.add("error-body-shape")
             if code is not None and response.json["code"] != code:
                 raise self.violation(prop, f"{response.status} with code {code!r}", response.text[:300])
-        type(self).run.checked.add(prop)
+        checked.update((prop, "response-shape"))  # an answer read and understood
         return response.json
 
     def check(self, prop: str, condition: bool, expected: str, actual: Any) -> None:

@@ -61,19 +61,19 @@ class Engine:
 
     def catch_up(self, now: datetime | None = None) -> None:
         """Process every event due at or before ``now`` (default: the clock's now)."""
-        now = now or self.store.clock.now()
-        if not self.due(now):
-            return
-        with self.store.lock:
-            self._run_due(now, None)
+        with self.store.lock:  # taken even when nothing is due: a holder may be planning something
+            now = now or self.store.clock.now()
+            if self.due(now):
+                self._run_due(now, None)
 
     def due(self, now: datetime) -> bool:
         """Whether an event is due at ``now``: a look at the queue's head, without the lock.
 
         Every request asks, and almost always nothing is due. The queue changes only in
         ``heapq`` calls, each whole under the interpreter's lock, so the head read here is
-        never half-written: at worst it is a moment old, and the caller's next look (under
-        the store's lock, on the next request) finds what came due meanwhile.
+        never half-written: at worst it is a moment old. :meth:`catch_up_in_steps` looks
+        without the lock, and the request then calls :meth:`catch_up`, which looks again
+        under it.
         """
         try:
             return self.store.events[0][0] <= now

@@ -674,6 +674,7 @@ class MockServer:
                 organization_id=ctx.organization.id if ctx is not None and ctx.organization is not None else None,
                 fault_id=trace.fault.id if trace.fault is not None else None,
                 latency=delay,
+                key_organization_id=_key_organization(ctx),
             )
         )
 
@@ -848,6 +849,12 @@ def _path_value(name: str, value: str) -> str:
 
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _key_organization(ctx: Context | None) -> str | None:
+    """The organization of the key that authenticated the request (its first: a tenant's key has one)."""
+    key = ctx.key if ctx is not None else None
+    return key.organization_ids[0] if key is not None and key.organization_ids else None
 
 
 def _key(ctx: Context) -> str | None:

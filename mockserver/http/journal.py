@@ -276,6 +276,9 @@ class JournalEntry:
     #: Whether only the start of the body was kept (see the sizes for the whole).
     request_truncated: bool = False
     response_truncated: bool = False
+    #: The organization of the personal API key that authenticated the request, if one did
+    #: (whose call a refused request was: ``PostHogMock.calls`` counts a tenant's own).
+    key_organization_id: str | None = None
     _cache: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
@@ -361,6 +364,7 @@ class Exchange:
     response_truncated: bool = False
     #: Whether the journal has redacted secrets and cut the bodies to its limit already.
     redacted: bool = False
+    key_organization_id: str | None = None
 
     def entry(self, entry_id: int) -> JournalEntry:
         headers = []
@@ -394,6 +398,7 @@ class Exchange:
             latency=self.latency,
             request_truncated=self.request_truncated,
             response_truncated=self.response_truncated,
+            key_organization_id=self.key_organization_id,
         )
 
 

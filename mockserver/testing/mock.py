@@ -318,9 +318,10 @@ class PostHogMock:
     def journal(self, operation: str | None = None, **filters: Any) -> list[JournalEntry]:
         """This tenant's requests and responses, oldest first (filters as ``Journal.entries``).
 
-        The tenant's are those its project or its organization answered, and those refused
-        before that (a 401 without a key, a 404 for a wrong key) whose URL names its
-        project or organization: a call of the code under test is counted however it ended.
+        The tenant's are those its project or its organization answered, those refused
+        before that with its key (a 404 for a project id it does not have), and those
+        refused without any valid key (a 401) whose URL names its project or organization:
+        a call of the code under test is counted however it ended, another tenant's never.
         """
         project, organization = str(self.project_id), self.organization_id
         prefixes = (f"/api/projects/{project}/", f"/api/environments/{project}/", f"/api/organizations/{organization}/")
@@ -330,6 +331,8 @@ class PostHogMock:
                 return entry.project_id == self.project_id
             if entry.organization_id is not None:
                 return entry.organization_id == organization
+            if entry.key_organization_id is not None:
+                return entry.key_organization_id == organization
             return f"{entry.path.rstrip('/')}/".startswith(prefixes)
 
         return [e for e in self.app.journal.entries(operation=operation, **filters) if mine(e)]
