@@ -316,9 +316,16 @@ class Store:
             if created is None:
                 created = self.runs_by_created[key] = Timeline()
                 self.runs_by_start[key] = Timeline()
+            # Lists break ties in creation order (created_at, then arrival). Runs arrive in
+            # that order but for a factory's run of an earlier interval, placed by it.
+            in_turn = not created.keys or run.created_at >= created.keys[-1]
             created.add(run.created_at, run)
             if run.data_interval_start is not None:
-                self.runs_by_start[key].add(run.data_interval_start, run)
+                starts = self.runs_by_start[key]
+                if in_turn:
+                    starts.add(run.data_interval_start, run)
+                else:
+                    starts.add_among_ties(run.data_interval_start, run, _created_at)
             if run.backfill_id:
                 self.runs_by_backfill.setdefault(run.backfill_id, []).append(run.id)
 
@@ -588,3 +595,7 @@ class Store:
                 team = self.teams[int(tenant)]
                 return team.organization_id, team.id
             return None
+
+
+def _created_at(run: Run) -> datetime:
+    return run.created_at

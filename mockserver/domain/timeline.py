@@ -20,9 +20,9 @@ moves forward) is an append.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 __all__ = ["Timeline", "TimelineView"]
 
@@ -53,6 +53,18 @@ class Timeline(Generic[T]):
         at = bisect_right(keys, key)
         keys.insert(at, key)
         self.items.insert(at, item)
+
+    def add_among_ties(self, key: datetime, item: T, order: Callable[[T], Any]) -> None:
+        """:meth:`add`, but placed among the items of the same key by ``order`` (after equal ones).
+
+        For an item that arrives out of turn (a run made for an earlier hour after later
+        ones): its ties then read in ``order``, as a sort by key and then ``order`` would.
+        """
+        keys, items = self.keys, self.items
+        lo, hi = bisect_left(keys, key), bisect_right(keys, key)
+        at = bisect_right(items, order(item), lo, hi, key=order)
+        keys.insert(at, key)
+        items.insert(at, item)
 
     def span(self, lower: datetime | None, upper: datetime | None, *, strict: bool = False) -> tuple[int, int]:
         """Positions ``[lo, hi)`` of the items with ``lower <= key <= upper``
