@@ -350,7 +350,7 @@ def test_a_violation_is_reported_with_what_was_expected_and_curl_lines_to_replay
     assert "expected: 404" in text
     assert "reproduce with:" in text and "curl -X DELETE" in text
     assert text.rstrip().endswith("the target does NOT conform.")
-    # Against the fake, the phase worked in a tenant of its own: its key is shown, so the lines run as they stand.
+    # Against the fake, the phase worked in a tenant of its own: its key is shown as it is.
     shown = set(re.findall(r"Bearer (phx_\w+)", text))
     assert shown and tenant.api_key not in shown
     assert shown <= set(server.store.api_keys)

@@ -174,7 +174,7 @@ def test_a_broken_target_fails_with_the_checks_that_see_it(
     assert violation.expected == CHECKS[violation.prop.removeprefix("ST:")]
     assert violation.requests and all(line.startswith("curl -X ") for line in violation.requests)
     assert any("/batch_exports/" in line for line in violation.requests)
-    # The phase's own tenant on the fake: its key is shown, and the lines run as they stand.
+    # The phase's own tenant on the fake: its key is shown as it is.
     assert all('"Authorization: Bearer phx_' in line for line in violation.requests)
 
 
