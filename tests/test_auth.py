@@ -338,6 +338,19 @@ def test_a_project_scoped_key_is_refused_another_project(server: MockServer, api
     assert response.json == denied(f"API key does not have access to the requested project: ID {other.id}.")
 
 
+def test_a_restricted_keys_projects_are_checked_before_its_scopes(server: MockServer, api: Api, tenant: Tenant) -> None:
+    """``check_team_and_org_permissions`` runs before the scope comparison in PostHog's ``APIScopePermission``."""
+    other = server.store.add_project(tenant.organization_id)
+    key = server.store.api_keys[tenant.api_key]
+    key.scopes, key.scoped_teams = ["feature_flag:read"], [tenant.project_id]
+
+    elsewhere = api.get(f"/api/projects/{other.id}/batch_exports/")
+    own = api.get("/batch_exports/")
+
+    assert elsewhere.json == denied(f"API key does not have access to the requested project: ID {other.id}.")
+    assert own.json == denied("API key missing required scope 'batch_export:read'")
+
+
 def test_a_project_scoped_key_is_refused_every_organization_route(server: MockServer, api: Api, tenant: Tenant) -> None:
     server.store.api_keys[tenant.api_key].scoped_teams = [tenant.project_id]
 

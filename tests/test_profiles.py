@@ -184,6 +184,38 @@ def test_docs_ignores_todays_fields_as_unknown_keys(api: Api) -> None:
     assert "incremental_mode" not in created and "primary_key" not in created
 
 
+def test_current_lets_legacy_parquet_names_stay_on_but_never_turn_on(
+    server: MockServer, api: Api, current: Api
+) -> None:
+    """Today's PostHog stores ``legacy_parquet_extension: false`` on a new object-store export, and takes
+    ``true`` only for an export that already writes codec-named Parquet files; ``docs`` has neither rule."""
+
+    def s3(target: Api, **config: Any) -> dict[str, Any]:
+        base = {"bucket_name": "b", "region": "eu-west-1", "prefix": "p/", **config}
+        return {"type": "AwsS3", "config": base, "integration": target.integration("aws-s3")}
+
+    def create(target: Api, **config: Any) -> Any:
+        body = {"name": "n", "interval": "hour", "destination": s3(target, **config)}
+        return target.post("/batch_exports/", json=body)
+
+    refused = create(current, legacy_parquet_extension=True)
+    assert refused.status_code == 400
+    assert refused.json["attr"] == "destination"
+    assert refused.json["detail"].startswith("'legacy_parquet_extension' can only stay on for an export that")
+    assert "legacy_parquet_extension" not in create(api).json["destination"]["config"]
+    assert create(api, legacy_parquet_extension=True).status_code == 201
+
+    made = create(current, file_format="Parquet", compression="zstd")
+    assert made.status_code == 201, made.json
+    assert made.json["destination"]["config"]["legacy_parquet_extension"] is False
+    path = f"/batch_exports/{made.json['id']}/"
+    keep = {"destination": {"type": "AwsS3", "config": {"legacy_parquet_extension": True}}}
+    assert current.patch(path, json=keep).status_code == 400  # a new export never had legacy names
+    # An export from before the flag existed, writing compressed Parquet, has legacy names: they may stay.
+    del server.store.batch_exports[made.json["id"]].destination.config["legacy_parquet_extension"]
+    assert current.patch(path, json=keep).status_code == 200
+
+
 def test_current_reads_unpauses_backfill_as_a_boolean(current: Api) -> None:
     export = current.create_export(paused=True)
 

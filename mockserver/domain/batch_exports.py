@@ -21,7 +21,7 @@ import heapq
 import itertools
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -172,6 +172,9 @@ class BatchExports:
         now = self.store.clock.now()
         assert write.destination is not None  # required field: validated above
         destinations.check_schedulable(write.destination.type, write.destination.config)
+        if write.current:
+            dest = write.destination
+            write.destination = replace(dest, config=destinations.with_parquet_default(dest.type, dest.config))
         export = BatchExport(
             id=str(self.store.ids.uuidt(now)),
             team_id=team.id,
@@ -312,6 +315,12 @@ class BatchExports:
                 "Use 'AwsS3' for AWS S3, or 'S3Compatible' for S3-compatible storage.",
                 attr="destination",
             )
+        if (
+            write.current
+            and config.get("legacy_parquet_extension") is True
+            and not destinations.uses_legacy_parquet_extension(dest_type, current.config if current else {})
+        ):
+            raise ValidationError(destinations.LEGACY_PARQUET_MESSAGE, attr="destination")
         # The rules see the integration the request sent; only the S3 family falls back to
         # the export's current one. What is stored falls back for every type (``update()``).
         checked_integration = integration_id

@@ -23,9 +23,12 @@ from mockserver.errors import PermissionDenied, ValidationError
 __all__ = [
     "ALLOWED_HTTP_URLS",
     "INTEGRATION_KINDS",
+    "LEGACY_PARQUET_MESSAGE",
     "ConfigField",
     "check_config",
     "check_schedulable",
+    "uses_legacy_parquet_extension",
+    "with_parquet_default",
     "failure_error",
     "merge_config",
     "rendered_config",
@@ -295,6 +298,53 @@ def check_schedulable(dest_type: str, config: dict[str, Any]) -> None:
                 raise ValidationError(
                     f"Configuration has invalid type: got 'str', expected '{INT}'", attr=attr
                 ) from None
+
+
+#: Today's PostHog (the ``current`` profile) on ``legacy_parquet_extension: true`` where it cannot be.
+LEGACY_PARQUET_MESSAGE = (
+    "'legacy_parquet_extension' can only stay on for an export that already writes the compression codec into "
+    "its Parquet file names. It cannot be turned on for a new export, or turned back on once an export moved "
+    "to the standard '.parquet' extension."
+)
+
+
+def uses_legacy_parquet_extension(dest_type: str, stored: dict[str, Any]) -> bool:
+    """Whether an export's stored config already writes the codec into its Parquet file names.
+
+    The ``current`` profile lets ``legacy_parquet_extension: true`` stay on only for such an
+    export (``validate_destination`` in
+    ``products/batch_exports/backend/presentation/views/batch_export/exports.py@0551d5e8e6838b4feed20f1fd8c933a80ae42737``):
+    the stored flag read by its declared type, or, for an export made before the flag
+    existed, whether it writes compressed Parquet.
+
+    >>> uses_legacy_parquet_extension("AwsS3", {})
+    False
+    >>> uses_legacy_parquet_extension("AwsS3", {"legacy_parquet_extension": "True"})
+    True
+    >>> uses_legacy_parquet_extension("AwsS3", {"file_format": "Parquet", "compression": "zstd"})
+    True
+    """
+    shown = rendered_config(dest_type, stored)
+    flag = shown.get("legacy_parquet_extension")
+    if flag is None:
+        return shown.get("file_format") == "Parquet" and shown.get("compression") is not None
+    return bool(flag)
+
+
+def with_parquet_default(dest_type: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A new export's config as today's PostHog stores it: object stores opted into the standard
+    ``.parquet`` names (``legacy_parquet_extension: false`` unless sent; ``_set_default_parquet_extension``
+    beside ``validate_destination`` in the same views module as
+    ``products/batch_exports/backend/presentation/views/batch_export/exports.py@0551d5e8e6838b4feed20f1fd8c933a80ae42737``).
+
+    >>> with_parquet_default("AwsS3", {"bucket_name": "b"})
+    {'bucket_name': 'b', 'legacy_parquet_extension': False}
+    >>> with_parquet_default("NoOp", {})
+    {}
+    """
+    if not any(f.name == "legacy_parquet_extension" for f in DESTINATION_FIELDS.get(dest_type, ())):
+        return config
+    return {**config, "legacy_parquet_extension": config.get("legacy_parquet_extension", False)}
 
 
 def _py_type(value: Any) -> str:

@@ -576,12 +576,18 @@ class MockServer:
             scope = scope.split(":", 1)[0] + ":read"  # DRF's OPTIONS is a read (APIScopePermission)
         if op.level != "control":
             json_body = parsed.body if parsed.body_error is None else None
-            ctx.key = auth.authenticate(self.store, request.headers, request.args, json_body)
-            auth.check_scope(ctx.key, scope)
+            key = ctx.key = auth.authenticate(self.store, request.headers, request.args, json_body)
+            # PostHog's APIScopePermission checks a restricted key's projects and organizations
+            # before its scopes (``check_team_and_org_permissions``): resolve first for those.
+            restricted = bool(key.scopes) and bool(key.scoped_teams or key.scoped_organizations)
+            if not restricted:
+                auth.check_scope(key, scope)
             if op.level == "team":
-                ctx.team = auth.resolve_team(self.store, ctx.key, ctx.path_params["project_id"])
+                ctx.team = auth.resolve_team(self.store, key, ctx.path_params["project_id"])
             else:
-                ctx.organization = auth.resolve_organization(self.store, ctx.key, ctx.path_params["organization_id"])
+                ctx.organization = auth.resolve_organization(self.store, key, ctx.path_params["organization_id"])
+            if restricted:
+                auth.check_scope(key, scope)
         if not_allowed:
             if request.method == "OPTIONS":
                 return self._options(template, ctx, profile)
