@@ -14,6 +14,7 @@ import argparse
 import json
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -257,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def announce(port: int) -> None:
         """Say where the fake listens, once it does."""
-        url = f"http://{args.host}:{port}"
+        url = base_url(args.host, port)
         print(f"PostHog batch-exports mock listening on {url} ({server})", flush=True)
         if args.host not in ("127.0.0.1", "localhost", "::1"):
             print(
@@ -301,7 +302,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if args.state_file:
             # After the last request finished. A reset forgot the printed tenant: the next start makes one.
-            save_state(app, args.state_file, scenarios=held, printed_tenant=printed_ids[0] if printed_ids else None)
+            try:
+                save_state(app, args.state_file, scenarios=held, printed_tenant=printed_ids[0] if printed_ids else None)
+            except OSError as exc:  # the folder went away or became read-only while serving
+                print(f"--state-file: could not save to {args.state_file}: {exc.strerror or exc}", file=sys.stderr)
+                return 1
             print(f"State saved to {args.state_file}", flush=True)
         close_log()
 
@@ -330,12 +335,36 @@ def _serve_until_signalled(running: ServerThread, announce: Callable[[int], None
 
 
 def _saved_state(path: str | None) -> dict[str, Any] | None:
-    if path is None or not Path(path).exists():
+    if path is None:
+        return None
+    _check_writable(Path(path))
+    if not Path(path).exists():
         return None
     try:
         return read_state(path)
     except StateFileError as exc:
         raise SystemExit(f"--state-file: {exc}") from None
+
+
+def base_url(host: str, port: int) -> str:
+    """Where a client reaches ``serve``: an IPv6 address goes in brackets.
+
+    >>> base_url("127.0.0.1", 8000), base_url("::1", 8000)
+    ('http://127.0.0.1:8000', 'http://[::1]:8000')
+    """
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _check_writable(target: Path) -> None:
+    """Refuse at start a state file that could not be saved at exit (the session's work would be lost)."""
+    if target.is_dir():
+        raise SystemExit(f"--state-file: {target} is a folder; give a file name")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}."):
+            pass
+    except OSError as exc:
+        raise SystemExit(f"--state-file: {target}: cannot be written there ({exc.strerror or exc})") from None
 
 
 if __name__ == "__main__":  # pragma: no cover

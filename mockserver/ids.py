@@ -30,6 +30,8 @@ class IdSource:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {}
+        #: How many times :meth:`reseed` ran: it marks the secrets drawn after each reset.
+        self.resets = 0
 
     def __getstate__(self) -> dict[str, Any]:
         """Picklable (``serve --state-file``): the generator's state and counters, not the lock."""
@@ -37,14 +39,17 @@ class IdSource:
             return {k: v for k, v in vars(self).items() if k != "_lock"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        self.resets = 0  # a state file from before the count existed
         vars(self).update(state)
         self._lock = threading.Lock()
 
     def reseed(self, seed: int) -> None:
+        """Start the ids over from ``seed`` (a reset): the same ids again, but never the same secrets."""
         with self._lock:
             self.seed = seed
             self._random = random.Random(seed)
             self._counters.clear()
+            self.resets += 1
 
     @property
     def random(self) -> random.Random:
@@ -66,10 +71,23 @@ class IdSource:
         return uuid.UUID(int=value)
 
     def token(self, prefix: str, length: int = 40) -> str:
-        """An opaque secret such as a personal API key (``phx_…``)."""
+        """An opaque secret such as a personal API key (``phx_…``).
+
+        After a reset the ids start over, and so would the secrets: a key a client kept from
+        before would open whoever got it next. Each reset's secrets end with its number, so
+        none is ever handed out twice (the first ones, before any reset, are as they were).
+
+        >>> ids = IdSource(1)
+        >>> first = ids.token("phx_")
+        >>> ids.reseed(1)
+        >>> again = ids.token("phx_")
+        >>> again != first and again.startswith(first) and len(again) == len(first) + 1
+        True
+        """
         with self._lock:
             body = "".join(self._random.choice(_KEY_ALPHABET) for _ in range(length))
-        return prefix + body
+            resets = self.resets
+        return prefix + body + (str(resets) if resets else "")
 
     def next_int(self, name: str, start: int = 1) -> int:
         """The next value of the named counter (project ids, integration ids)."""

@@ -245,8 +245,15 @@ class AccessLog:
         query = scrub_query(environ.get("QUERY_STRING") or "")  # a key in the query: its prefix only
         target = environ.get("PATH_INFO", "/") + (f"?{query}" if query else "")
         request = f"{environ.get('REQUEST_METHOD', '-')} {target} {environ.get('SERVER_PROTOCOL', 'HTTP/1.1')}"
+        # One line per request, whatever the client sent: control characters, quotes and
+        # bytes past ASCII (the path arrives decoded as ISO-8859-1) are escaped, as nginx does.
+        request = request.translate(_LOG_ESCAPES)
         when = wall_now().strftime("%d/%b/%Y:%H:%M:%S +0000")
         self.write(f'{environ.get("REMOTE_ADDR", "-")} - - [{when}] "{request}" {status} {size}\n')
+
+
+#: Access-log escapes: ``\xHH`` for control characters, ``"``, ``\`` and bytes past ASCII.
+_LOG_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x22, 0x5C, *range(0x7F, 0x100))}
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from support import Api, JsonResponse, call, error
+from werkzeug.test import Client
 
 from mockserver import MockServer, Tenant
 from mockserver.fixtures import ScenarioError
@@ -187,16 +188,18 @@ def test_after_a_reset_the_state_is_empty(server: MockServer, api: Api) -> None:
     assert mock(server, "GET", "/_mock/state/").json["organizations"] == []
 
 
-def test_after_a_reset_ids_start_over(server: MockServer, tenant: Tenant) -> None:
+def test_after_a_reset_ids_start_over_but_old_keys_open_nothing(server: MockServer, tenant: Tenant) -> None:
+    """A client still holding a key from before the reset must not write into whoever comes next."""
     mock(server, "POST", "/_mock/reset/")
 
     again = mock(server, "POST", "/_mock/tenants/").json
 
-    assert (again["organization_id"], again["project_id"], again["api_key"]) == (
-        tenant.organization_id,
-        tenant.project_id,
-        tenant.api_key,
+    assert (again["organization_id"], again["project_id"]) == (tenant.organization_id, tenant.project_id)
+    assert again["api_key"] != tenant.api_key
+    stale = Client(server).get(
+        f"/api/projects/{again['project_id']}/batch_exports/", headers={"Authorization": f"Bearer {tenant.api_key}"}
     )
+    assert stale.status_code == 401
 
 
 # -- state -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from support import Api, call
 from werkzeug.test import Client
 
 from mockserver import MockServer
+from mockserver.fixtures import Factories
 from mockserver.http.journal import Exchange, Journal
 
 POSTGRES = {
@@ -168,6 +169,22 @@ def test_a_token_with_non_ascii_characters_works_and_a_stray_byte_is_a_403() -> 
     as_sent = "pässwort".encode().decode("latin-1")
     assert remote.get("/_mock/state/", headers={"X-Mock-Control-Token": as_sent}).status_code == 200
     assert remote.get("/_mock/state/", headers={"X-Mock-Control-Token": "p\xe9sswort"}).status_code == 403
+
+
+def test_a_downloads_files_answer_any_client_as_pre_signed_urls_do() -> None:
+    """``…/download/`` redirects to ``/_mock/files/{id}/``, which a client in a container must be able to follow."""
+    server = MockServer(control_plane_token="tok")
+    tenant = server.store.create_tenant()
+    make = Factories(server, tenant)
+    download = make.file_download(start="2026-01-04T00:00:00Z", end="2026-01-05T00:00:00Z")
+    server.store.clock.advance(3600)
+    remote = client_at(server, "10.0.0.7")
+    auth = {"Authorization": f"Bearer {tenant.api_key}"}
+    redirect = remote.get(f"/api/projects/{tenant.project_id}/file_download_batch_exports/{download['id']}/download/",
+                          headers=auth)  # fmt: skip
+    assert redirect.status_code == 302, redirect.get_data(as_text=True)
+    assert remote.get(redirect.headers["Location"]).status_code == 200
+    assert remote.get("/_mock/state/").status_code == 403  # the rest of /_mock/ stays closed
 
 
 def test_an_open_control_plane_must_be_asked_for() -> None:

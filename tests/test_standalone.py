@@ -174,6 +174,26 @@ def test_the_access_log_keeps_a_key_in_the_query_to_its_prefix() -> None:
     assert f'?personal_api_key={tenant.api_key[:8]}%E2%80%A6&limit=1 HTTP/1.1" 200' in lines[0]
 
 
+def test_the_access_log_cannot_be_given_extra_lines() -> None:
+    """A newline or a quote in the path is escaped: one request, one line (bytes past ASCII as ``\\xHH``)."""
+    lines: list[str] = []
+    Client(AccessLog(MockServer(), lines.append)).get("/api/x%0a127.0.0.1 - - FAKE/%22q%22%E2%9C%93")
+    assert len(lines) == 1 and lines[0].count("\n") == 1
+    assert '"GET /api/x\\x0a127.0.0.1 - - FAKE/\\x22q\\x22\\xe2\\x9c\\x93 HTTP/1.1" 404' in lines[0]
+
+
+def test_a_state_file_that_cannot_be_written_is_refused_at_start(tmp_path: Path) -> None:
+    """Not at exit, when the session's state would be lost."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    for path in (blocker / "x.pkl", tmp_path):
+        result = subprocess.run(
+            [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--state-file", str(path)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode != 0 and "--state-file:" in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
 def test_state_survives_a_clean_restart(serve: Any, tmp_path: Path, stop_signal: int) -> None:
     state = tmp_path / "state" / "mock.state"
