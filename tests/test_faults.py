@@ -421,3 +421,18 @@ def test_the_plugin_scopes_faults_to_the_test_s_own_project(posthog_mock: Any) -
     assert (mine.status_code, mine.headers["Retry-After"], mine.json()) == (503, "2", UNAVAILABLE)
     (entry,) = posthog_mock.journal("batch_exports_list")
     assert (entry.status, entry.fault_id is not None) == (503, True)
+
+
+def test_a_fault_or_latency_for_a_project_or_key_that_does_not_exist_is_refused(server: MockServer) -> None:
+    """It would never apply: a typo in the scope is a 400, not a fault that silently never fires."""
+    for path, body in (
+        ("/_mock/faults/", {"operation_id": "batch_exports_list", "status": 503, "project_id": 99999}),
+        ("/_mock/latency/", {"seconds": 1, "project_id": 99999}),
+    ):
+        response = call(server, "POST", path, json=body)
+        assert (response.status_code, response.json["code"], response.json["attr"]) == (
+            400, "does_not_exist", "project_id",
+        )  # fmt: skip
+    unknown_key = call(server, "POST", "/_mock/faults/", json={"status": 503, "api_key": "phx_nobody"})
+    assert (unknown_key.status_code, unknown_key.json["attr"]) == (400, "api_key")
+    assert call(server, "GET", "/_mock/faults/").json["count"] == 0

@@ -435,6 +435,12 @@ class Store:
                 profile=self.profile_of_organization(org_id),
             )
 
+    def has_project(self, project_id: int) -> bool:
+        return project_id in self.teams
+
+    def has_api_key(self, value: str) -> bool:
+        return value in self.api_keys
+
     def tenant(self, organization_id: str) -> Tenant | None:
         """The :class:`Tenant` :meth:`create_tenant` made for ``organization_id`` (its first
         project and the key made with it), as it stands now; ``None`` if there is no such

@@ -363,6 +363,7 @@ def faults_create(plane: ControlPlane, ctx: Context) -> Reply:
         raise ValidationError("A dropped connection answers no status.", code="invalid", attr="status")
     if status is None and not drop and not delay:
         raise ValidationError("A fault needs a status, a drop or a delay.", code="required", attr="status")
+    _check_scope(plane, body)
     fault = plane.faults.add(
         _operation(plane, body.get("operation_id")),
         status,
@@ -375,6 +376,18 @@ def faults_create(plane: ControlPlane, ctx: Context) -> Reply:
         delay=delay,
     )
     return Reply(201, fault.to_dict())
+
+
+def _check_scope(plane: ControlPlane, body: dict[str, Any]) -> None:
+    """A fault or latency rule for a project or key that does not exist would never apply: say so."""
+    project_id, api_key = body.get("project_id"), body.get("api_key")
+    if project_id is not None and not plane.store.has_project(project_id):
+        raise ValidationError(
+            f'Invalid pk "{project_id}" - object does not exist.', code="does_not_exist", attr="project_id"
+        )
+    if api_key is not None and not plane.store.has_api_key(api_key):
+        raise ValidationError("No personal API key of this fake has this value.", code="does_not_exist",
+                              attr="api_key")  # fmt: skip
 
 
 def faults_list(plane: ControlPlane, ctx: Context) -> Reply:
@@ -390,6 +403,7 @@ def faults_destroy(plane: ControlPlane, ctx: Context) -> Reply:
 def latency_create(plane: ControlPlane, ctx: Context) -> Reply:
     ctx.check_field_errors()
     body = ctx.body
+    _check_scope(plane, body)
     rule = plane.latency.set(
         float(body["seconds"]),
         operation=_operation(plane, body.get("operation_id")),
