@@ -295,3 +295,18 @@ def test_the_file_downloads_it_starts_are_cancelled_at_the_end(server: MockServe
     assert result.ok, render(result)
     started = [server.store.runs[i] for i in server.store.file_downloads_by_team.get(tenant.project_id, [])]
     assert started and all(run.status == "Cancelled" for run in started)
+
+
+def test_the_suites_document_lets_an_optional_query_value_be_empty() -> None:
+    """DRF reads ``?after=`` as no ``after`` at all: an empty value is no negative case (a list's ``''`` is)."""
+    from mockserver.contract.schemathesis_phase import _document
+    from mockserver.contract.workspace import Credentials
+
+    document = _document(Credentials("phx_x", 1, "org", None, None), None)
+    after = document["components"]["parameters"]["LogAfter"]["schema"]
+    assert after == {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "maxLength": 0}]}
+    runs = document["paths"]["/api/projects/{project_id}/batch_exports/{batch_export_id}/runs/"]["get"]
+    resolved = [document["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p
+                for p in runs["parameters"]]  # fmt: skip
+    status = next(p for p in resolved if p["name"] == "status")
+    assert status["schema"]["type"] == "array"

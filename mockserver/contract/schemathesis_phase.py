@@ -251,6 +251,19 @@ def _document(creds: Credentials, paths: str | None) -> dict[str, Any]:
     for parameter in document["components"]["parameters"].values():
         if parameter.get("x-fallback-on-invalid"):
             parameter["schema"] = {}
+    # An empty value of an optional query parameter is one not sent: DRF reads ``''`` from a
+    # query string as absent for a field that is not required, and the views read their raw
+    # parameters with ``if value:``. Only a repeated (list) parameter keeps ``''`` as a value.
+    parameters = list(document["components"]["parameters"].values())
+    for item in document["paths"].values():
+        for operation in [item, *item.values()]:
+            if isinstance(operation, dict):
+                parameters += [p for p in operation.get("parameters", ()) if "$ref" not in p]
+    for parameter in parameters:
+        schema = parameter.get("schema")
+        optional = parameter.get("in") == "query" and not parameter.get("required")
+        if optional and schema and schema.get("type") != "array":
+            parameter["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
     return document
 
 
