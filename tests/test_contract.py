@@ -39,6 +39,18 @@ def target_for(app: WSGIApp, tenant: Tenant, **kwargs: Any) -> Target:
     return Target.in_process(app, api_key=tenant.api_key, project_id=tenant.project_id, **kwargs)
 
 
+def never_deleting(app: WSGIApp) -> WSGIApp:
+    """The fake with a delete that answers 204 and keeps the export."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "DELETE" and "/batch_exports/" in environ["PATH_INFO"]:
+            start_response("204 No Content", [])
+            return [b""]
+        return app(environ, start_response)
+
+    return wsgi
+
+
 @pytest.fixture
 def served() -> Iterator[tuple[ServerThread, Tenant]]:
     app = MockServer(strict=True)
@@ -322,13 +334,7 @@ def test_properties_a_run_never_reached_are_skipped_not_passed(server: MockServe
 
 
 def test_what_every_answer_checks_passes_when_a_later_property_breaks(server: MockServer, tenant: Tenant) -> None:
-    def never_deletes(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ["REQUEST_METHOD"] == "DELETE" and "/batch_exports/" in environ["PATH_INFO"]:
-            start_response("204 No Content", [])
-            return [b""]
-        return server(environ, start_response)
-
-    report = run_contract(target_for(never_deletes, tenant), max_examples=10, seed=0, only=["exports"])
+    report = run_contract(target_for(never_deleting(server), tenant), max_examples=10, seed=0, only=["exports"])
 
     (phase,) = report.phases
     assert [v.prop for v in phase.violations] == ["delete.gone"]
@@ -338,13 +344,7 @@ def test_what_every_answer_checks_passes_when_a_later_property_breaks(server: Mo
 def test_a_violation_is_reported_with_what_was_expected_and_curl_lines_to_replay_it(
     server: MockServer, tenant: Tenant
 ) -> None:
-    def never_deletes(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ["REQUEST_METHOD"] == "DELETE" and "/batch_exports/" in environ["PATH_INFO"]:
-            start_response("204 No Content", [])
-            return [b""]
-        return server(environ, start_response)
-
-    report = run_contract(target_for(never_deletes, tenant), max_examples=10, seed=0, only=["exports"])
+    report = run_contract(target_for(never_deleting(server), tenant), max_examples=10, seed=0, only=["exports"])
     assert not report.ok
     text = report.render()
     assert "expected: 404" in text
