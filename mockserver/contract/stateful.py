@@ -15,7 +15,7 @@ server that cannot be reset still gives hypothesis the same choices on replay.
 from __future__ import annotations
 
 import traceback
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import Flaky
@@ -28,8 +28,6 @@ from mockserver.contract.target import Client, Exchange, Response, Unreachable
 from mockserver.contract.workspace import Credentials, Workspace
 
 __all__ = ["ContractMachine", "MachineRun", "run_machine"]
-
-_E = TypeVar("_E", bound=BaseException)
 
 
 class MachineRun:
@@ -202,15 +200,10 @@ def reproduction(history: list[Exchange]) -> list[Exchange]:
 
 
 def _first_violation(exc: BaseException) -> PropertyViolation | None:
-    return _nested(exc, PropertyViolation)
-
-
-def _nested(exc: BaseException, kind: type[_E]) -> _E | None:
-    """The first ``kind`` exception inside ``exc``'s groups (hypothesis' ``Flaky``), depth first."""
     for inner in getattr(exc, "exceptions", ()):
-        if isinstance(inner, kind):
+        if isinstance(inner, PropertyViolation):
             return inner
-        found = _nested(inner, kind)
+        found = _first_violation(inner)
         if found is not None:
             return found
     return None

@@ -342,7 +342,7 @@ def with_parquet_default(dest_type: str, config: dict[str, Any]) -> dict[str, An
     >>> with_parquet_default("NoOp", {})
     {}
     """
-    if not any(f.name == "legacy_parquet_extension" for f in DESTINATION_FIELDS.get(dest_type, ())):
+    if "legacy_parquet_extension" not in _DECLARED.get(dest_type, {}):
         return config
     return {**config, "legacy_parquet_extension": config.get("legacy_parquet_extension", False)}
 

@@ -417,23 +417,11 @@ class Store:
             self.exports_by_team[team_id] = []
             key = ApiKey(self.ids.token("phx_"), list(scopes), [org_id], team_id)
             self.api_keys[key.value] = key
-            integrations = []
             for kind, _label in INTEGRATION_KINDS.values():
                 integration = Integration(self.ids.next_int("integration"), team_id, kind)
                 self.integrations[integration.id] = integration
                 self.integrations_by_team.setdefault(team_id, []).append(integration.id)
-                integrations.append({"id": integration.id, "kind": kind})
-            return Tenant(
-                organization_id=org_id,
-                organization_name=org.name,
-                project_id=team_id,
-                project_name=team.name,
-                api_key=key.value,
-                scopes=list(key.scopes),
-                feature_flags=sorted(team.feature_flags),
-                integrations=integrations,
-                profile=self.profile_of_organization(org_id),
-            )
+            return self._tenant(org, team, key)
 
     def has_project(self, project_id: int) -> bool:
         return project_id in self.teams
@@ -454,22 +442,24 @@ class Store:
                 (k for k in self.api_keys.values() if organization_id in k.organization_ids and k.scoped_teams is None),
                 None,
             )
-            if key is None:
-                return None
-            integrations = [
-                {"id": i, "kind": self.integrations[i].kind} for i in self.integrations_by_team.get(team.id, [])
-            ]
-            return Tenant(
-                organization_id=org.id,
-                organization_name=org.name,
-                project_id=team.id,
-                project_name=team.name,
-                api_key=key.value,
-                scopes=list(key.scopes),
-                feature_flags=sorted(team.feature_flags),
-                integrations=integrations,
-                profile=self.profile_of_organization(org.id),
-            )
+            return self._tenant(org, team, key) if key is not None else None
+
+    def _tenant(self, org: Organization, team: Team, key: ApiKey) -> Tenant:
+        """What :meth:`create_tenant` and :meth:`tenant` hand back for an organization, project and key."""
+        integrations = [
+            {"id": i, "kind": self.integrations[i].kind} for i in self.integrations_by_team.get(team.id, [])
+        ]
+        return Tenant(
+            organization_id=org.id,
+            organization_name=org.name,
+            project_id=team.id,
+            project_name=team.name,
+            api_key=key.value,
+            scopes=list(key.scopes),
+            feature_flags=sorted(team.feature_flags),
+            integrations=integrations,
+            profile=self.profile_of_organization(org.id),
+        )
 
     def create_api_key(self, project_id: int, scopes: Iterable[str]) -> ApiKey:
         """Another personal API key of ``project_id``'s organization, restricted to that project.
