@@ -8,6 +8,12 @@ True
 
 from __future__ import annotations
 
+# Imported now, never lazily: the thread that waits for granian's port resolves its host,
+# and Python imports the IDNA codec on a process's first name lookup. granian forks its
+# worker meanwhile; a fork in the middle of that import left the worker's lock on the
+# module held by a thread the worker does not have, so the worker's first import of it
+# (openapi-core's, on the first request it judges) waited forever, holding the store's lock.
+import encodings.idna  # noqa: F401
 import gc
 import importlib.util
 import itertools

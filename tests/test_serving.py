@@ -324,3 +324,32 @@ def _drop_one_request(served: Served) -> None:
     # or just after it, mid-body: either way no complete answer, so clients raise a connection error.
     assert received == b"" or (received.startswith(b"HTTP/1.1 503") and not received.endswith(b"0\r\n\r\n"))
     assert served.get(served.exports_path)[0] == 200  # the fault is used up
+
+
+def test_serve_imports_the_name_lookup_codec_before_granian_forks_its_worker() -> None:
+    """A fork in the middle of an import leaves the child's lock on that module held forever.
+
+    While granian forks, a thread of ``serve`` polls the port, and the first name lookup of
+    a process imports the IDNA codec: the worker then hung on its first request that needed
+    openapi-core (which imports the codec too), holding the store's lock. So ``serve``
+    imports the codec before any thread starts.
+    """
+    probe = "import sys, mockserver.cli; print('encodings.idna' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "True"
+
+
+@pytest.mark.skipif(not granian_available(), reason="granian is not installed")
+def test_a_request_that_needs_openapi_core_is_answered_right_after_start() -> None:
+    """The hang above, as a client met it: the first float in a body, as soon as ``serve`` listens."""
+    for _ in range(3):
+        running = start("granian")
+        try:
+            plan = urllib.request.Request(
+                running.url + "/_mock/latency/", method="POST", headers={"Content-Type": "application/json"},
+                data=json.dumps({"operation_id": "batch_exports_list", "seconds": 0.5}).encode(),
+            )  # fmt: skip
+            with urllib.request.urlopen(plan, timeout=20) as answer:
+                assert answer.status == 201
+        finally:
+            stop(running)
