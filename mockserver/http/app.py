@@ -2,7 +2,7 @@
 
 One request flows through :meth:`MockServer.__call__`:
 
-1. route by the spec's paths (werkzeug ``Map``, recent matches cached; unknown path → 404
+1. route by the spec's paths (:mod:`mockserver.http.routing`, recent matches cached; unknown path → 404
    ``Endpoint not found.``);
 2. read the whole body from the client (:mod:`mockserver.http.body`): over the size limit
    → 413, not arrived in time → 408;
@@ -83,10 +83,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 from werkzeug.datastructures import Headers, MultiDict
-from werkzeug.exceptions import MethodNotAllowed as WzMethodNotAllowed
-from werkzeug.exceptions import NotFound as WzNotFound
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request
 
 from mockserver.clock import Clock
@@ -128,6 +125,7 @@ from mockserver.http.journal import (
     Journal,
 )
 from mockserver.http.parsed import ResponseContractError
+from mockserver.http.routing import Router
 from mockserver.http.spec import PROFILES, Operation, Spec, canonical_name, load_spec
 
 if TYPE_CHECKING:
@@ -247,9 +245,7 @@ class MockServer:
         self.backend = Backend(self.store)
         self.batch_exports = self.backend.batch_exports
         compiled = _compile(self.spec)
-        self.url_map = compiled.url_map
-        # Bound once: the host plays no part in matching, and binding per request costs ~8 µs.
-        self._routes = self.url_map.bind("localhost")
+        self._router = compiled.router
         #: Recent successful matches, ``path → (spec path, path values)``: clients poll the
         #: same URLs over and over, and matching costs more than the lookup.
         self._route_cache: dict[str, tuple[str, Mapping[str, Any]]] = {}
@@ -503,16 +499,15 @@ class MockServer:
         cached = self._route_cache.get(path)
         if cached is not None:
             return cached
-        adapter = self._routes
+        router = self._router
         for candidate in (path, path + "/") if not path.endswith("/") else (path,):
-            try:
-                endpoint, params = adapter.match(candidate, method="GET")
-            except (WzNotFound, WzMethodNotAllowed):
+            found = router.match(candidate)
+            if found is None:
                 continue
             if len(self._route_cache) >= _ROUTE_CACHE_SIZE:
                 self._route_cache.clear()
-            self._route_cache[path] = (str(endpoint), params)
-            return str(endpoint), params
+            self._route_cache[path] = found
+            return found
         raise NotFound("Endpoint not found.")
 
     def _resolve(self, request: Request, trace: _Trace) -> _Routed:
@@ -751,7 +746,7 @@ def dumps(value: Any) -> bytes:
 class _Compiled:
     """What every server over one spec shares: the routing table and the fast validators."""
 
-    url_map: Map
+    router: Router
     fast: FastValidator
     #: ``(spec path, method) → operationId``.
     operations_at: Mapping[tuple[str, str], str]
@@ -765,28 +760,14 @@ class _Compiled:
 def _compile(spec: Spec) -> _Compiled:
     """Built once per parsed spec."""
     operations_at: dict[tuple[str, str], str] = {}
-    rules: dict[str, str] = {}
     for op in spec.operations.values():
         operations_at[(op.path, op.method)] = op.operation_id
-        rules.setdefault(op.path, op.rule)
     methods: dict[str, list[str]] = {}
     for path, method in operations_at:
         methods.setdefault(path, []).append(method)
     fallback = {path: operations_at[(path, sorted(found)[0])] for path, found in methods.items()}
     allow = {path: metadata.allowed_methods(found) for path, found in methods.items()}
-    return _Compiled(_url_map(tuple(rules.items())), FastValidator(spec), operations_at, fallback, allow)
-
-
-@functools.lru_cache(maxsize=4)
-def _url_map(rules: tuple[tuple[str, str], ...]) -> Map:
-    """The router for ``(spec path, werkzeug rule)`` pairs: one for every profile with the same paths.
-
-    Building a ``Map`` takes about 20 ms of a 300 ms start-up. A ``Map`` is only read once
-    built (each request binds an adapter of its own), so profiles share it.
-    """
-    # One rule per path, any method: the method is checked after routing, as in Django.
-    # No slash merging: werkzeug would answer "//" with a redirect; PostHog has no such route.
-    return Map([Rule(rule, endpoint=path) for path, rule in rules], strict_slashes=False, merge_slashes=False)
+    return _Compiled(Router(methods), FastValidator(spec), operations_at, fallback, allow)
 
 
 #: viewset → (response schema, request schema) whose fields ``OPTIONS`` describes.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
@@ -113,11 +112,6 @@ class Operation:
     def name(self) -> str:
         """The canonical name (:func:`canonical_name`) its handler, faults and journal use."""
         return canonical_name(self.operation_id)
-
-    @property
-    def rule(self) -> str:
-        """The path as a werkzeug rule: ``{id}`` → ``<id>``."""
-        return re.sub(r"\{(\w+)\}", r"<\1>", self.path)
 
 
 class Spec:
