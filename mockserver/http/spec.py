@@ -15,9 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mockserver.domain.models import DEFAULT_PROFILE, PROFILES, check_profile
+from mockserver.http.spec_cache import load_document
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -30,6 +29,7 @@ __all__ = [
     "operation_suggestions",
     "unknown_operation",
     "load_spec",
+    "packaged_document",
     "spec_path",
 ]
 
@@ -221,11 +221,25 @@ def _load_spec(path: str | None, profile: str) -> Spec:
     return spec
 
 
+def packaged_document() -> Any:
+    """The packaged document as parsed (all profiles, extensions included); shared, so never change it."""
+    return _parse(None)
+
+
 @functools.lru_cache(maxsize=4)
 def _parse(path: str | None) -> Any:
-    """The YAML document, parsed once for all profiles (about 40 ms: the slowest step of a start-up).
+    """The YAML document, parsed once for all profiles.
 
-    Shared, never changed: :func:`for_profile` copies every container it keeps.
+    The packaged document is read from the JSON copy an earlier start left
+    (:mod:`~mockserver.http.spec_cache`); another file is parsed each time. Shared, never
+    changed: :func:`for_profile` copies every container it keeps.
     """
-    text = Path(path).read_text() if path else spec_path().read_text()
+    if path:
+        return _parse_yaml(Path(path).read_text())
+    return load_document(spec_path(), _parse_yaml)
+
+
+def _parse_yaml(text: str) -> Any:
+    import yaml  # imported only when there is YAML to parse: a start from the copy never needs it
+
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

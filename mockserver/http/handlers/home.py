@@ -9,17 +9,15 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from html import escape
-from typing import Any
 
 import orjson
-import yaml
 
 from mockserver.domain.dates import format_datetime
 from mockserver.domain.models import BatchExport, Run
 from mockserver.domain.store import Store
 from mockserver.http.context import Context, Reply
 from mockserver.http.handlers.control import ControlPlane
-from mockserver.http.spec import spec_path
+from mockserver.http.spec import packaged_document, spec_path
 
 __all__ = ["HANDLERS"]
 
@@ -109,11 +107,9 @@ def home(plane: ControlPlane, ctx: Context) -> Reply:
 
 @functools.lru_cache(maxsize=2)
 def _schema_bytes(wanted: str) -> bytes:
-    text = spec_path().read_text()
     if wanted == "json":
-        document: Any = yaml.safe_load(text)
-        return orjson.dumps(document)
-    return text.encode()
+        return orjson.dumps(packaged_document())
+    return spec_path().read_bytes()
 
 
 def schema(plane: ControlPlane, ctx: Context) -> Reply:
