@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--start",
         default=None,
-        help="virtual start time (ISO 8601); default: now for a real clock, a fixed epoch when frozen",
+        help="virtual start time (ISO 8601; without a zone, UTC); default: now (real clock) or a fixed epoch (frozen)",
     )
     serve.add_argument(
         "--journal-size", type=int, default=1000, help="requests the journal (/_mock/journal/) keeps; 0 keeps none"
@@ -148,9 +148,9 @@ def _clock(args: argparse.Namespace, resume_at: datetime | None = None) -> Clock
     """The clock ``--clock``/``--start`` ask for, never earlier than a saved state's time."""
     from mockserver.domain.dates import parse_datetime
 
-    start = parse_datetime(args.start) if args.start else None
-    if args.start and (start is None or start.tzinfo is None):
-        raise SystemExit(f"--start: not an ISO 8601 datetime with a time zone: {args.start!r}")
+    start = parse_datetime(args.start) if args.start else None  # without a zone: UTC, as the API reads it
+    if args.start and start is None:
+        raise SystemExit(f"--start: not an ISO 8601 datetime (e.g. 2026-01-01T00:00:00Z): {args.start!r}")
     speed = args.clock_speed
     if speed is not None and args.clock == "frozen":
         raise SystemExit("--clock-speed: a frozen clock has no speed (use --clock real, the default)")

@@ -95,6 +95,15 @@ def test_an_unparsable_start_time_is_refused() -> None:
         main(["serve", "--start", "tomorrow", "--port", "0"])
 
 
+def test_a_start_time_without_a_zone_is_utc_as_the_api_reads_dates() -> None:
+    from mockserver.cli import _clock, build_parser
+
+    args = build_parser().parse_args(["serve", "--clock", "frozen", "--start", "2020-01-01"])
+    assert _clock(args).now().isoformat() == "2020-01-01T00:00:00+00:00"
+    args = build_parser().parse_args(["serve", "--clock", "frozen", "--start", "2020-01-01T02:00:00+02:00"])
+    assert _clock(args).now().isoformat() == "2020-01-01T00:00:00+00:00"
+
+
 def test_serve_freezes_the_heap_every_n_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     """``FrozenHeap`` collects and freezes once per ``every`` requests, and passes every request on."""
     from mockserver.server import FrozenHeap
