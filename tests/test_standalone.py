@@ -431,6 +431,38 @@ def test_the_page_lists_tenants_exports_and_recent_runs() -> None:
     assert "2026-01-05T12:00:00Z" in html
 
 
+def test_the_page_shows_twenty_organizations_at_a_time_with_links_to_the_rest() -> None:
+    """A long-lived fake gathers tenants without end; the page, rendered under the lock, does not grow with them."""
+    server = MockServer(strict=True)
+    tenants = [server.store.create_tenant() for _ in range(45)]
+    client = Client(server)
+    first = client.get("/").get_data(as_text=True)
+    assert first.count('class="tenant"') == 20 and f'id="project-{tenants[19].project_id}"' in first
+    assert "Organizations 1–20 of 45" in first and 'rel="next" href="/?limit=20&amp;offset=20"' in first
+    assert 'rel="prev"' not in first and 'href="/_mock/state/?limit=20&amp;offset=0"' in first
+    last = client.get("/?limit=20&offset=40").get_data(as_text=True)
+    assert last.count('class="tenant"') == 5 and f'id="project-{tenants[44].project_id}"' in last
+    assert "Organizations 41–45 of 45" in last and 'rel="next"' not in last
+    assert 'rel="prev" href="/?limit=20&amp;offset=20"' in last
+    assert client.get("/?limit=0").status_code == 400
+
+
+def test_the_page_shows_fifty_exports_per_project_and_says_how_many_more() -> None:
+    server = MockServer()
+    tenant = server.store.create_tenant()
+    client = Client(server)
+    for n in range(53):
+        created = client.post(
+            f"/api/projects/{tenant.project_id}/batch_exports/",
+            json={"name": f"export {n}", "interval": "hour", "destination": {"type": "NoOp", "config": {}}},
+            headers={"Authorization": f"Bearer {tenant.api_key}"},
+        )
+        assert created.status_code == 201
+    html = client.get("/").get_data(as_text=True)
+    assert html.count("<h3 ") == 50 and ">export 49<" in html and ">export 50<" not in html
+    assert f"And 3 more: <code>GET /api/projects/{tenant.project_id}/batch_exports/</code>" in html
+
+
 def test_the_page_escapes_what_users_wrote() -> None:
     server = MockServer()
     server.store.create_tenant(project_name="<script>alert(1)</script>")

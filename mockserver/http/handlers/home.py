@@ -7,6 +7,7 @@ anyone running ``serve`` can open the fake in a browser and see what their code 
 from __future__ import annotations
 
 import functools
+import itertools
 from datetime import datetime
 from html import escape
 
@@ -17,12 +18,19 @@ from mockserver.domain.models import BatchExport, Run
 from mockserver.domain.store import Store
 from mockserver.http.context import Context, Reply
 from mockserver.http.handlers.control import ControlPlane
+from mockserver.http.pagination import limit_offset
 from mockserver.http.spec import packaged_document, spec_path
 
 __all__ = ["HANDLERS"]
 
 #: Runs shown per export (the newest).
 RECENT_RUNS = 5
+#: Organizations a page shows by default (``?limit=``, ``?offset=`` page through the rest): a
+#: long-lived fake, such as the plugin's shared one, gathers tenants without end, and the
+#: page is rendered under the store's lock.
+PAGE_ORGANIZATIONS = 20
+#: Batch exports shown per project; the page says how many more the API lists.
+PAGE_EXPORTS = 50
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; padding: 0 1rem; color: #1d1f27; }
@@ -66,42 +74,59 @@ def _export_section(store: Store, export: BatchExport) -> str:
     )
 
 
-def render_home(store: Store) -> str:
-    """The whole page, from the store as it is now."""
+def render_home(store: Store, *, limit: int = PAGE_ORGANIZATIONS, offset: int = 0) -> str:
+    """The page: organizations ``offset`` to ``offset + limit`` (in creation order), from the store as it is now."""
+    total = len(store.organizations)
+    shown = list(itertools.islice(store.organizations.values(), offset, offset + limit))
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         "<title>PostHog batch-exports mock</title>",
         f"<style>{_STYLE}</style></head><body>",
         "<h1>PostHog batch-exports mock</h1>",
         f'<p>Virtual time: <time id="now">{_when(store.clock.now())}</time> · '
-        f"{len(store.organizations)} organization(s) · "
-        '<a href="/api/schema/">API schema</a> · <a href="/_mock/state/">state as JSON</a></p>',
+        f"{total} organization(s) · "
+        f'<a href="/api/schema/">API schema</a> · <a href="/_mock/state/?limit={limit}&amp;offset={offset}">'
+        "this page's state as JSON</a></p>",
     ]
     if not store.organizations:
         parts.append('<p class="muted">No tenants yet: create one with <code>POST /_mock/tenants/</code>.</p>')
-    for org in store.organizations.values():
+    elif offset or total > offset + limit:
+        parts.append(_pager(total, limit, offset, len(shown)))
+    for org in shown:
         for team_id in org.team_ids:
             team = store.teams[team_id]
-            exports = [
-                store.batch_exports[i]
-                for i in store.exports_by_team.get(team_id, [])
-                if not store.batch_exports[i].deleted
-            ]
+            live = [i for i in store.exports_by_team.get(team_id, []) if not store.batch_exports[i].deleted]
             parts.append(
                 f'<section class="tenant" id="project-{team_id}"><h2>{escape(team.name)} '
                 f'<span class="muted">(project {team_id}, {escape(org.name)})</span></h2>'
             )
-            if not exports:
+            if not live:
                 parts.append('<p class="muted">No batch exports.</p>')
-            parts.extend(_export_section(store, export) for export in exports)
+            parts.extend(_export_section(store, store.batch_exports[i]) for i in live[:PAGE_EXPORTS])
+            if len(live) > PAGE_EXPORTS:
+                parts.append(
+                    f'<p class="muted">And {len(live) - PAGE_EXPORTS} more: '
+                    f"<code>GET /api/projects/{team_id}/batch_exports/</code> lists them all.</p>"
+                )
             parts.append("</section>")
     parts.append("</body></html>")
     return "".join(parts)
 
 
+def _pager(total: int, limit: int, offset: int, count: int) -> str:
+    first, last = (offset + 1, offset + count) if count else (0, 0)
+    links = [f"Organizations {first}–{last} of {total}"]
+    if offset:
+        links.append(f'<a rel="prev" href="/?limit={limit}&amp;offset={max(0, offset - limit)}">previous</a>')
+    if offset + limit < total:
+        links.append(f'<a rel="next" href="/?limit={limit}&amp;offset={offset + limit}">next</a>')
+    return f'<p class="muted">{" · ".join(links)}</p>'
+
+
 def home(plane: ControlPlane, ctx: Context) -> Reply:
+    limit, offset = limit_offset(ctx.query.get("limit"), ctx.query.get("offset"), default_limit=PAGE_ORGANIZATIONS)
     with plane.store.lock:
-        page = render_home(plane.store)
+        page = render_home(plane.store, limit=limit, offset=offset)
     return Reply(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
 
 
