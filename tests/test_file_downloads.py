@@ -471,3 +471,20 @@ def test_reset_forgets_file_downloads(api: Api, server: MockServer) -> None:
     server.store.reset()
     store = server.store
     assert not (store.on_demand_exports or store.download_files or store.files_by_run or store.file_downloads_by_team)
+
+
+def test_an_on_demand_exports_runs_are_not_under_batch_exports(api: Api, server: MockServer) -> None:
+    """PostHog's runs viewset filters on ``batch_export_id``, which an on-demand run leaves null."""
+    run_id, _ = completed(api)
+    on_demand_id = run_of(server, run_id).batch_export_on_demand_id
+    runs = f"/batch_exports/{on_demand_id}/runs/"
+    assert api.get(runs).json == {"next": None, "previous": None, "results": []}
+    for method, path in [
+        ("GET", f"{runs}{run_id}/"),
+        ("GET", f"{runs}{run_id}/logs/"),
+        ("POST", f"{runs}{run_id}/retry/"),
+        ("POST", f"{runs}{run_id}/cancel/"),
+    ]:
+        answer = api.request(method, path)
+        assert (answer.status_code, answer.json) == (404, error("not_found", "Not found.", type="invalid_request"))
+    assert server.errors == []

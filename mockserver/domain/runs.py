@@ -62,6 +62,8 @@ class Runs:
         created = store.runs_by_created.get(export_id)
         if created is None or not created.items or created.items[0].team_id != team_id:
             return []  # an export's runs all belong to its team
+        if created.items[0].batch_export_id is None:
+            return []  # an on-demand export's runs: PostHog filters on ``batch_export_id``
         runs: Sequence[Run]
         if by_start:
             starts = store.runs_by_start[export_id]
@@ -92,7 +94,7 @@ class Runs:
         run = self.store.runs.get(run_id)
         if (
             run is None
-            or (run.batch_export_id or run.batch_export_on_demand_id or "") != export_id
+            or run.batch_export_id != export_id  # never an on-demand export's run (PostHog: 404)
             or run.team_id != team_id
             or (query.statuses and run.status not in query.statuses)
         ):
@@ -129,7 +131,9 @@ class Runs:
 
         The original run is left as it is; a new backfill (and later a new run) appears.
         """
-        export = self.store.batch_exports[run.batch_export_id or ""]
+        if run.batch_export_id is None:  # an on-demand export's run (``get`` never yields one)
+            raise NotFound()
+        export = self.store.batch_exports[run.batch_export_id]
         self.backfills.start(export, run.data_interval_start, run.data_interval_end)
         start = run.data_interval_start.isoformat() if run.data_interval_start else "START"
         return f"{export.id}-Backfill-{start}-{run.data_interval_end.isoformat()}"
