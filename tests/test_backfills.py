@@ -87,11 +87,95 @@ def test_the_export_must_belong_to_the_project(api: Api, server: MockServer) -> 
     )
 
 
-def test_a_deleted_export_can_still_be_backfilled(api: Api) -> None:
+def test_a_deleted_exports_backfill_is_accepted_then_fails_without_runs(api: Api) -> None:
+    """The delete removed the export's schedule: PostHog's workflow fails when it looks the schedule up."""
     export = api.create_export()
+    advance(api, HOUR)  # one scheduled run, then the delete
     api.delete(f"/batch_exports/{export['id']}/")
-    status, _ = backfill(api, export["id"], start_at="2026-01-05T08:00:00+00:00", end_at="2026-01-05T09:00:00+00:00")
+    status, body = backfill(api, export["id"], start_at="2026-01-05T08:00:00+00:00", end_at="2026-01-05T09:00:00+00:00")
     assert status == 201
+    advance(api, 600)
+    made = api.get(f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/").json
+    assert (made["status"], made["finished_at"], made["total_records_count"]) == (
+        "Failed",
+        "2026-01-05T13:00:00Z",
+        None,
+    )
+    (scheduled,) = api.get(f"/batch_exports/{export['id']}/runs/").json["results"]
+    retried = api.post(f"/batch_exports/{export['id']}/runs/{scheduled['id']}/retry/")
+    assert retried.status_code == 201  # accepted, as PostHog starts the workflow
+    advance(api, 600)
+    assert len(api.get(f"/batch_exports/{export['id']}/runs/").json["results"]) == 1
+    statuses = [b["status"] for b in api.get(f"/batch_exports/{export['id']}/backfills/").json["results"]]
+    assert statuses == ["Failed", "Failed"]
+
+
+def test_a_last_range_shorter_than_the_interval_gets_no_run(api: Api) -> None:
+    """PostHog's ``backfill_range`` yields whole intervals only, stepping from ``start_at`` as given."""
+    export = api.create_export(interval="hour")
+    _, body = backfill(api, export["id"], start_at="2026-01-05T00:30:00+00:00", end_at="2026-01-05T02:15:00+00:00")
+    _, short = backfill(api, export["id"], start_at="2026-01-05T04:00:00+00:00", end_at="2026-01-05T04:20:00+00:00")
+    advance(api, 900)
+    runs = api.get(f"/batch_exports/{export['id']}/runs/", query_string={"ordering": "data_interval_start"}).json
+    assert [(r["data_interval_start"], r["data_interval_end"]) for r in runs["results"]] == [
+        ("2026-01-05T00:30:00Z", "2026-01-05T01:30:00Z")
+    ]
+    done = api.get(f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/").json
+    empty = api.get(f"/batch_exports/{export['id']}/backfills/{short['backfill_id']}/").json
+    assert (done["status"], empty["status"], empty["total_records_count"]) == ("Completed", "Completed", None)
+
+
+def test_a_backfill_without_an_end_catches_up_with_now_then_unpauses_the_export(api: Api) -> None:
+    """``backfill_schedule`` stops before the first interval ending at or after now, and unpauses the export."""
+    export = api.create_export(interval="hour")
+    api.post(f"/batch_exports/{export['id']}/pause/")
+    status, body = backfill(api, export["id"], start_at="2026-01-05T09:00:00+00:00")  # now: 12:00
+    assert status == 201
+    advance(api, 1800)
+    runs = api.get(f"/batch_exports/{export['id']}/runs/", query_string={"ordering": "data_interval_start"}).json
+    assert [r["data_interval_end"] for r in runs["results"]] == [
+        "2026-01-05T10:00:00Z", "2026-01-05T11:00:00Z", "2026-01-05T12:00:00Z",
+    ]  # fmt: skip
+    made = api.get(f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/").json
+    assert (made["status"], made["finished_at"]) == ("Completed", "2026-01-05T12:09:00Z")
+    shown = api.get(f"/batch_exports/{export['id']}/").json
+    assert (shown["paused"], shown["last_updated_at"]) == (False, "2026-01-05T12:09:00Z")
+    advance(api, HOUR)  # the schedule runs again: the 12:00-13:00 interval
+    runs = api.get(f"/batch_exports/{export['id']}/runs/", query_string={"ordering": "-data_interval_start"}).json
+    assert (runs["results"][0]["data_interval_end"], runs["results"][0]["backfill"]) == ("2026-01-05T13:00:00Z", None)
+
+
+def test_an_earliest_backfill_without_an_end_runs_to_now_rounded_down_to_the_interval(server: MockServer) -> None:
+    flagged = Api(server, server.store.create_tenant(feature_flags=["batch-export-earliest-backfill"]))
+    export = flagged.create_export(interval="hour")
+    advance(flagged, 25 * 60)  # now 12:25; the scheduled 12:00 run as well
+    status, _ = backfill(flagged, export["id"])
+    assert status == 201
+    advance(flagged, 600)
+    runs = flagged.get(f"/batch_exports/{export['id']}/runs/").json["results"]
+    (earliest,) = [r for r in runs if r["backfill"] is not None]
+    assert (earliest["data_interval_start"], earliest["data_interval_end"]) == (None, "2026-01-05T12:00:00Z")
+
+
+def test_failed_and_cancelled_runs_do_not_stop_a_backfill_and_failed_ones_count_as_finished(
+    api: Api, server: MockServer
+) -> None:
+    from mockserver import Outcome
+
+    export = api.create_export(interval="hour")
+    server.plan_outcomes(export["id"], [Outcome("Failed", "boom")])
+    _, body = backfill(api, export["id"], start_at="2026-01-05T06:00:00+00:00", end_at="2026-01-05T10:00:00+00:00")
+    url = f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/"
+    advance(api, 181)  # the first run failed; the second has started
+    assert api.get(url).json["progress"] == {"total_runs": 4, "finished_runs": 1, "progress": 0.2}
+    second = [r for r in api.get(f"/batch_exports/{export['id']}/runs/").json["results"] if r["status"] == "Starting"]
+    api.post(f"/batch_exports/{export['id']}/runs/{second[0]['id']}/cancel/")
+    advance(api, 600)
+    runs = api.get(f"/batch_exports/{export['id']}/runs/", query_string={"ordering": "data_interval_start"}).json
+    assert [r["status"] for r in runs["results"]] == ["Failed", "Cancelled", "Completed", "Completed"]
+    done = api.get(url).json
+    assert (done["status"], done["progress"]["finished_runs"]) == ("Completed", 4)
+    assert done["total_records_count"] == sum(r["records_completed"] for r in runs["results"][2:])
 
 
 def test_backfilling_from_the_beginning_of_time_needs_a_flag(api: Api, server: MockServer) -> None:

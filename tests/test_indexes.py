@@ -228,21 +228,22 @@ def test_backfill_intervals_one_at_a_time_are_the_list_of_all_of_them(
     step = {"hour": HOUR, "day": 24 * HOUR, "week": 168 * HOUR}.get(interval) or timedelta(
         minutes=int(interval.split()[1])
     )
-    # What the engine used to rebuild at every step.
-    stop = backfill.end_at or backfill.created_at
+    # PostHog's ``backfill_range``, built whole: whole steps only; no start, one open run
+    # (to the end, or to now rounded down to a multiple of the step since the epoch).
     expected: list[tuple[datetime | None, datetime]] = []
     if backfill.start_at is None:
-        expected = [(None, stop)]
+        expected = [(None, backfill.end_at or now - timedelta(seconds=now.timestamp() % step.total_seconds()))]
     else:
+        assert backfill.end_at is not None
         cursor = backfill.start_at
-        while cursor < stop:
-            expected.append((cursor, min(cursor + step, stop)))
+        while cursor + step <= backfill.end_at:
+            expected.append((cursor, cursor + step))
             cursor += step
 
     count = backend.engine.backfill_interval_count(backfill)
 
     assert count == len(expected)
-    assert [backend.engine.backfill_interval(backfill, i) for i in range(count)] == expected
+    assert [backend.engine.backfill_interval(backfill, i, now) for i in range(count)] == expected
 
 
 def test_a_timeline_keeps_ties_in_the_order_they_were_added_even_when_added_late() -> None:

@@ -107,7 +107,10 @@ def test_a_planned_running_outcome_never_ends_until_cancelled(server: MockServer
     assert runs(api, export["id"])[0]["status"] == "Cancelled"
 
 
-def test_backfill_runs_take_planned_outcomes_too(server: MockServer, api: Api) -> None:
+def test_backfill_runs_take_planned_outcomes_too_and_a_failed_one_does_not_stop_the_backfill(
+    server: MockServer, api: Api
+) -> None:
+    """PostHog's ``backfill_schedule`` logs a failed run and starts the next interval's; the backfill completes."""
     export = api.create_export(interval="hour")
     server.plan_outcomes(export["id"], [Outcome("Failed", "planned")])
     created = api.post(
@@ -117,9 +120,12 @@ def test_backfill_runs_take_planned_outcomes_too(server: MockServer, api: Api) -
     assert created.status_code == 201
     advance(api, 600)
     (backfill,) = api.get(f"/batch_exports/{export['id']}/backfills/").json["results"]
-    assert backfill["status"] == "Failed"
-    (run,) = runs(api, export["id"])
-    assert (run["status"], run["latest_error"], run["backfill"]) == ("Failed", "planned", backfill["id"])
+    assert backfill["status"] == "Completed"
+    failed, completed = runs(api, export["id"])
+    assert (failed["status"], failed["latest_error"], failed["backfill"]) == ("Failed", "planned", backfill["id"])
+    assert (completed["status"], completed["backfill"]) == ("Completed", backfill["id"])
+    # Counted from its completed runs only.
+    assert backfill["total_records_count"] == completed["records_completed"]
 
 
 def test_outcome_status_must_be_a_way_a_run_can_end(server: MockServer, api: Api) -> None:

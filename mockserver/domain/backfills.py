@@ -149,13 +149,9 @@ class Backfills:
             return None
         if backfill.start_at is None:
             return None
-        # Every run of an active backfill but its newest has completed (the engine stops a
-        # backfill at the first run that does not), so counting needs the newest run only.
-        store = self.store
-        run_ids = store.runs_by_backfill.get(backfill.id, ())
-        finished = 0
-        if run_ids:
-            finished = len(run_ids) - 1 + (store.runs[run_ids[-1]].status in ("Completed", "Failed"))
+        # ``get_finished_runs``: its runs that ended Completed or Failed (cancelled and
+        # terminated ones may be retried by hand, so PostHog leaves them out).
+        finished = backfill.finished_runs
         total = max(total, finished)
         return {"total_runs": total, "finished_runs": finished, "progress": round(finished / total, 1)}
 

@@ -267,6 +267,12 @@ class Engine:
         for listener in self.on_run_finished:
             listener(run, at)
         if run.backfill_id:
+            backfill = store.backfills[run.backfill_id]
+            if run.status in ("Completed", "Failed"):
+                backfill.finished_runs += 1
+            if run.status == "Completed":
+                records = (run.records_completed or 0) + (run.records_failed or 0)
+                backfill.completed_records = (backfill.completed_records or 0) + records
             self.plan(at, "backfill", run.backfill_id)
 
     def _destination_type(self, run: Run) -> str:
@@ -287,6 +293,8 @@ class Engine:
         """``Starting``/``Running`` → ``Cancelled`` (``finished_at`` stays unset, as in PostHog's API path)."""
         transition(run, "Cancelled", at)
         self.log(run, at, "WARNING", "Batch export run was cancelled")
+        if run.backfill_id:
+            self.plan(at, "backfill", run.backfill_id)  # its backfill goes on with the next interval
 
     # -- backfills -------------------------------------------------------------------
 
@@ -295,27 +303,37 @@ class Engine:
         self.store.add_backfill(backfill)
         self.plan(at, "backfill", backfill.id)
 
-    def backfill_interval_count(self, backfill: Backfill) -> int:
-        """How many runs ``backfill_range`` yields: one per step from the start, or one open run."""
+    def backfill_interval_count(self, backfill: Backfill) -> int | None:
+        """How many runs ``backfill_range`` yields: one per whole step from the start to the end.
+
+        A last range shorter than a step is not yielded (PostHog's ``backfill_range`` stops
+        "as the built-in range" does), so a range shorter than one step makes no run at
+        all. No start: one run. No end: ``None``, the backfill runs until it catches up.
+        """
         if backfill.start_at is None:
             return 1
-        end = backfill.end_at or backfill.created_at
-        if backfill.start_at >= end:
+        if backfill.end_at is None:
+            return None
+        if backfill.start_at >= backfill.end_at:
             return 0
-        return -((backfill.start_at - end) // self._backfill_step(backfill))  # ceil of a timedelta ratio
+        return (backfill.end_at - backfill.start_at) // self._backfill_step(backfill)
 
-    def backfill_interval(self, backfill: Backfill, index: int) -> tuple[datetime | None, datetime]:
+    def backfill_interval(self, backfill: Backfill, index: int, at: datetime) -> tuple[datetime | None, datetime]:
         """``backfill_range``'s interval number ``index``, computed on its own (never a list of all of them).
 
-        Interval ``i`` is ``[start + i·step, min(start + (i+1)·step, end))``; without a start,
-        the one open run ``(None, end)``.
+        Interval ``i`` is ``[start + i·step, start + (i+1)·step)``. Without a start, the one
+        open run ``(None, end)``, or without an end either ``(None, at)`` with ``at``
+        rounded down to a multiple of the step since the epoch, as PostHog rounds now.
+        (With a zone-aware start, a daily or weekly step is a local day or week.)
         """
-        end = backfill.end_at or backfill.created_at
-        if backfill.start_at is None:
-            return None, end
         step = self._backfill_step(backfill)
+        if backfill.start_at is None:
+            if backfill.end_at is not None:
+                return None, backfill.end_at
+            seconds = step.total_seconds()
+            return None, at - timedelta(seconds=at.timestamp() % seconds)
         start = backfill.start_at + step * index
-        return start, min(start + step, end)
+        return start, start + step
 
     def _backfill_step(self, backfill: Backfill) -> timedelta:
         return interval_delta(self.store.batch_exports[backfill.batch_export_id].interval)
@@ -323,30 +341,45 @@ class Engine:
     def _backfill(self, at: datetime, backfill_id: str, _version: int) -> None:
         """The backfill's next step: start the next interval's run, or end the backfill.
 
-        Runs follow one another and a backfill ends at its first run that does not
-        complete, so every run but the newest has completed: the newest one says whether
-        the backfill may go on, and the count of runs says which interval comes next.
+        PostHog's ``backfill_schedule`` starts each interval's run when the one before has
+        ended, however it ended (a failed or cancelled run is logged, and the next interval
+        follows), so the count of runs says which interval comes next. It fails when the
+        export's schedule is gone (the export was deleted), and a backfill without an end
+        stops, unpausing the export, at the first interval that ends at or after now.
         """
         store = self.store
         backfill = store.backfills[backfill_id]
         if backfill.status not in ACTIVE or backfill.team_id in store.retired_teams:
             return
         run_ids = store.runs_by_backfill.get(backfill.id, ())
-        last = store.runs[run_ids[-1]] if run_ids else None
-        if last is not None and last.status in ACTIVE:
+        if run_ids and store.runs[run_ids[-1]].status in ACTIVE:
             return
         if backfill.status == "Starting":
             transition(backfill, "Running", at, BACKFILL_TRANSITIONS)
-        failed = last.status if last is not None and last.status != "Completed" else None
-        if failed or len(run_ids) >= self.backfill_interval_count(backfill):
-            ending = "Completed" if failed is None else ("Cancelled" if failed == "Cancelled" else "Failed")
-            transition(backfill, ending, at, BACKFILL_TRANSITIONS)
-            backfill.finished_at = at
-            backfill.total_records_count = sum(store.runs[i].records_completed or 0 for i in run_ids)
-            return
-        start, end = self.backfill_interval(backfill, len(run_ids))
         export = store.batch_exports[backfill.batch_export_id]
+        if export.deleted:
+            self._end_backfill(backfill, "Failed", at)
+            return
+        count = self.backfill_interval_count(backfill)
+        if count is not None and len(run_ids) >= count:
+            self._end_backfill(backfill, "Completed", at)
+            return
+        start, end = self.backfill_interval(backfill, len(run_ids), at)
+        if backfill.end_at is None and end >= at:
+            # Caught up with now: PostHog's ``unpause_batch_export``, then the backfill ends.
+            if export.paused:
+                export.paused, export.last_updated_at = False, at
+                self.export_changed(export)
+            self._end_backfill(backfill, "Completed", at)
+            return
         self.create_run(export, start, end, at, backfill=backfill)
+
+    def _end_backfill(self, backfill: Backfill, status: str, at: datetime) -> None:
+        """``update_batch_export_backfill_model`` with ``finished``: the status, ``finished_at`` and,
+        counted from its completed runs, ``total_records_count`` (``None`` when none completed)."""
+        transition(backfill, status, at, BACKFILL_TRANSITIONS)
+        backfill.finished_at = at
+        backfill.total_records_count = backfill.completed_records
 
     def cancel_backfill(self, backfill: Backfill, at: datetime) -> None:
         """Cancel the backfill, then every run of it that is still ``Starting``/``Running``."""

@@ -211,6 +211,11 @@ class Backfill:
     #: data it finds; the fake has no data to look at, so this stays ``None``.
     adjusted_start_at: datetime | None = None
     total_records_count: int | None = None
+    #: Its runs that ended ``Completed`` or ``Failed``, counted as they end (PostHog's
+    #: ``get_finished_runs`` counts them with a query; the fake keeps the number).
+    finished_runs: int = 0
+    #: Records of its ``Completed`` runs, exported and failed (``None`` until one completes).
+    completed_records: int | None = None
 
 
 @dataclass(slots=True)
