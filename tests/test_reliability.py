@@ -280,6 +280,31 @@ def test_a_body_nested_deeper_than_the_limit_is_a_400_before_parsing(api: Api, s
     assert state(server) == before
 
 
+def test_escaped_quotes_in_an_unclosed_string_cost_linear_time_not_quadratic() -> None:
+    """An 80 KB body of ``\\"`` pairs after 101 brackets held the store's lock for 17 s: every escaped
+    quote started a new search for the string's end. The scan is one pass now. Timed against the
+    same scan of a body a tenth the size, so a slow machine slows both alike."""
+    from mockserver.http.body import json_too_deep
+
+    def seconds(pairs: int) -> float:
+        body = b"[]" * 101 + b'"' + b'\\"' * pairs
+        started = time.perf_counter()
+        assert not json_too_deep(body)  # an unclosed string: a parse error later, not "too deep"
+        return time.perf_counter() - started
+
+    small, big = min(seconds(20_000) for _ in range(3)), min(seconds(200_000) for _ in range(3))
+    assert big < 30 * small  # quadratic would be 100x
+
+
+def test_a_form_whose_values_nest_too_deep_is_refused_too(api: Api, server: MockServer) -> None:
+    """Form values are read as JSON: their brackets, urlencoded on the wire, are counted once decoded."""
+    before = state(server)
+    deep = "[" * 150 + "]" * 150
+    response = api.post("/batch_exports/", data={"name": "x", "interval": "hour", "filters": deep})
+    assert (response.status_code, response.json["code"]) == (400, "parse_error")
+    assert state(server) == before
+
+
 def test_a_deep_array_without_a_key_is_refused_and_the_journal_still_reads(server: MockServer) -> None:
     client = Client(server)
     response = client.post(

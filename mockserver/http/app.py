@@ -180,6 +180,8 @@ class _Trace:
     profile: str = "docs"
     #: The request body as read (empty when it was not: unknown path, refused, too slow).
     body: bytes = b""
+    #: Whether that body nests deeper than :data:`~mockserver.http.body.MAX_JSON_DEPTH`.
+    too_deep: bool = False
 
 
 class MockServer:
@@ -431,6 +433,8 @@ class MockServer:
                 body = trace.body = b""
             else:
                 body = trace.body = read_body(request.environ, self.body_limits, self.body_readers)
+                # Scanned here, outside the lock: linear, but a big body takes a while.
+                trace.too_deep = json_too_deep(body)
             engine = self.backend.engine
             if self.store.clock.speed:
                 engine.catch_up_in_steps()  # a real or accelerated clock moved on its own
@@ -538,11 +542,12 @@ class MockServer:
                 partial=request.method == "PATCH",
             )  # fmt: skip
             body, mimetype = orjson.dumps(form.data), "application/json"
+            trace.too_deep = json_too_deep(body)  # the form's values as JSON (urlencoded brackets went uncounted)
         # A body refused before parsing (reported when the handler reads it, as DRF does).
         refused: APIError | None = None
         if op.has_body and body and not request.environ.get("CONTENT_TYPE"):
             refused = UnsupportedMediaType('Unsupported media type "" in request.')  # DRF: no parser for ""
-        elif op.has_body and json_too_deep(body):
+        elif op.has_body and trace.too_deep:
             refused = ParseError(f"JSON parse error - nesting deeper than {MAX_JSON_DEPTH} levels")
         if refused is not None:
             body = b""  # never parsed

@@ -252,8 +252,11 @@ class BodyReaders:
 #: writes at most 255 levels, and a stored config sits a few levels down in a listing).
 MAX_JSON_DEPTH = 100
 
-#: A JSON string (escapes included) or a bracket: the tokens that decide nesting depth.
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+#: A JSON string (escapes included) or a bracket: the tokens that decide nesting depth. A
+#: string left open runs to the end of the body: were the closing quote required, every
+#: escaped quote in an unclosed string would start a new attempt to the end (quadratic time
+#: on a body of ``\"`` pairs, seconds for a few dozen kilobytes, under the store's lock).
+_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]')
 _OPEN = frozenset(b"[{")
 _CLOSE = frozenset(b"]}")
 
@@ -273,7 +276,7 @@ def json_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
         return False
     depth = 0
     for match in _TOKENS.finditer(data):
-        token = match.group()[0]
+        token = data[match.start()]
         if token in _OPEN:
             depth += 1
             if depth > limit:
