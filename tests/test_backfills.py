@@ -267,6 +267,21 @@ def test_a_daily_date_means_the_offset_hour_in_the_exports_timezone(api: Api) ->
     assert (made["start_at"], made["end_at"]) == ("2026-01-01T05:00:00Z", "2026-01-03T05:00:00Z")
 
 
+def test_a_moment_before_year_one_in_utc_is_refused(api: Api, server: MockServer) -> None:
+    """PostHog accepts it and then fails wherever it reads it back; the fake never stores what it cannot render."""
+    export = api.create_export()
+    assert backfill(api, export["id"], start_at="0001-01-01T00:00:00+14:00", end_at="0001-01-01T05:00:00+14:00") == (
+        400,
+        error("invalid_input", "Input 0001-01-01T00:00:00+14:00 is not a valid ISO formatted datetime."),
+    )
+    assert (
+        backfill(api, export["id"], start_at="0001-01-01T00:00:00+00:00", end_at="0001-01-01T02:00:00+00:00")[0] == 201
+    )
+    advance(api, HOUR)
+    assert api.get("/batch_exports/").status_code == 200
+    assert server.errors == []
+
+
 @pytest.mark.parametrize(
     ("body", "detail"),
     [

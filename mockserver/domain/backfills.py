@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -105,13 +105,18 @@ class Backfills:
                         f"{value} is a {_WEEKDAYS[actual]} but this batch export is configured to run "
                         f"weekly on {_WEEKDAYS[wanted]}."
                     )
-            return datetime.combine(day, time(export.offset_hour or 0), tzinfo=ZoneInfo(export.timezone or "UTC"))
+            moment = datetime.combine(day, time(export.offset_hour or 0), tzinfo=ZoneInfo(export.timezone or "UTC"))
+            if not _in_utc_range(moment):
+                raise ValidationError(f"Input '{value}' is not a valid ISO formatted date.")
+            return moment
         try:
             parsed = datetime.fromisoformat(value)
         except (TypeError, ValueError):
             raise ValidationError(f"Input {value} is not a valid ISO formatted datetime.") from None
         if parsed.tzinfo is None:
             raise ValidationError(f"Input {value} is naive.")
+        if not _in_utc_range(parsed):
+            raise ValidationError(f"Input {value} is not a valid ISO formatted datetime.")
         return parsed
 
     # -- reads -----------------------------------------------------------------------
@@ -173,3 +178,16 @@ class Backfills:
         if backfill.status not in ACTIVE:
             raise ValidationError(f"Cannot cancel a backfill that is in '{backfill.status}' status")
         self.engine.cancel_backfill(backfill, self.store.clock.now())
+
+
+def _in_utc_range(moment: datetime) -> bool:
+    """Whether ``moment`` has a UTC time Python can hold (``0001-01-01T00:00:00+14:00`` is in year 0 in UTC).
+
+    PostHog accepts such a date and then fails wherever it is read back; the fake refuses it
+    with the date check's own message, so that nothing stored is beyond rendering.
+    """
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
