@@ -249,8 +249,19 @@ def test_secret_fields_are_redacted_in_form_and_multipart_bodies_too(api: Api, s
         ("application/json", '{"destination":{"config":{"password":"SECRET-1"}}, oops'),
         ("application/json", "[" * 150 + '{"password":"SECRET-1"}' + "]" * 150),
         ("text/json", '{"destination":{"config":{"password":"SECRET-1"}}}'),
+        # Escaped only in part: quotes and the colon left as they are, or escaped.
+        ("application/x-www-form-urlencoded",
+         'name=x&destination.type=Postgres&destination.config=%7B"host":"h","password"%3A"SECRET-1"%7D'),
+        ("application/x-www-form-urlencoded", "name=x&destination.config.pass%77ord=SECRET-1"),
+        # A JSON part whose key is escaped, and a part whose name is not quoted.
+        ("multipart/form-data; boundary=B",
+         '--B\r\nContent-Disposition: form-data; name="destination.config"\r\n\r\n'
+         '{"pass\\u0077ord":"SECRET-1"}\r\n--B--\r\n'),
+        ("multipart/form-data; boundary=B",
+         "--B\r\nContent-Disposition: form-data; name=destination.config.password\r\n\r\nSECRET-1\r\n--B--\r\n"),
     ],
-    ids=["form-json-field", "multipart-json-part", "escaped-key", "invalid-json", "too-deep", "text-json"],
+    ids=["form-json-field", "multipart-json-part", "escaped-key", "invalid-json", "too-deep", "text-json",
+         "form-json-half-escaped", "form-escaped-name", "multipart-escaped-key", "multipart-unquoted-name"],
 )  # fmt: skip
 def test_a_secret_is_redacted_however_the_body_carries_it(
     api: Api, server: MockServer, content_type: str, body: str
@@ -259,3 +270,14 @@ def test_a_secret_is_redacted_however_the_body_carries_it(
     kept = everything_kept(server)
     assert "SECRET-1" not in kept
     assert "[redacted]" in kept or "%5Bredacted%5D" in kept
+
+
+def test_a_key_in_the_query_is_cut_to_its_prefix_however_it_is_escaped(api: Api, server: MockServer) -> None:
+    key = api.tenant.api_key
+    escaped = key.replace("_", "%5F")
+    response = api.get("/batch_exports/", headers={}, query_string=f"personal%5Fapi%5Fkey={escaped}")
+    assert response.status_code == 200
+    response = api.get("/batch_exports/", query_string=f"note=%{ord(key[0]):02X}{key[1:]}")
+    assert response.status_code == 200
+    kept = everything_kept(server)
+    assert key not in kept and key[4:] not in kept and escaped not in kept

@@ -38,9 +38,11 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote_from_bytes, unquote_to_bytes, urlencode
 
 import orjson
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, MultipartEncoder, NeedData
 
 from mockserver.domain.dates import format_datetime
 from mockserver.domain.destinations import SECRET_FIELDS
@@ -103,9 +105,6 @@ _KEY_BYTES = re.compile(rb"(phx_[A-Za-z0-9]{4})[A-Za-z0-9]+")
 _ELLIPSIS = "…".encode()
 #: A secret field's name as a JSON key (any body that has none is left as it is).
 _SECRET_JSON_KEY = re.compile(rb'"(?:%s)"\s*:' % b"|".join(re.escape(n.encode()) for n in sorted(SECRET_NAMES)))
-_SECRET_FORM_NAME = re.compile(
-    rb"(?:^|[&.\[])(?:%s)\]?=" % b"|".join(re.escape(n.encode()) for n in sorted(SECRET_NAMES | {"personal_api_key"}))
-)
 #: One multipart field named like a secret: its headers, then its value up to the boundary.
 _SECRET_PART = re.compile(
     rb'(name="(?:[^"]*[.\[])?(?:%s)\]?"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n).*?(?=\r\n--)'
@@ -175,17 +174,72 @@ def scrub(data: bytes, content_type: str) -> bytes:
                 data = orjson.dumps(_redact_json(document))
             except orjson.JSONEncodeError:
                 data = json.dumps(_redact_json(document), separators=(",", ":")).encode()
-    elif media == "application/x-www-form-urlencoded" and (_SECRET_FORM_NAME.search(data) or b"%22" in data):
-        # A secret field's name, or a quote: a field may hold JSON (``destination.config={…}``).
+    elif media == "application/x-www-form-urlencoded":
+        # Read as the API reads it (names and values unescaped; a value may hold JSON,
+        # ``destination.config={…}``), and written back only where something was redacted.
         fields = parse_qsl(data.decode("latin-1"), keep_blank_values=True)
-        data = urlencode([(k, _redact_form_field(k, v)) for k, v in fields]).encode("latin-1")
+        redacted = [(k, _redact_form_field(k, v)) for k, v in fields]
+        if redacted != fields:
+            data = urlencode(redacted).encode("latin-1")
     elif media == "multipart/form-data":
-        data = _SECRET_PART.sub(rb"\1" + REDACTED.encode(), data)
+        data = _scrub_multipart(data, content_type)
     # Whatever was not parsed above (invalid or too deep JSON, text/json, JSON in a form part)
     # may still hold a secret field: its string value goes, wherever it is.
     if _SECRET_JSON_KEY.search(data):
         data = _SECRET_JSON_STRING.sub(rb'\1"' + REDACTED.encode() + rb'"', data)
     return _redact_key_bytes(data)
+
+
+def _scrub_multipart(data: bytes, content_type: str) -> bytes:
+    """A multipart body with every secret field redacted, its parts read as the API reads them.
+
+    Unquoted names and JSON values with escaped keys included; the body is written again only
+    where something was redacted. One that does not parse falls back to a pattern.
+    """
+    boundary = parse_options_header(content_type)[1].get("boundary")
+    if not boundary:
+        return _SECRET_PART.sub(rb"\1" + REDACTED.encode(), data)
+    try:
+        decoder = MultipartDecoder(boundary.encode("latin-1"))
+        decoder.receive_data(data)
+        decoder.receive_data(None)
+        events: list[Any] = []
+        while True:
+            event = decoder.next_event()
+            if isinstance(event, NeedData):
+                return _SECRET_PART.sub(rb"\1" + REDACTED.encode(), data)  # cut short
+            events.append(event)
+            if isinstance(event, Epilogue):
+                break
+    except ValueError:
+        return _SECRET_PART.sub(rb"\1" + REDACTED.encode(), data)
+    changed = False
+    parts: list[Any] = []  # Preamble, then (Field or File, its bytes) pairs, then Epilogue
+    for event in events:
+        if isinstance(event, Data):
+            parts[-1][1].extend(event.data)
+        elif isinstance(event, (Field, File)):
+            parts.append((event, bytearray()))
+        else:
+            parts.append(event)
+    for index, part in enumerate(parts):
+        if isinstance(part, tuple) and isinstance(part[0], Field):
+            value = bytes(part[1]).decode("utf-8", "replace")
+            redacted = _redact_form_field(part[0].name, value)
+            if redacted != value:
+                parts[index] = (part[0], bytearray(redacted.encode()))
+                changed = True
+    if not changed:
+        return data
+    encoder = MultipartEncoder(boundary.encode("latin-1"))
+    out = bytearray()
+    for part in parts:
+        if isinstance(part, tuple):
+            out += encoder.send_event(part[0])
+            out += encoder.send_event(Data(data=bytes(part[1]), more_data=False))
+        else:
+            out += encoder.send_event(part)
+    return bytes(out)
 
 
 def scrub_query(query: str) -> str:
@@ -198,9 +252,25 @@ def scrub_query(query: str) -> str:
 
 
 def _scrub_query(query: bytes) -> bytes:
+    if b"%" in query or b"+" in query:
+        # Escapes may spell the name or the key (``personal%5Fapi%5Fkey=phx%5F…``): each
+        # parameter is read as the API reads it, and a changed one is written back escaped.
+        return b"&".join(_scrub_parameter(part) for part in query.split(b"&"))
     if b"personal_api_key=" in query:
         query = _PERSONAL_KEY_PARAM.sub(rb"\1\2%E2%80%A6", query)
     return _redact_key_bytes(query)
+
+
+def _scrub_parameter(part: bytes) -> bytes:
+    raw_name, equals, raw_value = part.partition(b"=")
+    name = unquote_to_bytes(raw_name.replace(b"+", b" "))
+    value = unquote_to_bytes(raw_value.replace(b"+", b" "))
+    if name == b"personal_api_key":
+        return raw_name + equals + quote_from_bytes(value[:8]).encode() + b"%E2%80%A6"
+    redacted = _redact_key_bytes(value)
+    if redacted == value:
+        return part
+    return raw_name + equals + quote_from_bytes(redacted).encode()
 
 
 def _scrub_header(key: str, value: str) -> str:
