@@ -31,7 +31,7 @@ Fixtures: ``posthog_mock`` (a :class:`~mockserver.testing.PostHogMock`),
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +81,22 @@ def pytest_configure(config: pytest.Config) -> None:
         "posthog_mock(clock='shared'|'private', start=ISO8601, feature_flags=[...], scopes=[...], seed=N, "
         "strict=bool, scenario=name_or_path, profile='docs'|'current'): this test's fake PostHog",
     )
+
+
+#: Set on a test item whose call phase failed (read by the fixture's teardown).
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_CALL_FAILED] = True
+    return report
+
+
+def _call_failed(request: pytest.FixtureRequest) -> bool:
+    return bool(request.node.stash.get(_CALL_FAILED, False))
 
 
 def _session_settings(config: pytest.Config) -> Settings:
@@ -219,6 +235,8 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
         # The store-wide settings a test may change (PUT /_mock/progression/, a scenario's
         # progression): put back at teardown, so that no later test inherits them.
         restore_settings = (app.store.progression, replace(app.store.limits))
+        # Faults and latency rules the test adds, for its tenant or for every tenant.
+        faults_mark, latency_rules = app.faults.mark(), app.latency.snapshot()
     app = mock.app
     seen = len(app.errors)
     try:
@@ -232,15 +250,16 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
         new_errors = app.errors[seen:]
         if new_errors:
             raise new_errors[0]
-        if settings.strict:
-            mock.assert_faults_used()
+        if settings.strict and not _call_failed(request):
+            mock.assert_faults_used()  # (after a failed test, a second error would only repeat it)
     finally:
         if restore_strict is not None:
             app.strict = restore_strict
             with app.store.lock:
                 app.store.progression, app.store.limits = restore_settings
             app.faults.clear(project_id=mock.project_id)
-            app.latency.clear(project_id=mock.project_id)
+            app.faults.clear_added_since(faults_mark)
+            app.latency.put_back(latency_rules)
         mock.close()
 
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+
+# Imported before any pytester run: pytester takes modules imported during an in-process run
+# out of sys.modules afterwards, and a second import of PyYAML then meets its C extension,
+# which kept the first import's classes ("could not determine a constructor for the tag
+# None"). The fake imports PyYAML only when it parses YAML, often first inside such a run.
+import yaml  # noqa: F401
 from support import Api
 
 from mockserver import MockServer, Tenant

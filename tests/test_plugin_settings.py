@@ -93,6 +93,48 @@ def test_without_strict_mode_an_unused_fault_is_simply_cleared(pytester: pytest.
     pytester.runpytest().assert_outcomes(passed=2)
 
 
+def test_faults_and_latency_for_every_tenant_end_with_the_test_that_planned_them(pytester: pytest.Pytester) -> None:
+    """Rules without a project or key apply to every tenant of the shared server: they are undone too."""
+    pytester.makepyfile(
+        """
+        def test_plans_for_everyone(posthog_mock):
+            with posthog_mock.httpx_client() as client:
+                planned = client.post("/_mock/faults/", json={"operation_id": "batch_exports_list", "status": 503})
+                assert planned.status_code == 201, planned.text
+                slowed = client.post("/_mock/latency/", json={"seconds": 0.5})
+                assert slowed.status_code == 201, slowed.text
+            posthog_mock.app.faults.add("batch_exports_retrieve", 500)
+
+        def test_sees_none_of_it(posthog_mock):
+            import time
+
+            assert posthog_mock.app.faults.active() == [] and posthog_mock.app.latency.rules() == []
+            started = time.monotonic()
+            with posthog_mock.httpx_client() as client:
+                listed = client.get(f"/api/projects/{posthog_mock.project_id}/batch_exports/")
+            assert listed.status_code == 200 and time.monotonic() - started < 0.5
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_a_failed_strict_test_reports_its_failure_alone(pytester: pytest.Pytester) -> None:
+    """Its unused faults would only repeat the failure as a second error."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.posthog_mock(strict=True)
+        def test_fails_before_calling(posthog_mock):
+            posthog_mock.fault("batch_exports_list", 503)
+            assert 1 == 2
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    assert "UnusedFaults" not in result.stdout.str()
+
+
 def test_an_unknown_marker_argument_is_named(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

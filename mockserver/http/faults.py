@@ -427,6 +427,23 @@ class Faults:
             self._faults = []
             self._next_id = 1
 
+    def mark(self) -> int:
+        """A mark to pass to :meth:`clear_added_since`: faults added from now on have ids at or above it."""
+        with self._lock:
+            return self._next_id
+
+    def clear_added_since(self, mark: int) -> int:
+        """Drop every fault added since :meth:`mark` gave ``mark``, whatever its scope; returns how many.
+
+        The pytest plugin's teardown on the shared server: a test's faults, even those for
+        every tenant, never reach a later test.
+        """
+        with self._lock:
+            keep = [f for f in self._faults if f.id < mark]
+            dropped = len(self._faults) - len(keep)
+            self._faults = keep
+            return dropped
+
     def take(self, operation: str, api_key: str | None, team_ids: Sequence[int]) -> Fault | None:
         """Use up one application of the first fault matching this request, if any."""
         if not self._faults:  # the common case, without the lock
@@ -517,6 +534,16 @@ class Latency:
     def rules(self, *, project_id: int | None = None, api_key: str | None = None) -> list[LatencyRule]:
         with self._lock:
             return [r for r in self._rules if r.scope.selected_by(project_id, api_key)]
+
+    def snapshot(self) -> list[LatencyRule]:
+        """The rules as they are now, for :meth:`put_back`."""
+        with self._lock:
+            return list(self._rules)
+
+    def put_back(self, rules: list[LatencyRule]) -> None:
+        """Make ``rules`` (a :meth:`snapshot`) the rules again: any rule set since is gone, any replaced is back."""
+        with self._lock:
+            self._rules = list(rules)
 
     def clear(self, *, project_id: int | None = None, api_key: str | None = None) -> int:
         with self._lock:
