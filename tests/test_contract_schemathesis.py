@@ -302,7 +302,7 @@ def test_the_suites_document_lets_an_optional_query_value_be_empty() -> None:
     from mockserver.contract.schemathesis_phase import _document
     from mockserver.contract.workspace import Credentials
 
-    document = _document(Credentials("phx_x", 1, "org", None, None), None)
+    document = _document(Credentials("phx_x", 1, "org", None, None), None, "docs")
     after = document["components"]["parameters"]["LogAfter"]["schema"]
     assert after == {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "maxLength": 0}]}
     runs = document["paths"]["/api/projects/{project_id}/batch_exports/{batch_export_id}/runs/"]["get"]
@@ -310,3 +310,30 @@ def test_the_suites_document_lets_an_optional_query_value_be_empty() -> None:
                 for p in runs["parameters"]]  # fmt: skip
     status = next(p for p in resolved if p["name"] == "status")
     assert status["schema"]["type"] == "array"
+
+
+def test_the_suite_judges_answers_by_the_profile_the_target_plays() -> None:
+    """Today's PostHog (``current``) adds fields to an export: judged by the docs' schemas they are
+    unexpected; judged by ``current``'s, they conform. Through a control plane, the suite's tenants
+    get the profile asked for."""
+    fake = MockServer(strict=True)
+    tenant = fake.store.create_tenant(profile="current")
+    created = send(
+        fake, "POST", f"/api/projects/{tenant.project_id}/batch_exports/",
+        json={"name": "listed", "interval": "hour", "destination": {"type": "NoOp", "config": {}}},
+        headers={"Authorization": f"Bearer {tenant.api_key}"},
+    )  # fmt: skip
+    assert created.status_code == 201 and "hogql_query" in created.json  # listed by every GET of the list
+    served = without_control_plane(fake)  # the given tenant, as on a real PostHog
+    as_docs = phase(Target.in_process(served, api_key=tenant.api_key, project_id=tenant.project_id), paths=EXPORTS_ONLY)
+    assert "ST:response_schema_conformance" in failed(as_docs), render(as_docs)
+    current = Target.in_process(served, api_key=tenant.api_key, project_id=tenant.project_id, profile="current")
+    as_current = phase(current, paths=EXPORTS_ONLY)
+    assert as_current.ok, render(as_current)
+    before = set(fake.store.organizations)
+    with_control = phase(Target.in_process(fake, api_key="-", project_id=0, profile="current"), paths=EXPORTS_ONLY)
+    assert with_control.ok, render(with_control)
+    made = set(fake.store.organizations) - before
+    assert made and {fake.store.profile_of_organization(org) for org in made} == {"current"}
+    with pytest.raises(ValueError, match="one of docs, current"):
+        Target(None, "k", 1, profile="today")

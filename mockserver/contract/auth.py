@@ -29,9 +29,9 @@ __all__ = ["run_auth_phase"]
 _ABSENT_ID = "01890000-0000-7000-8000-000000000000"
 
 
-def _operations() -> list[Operation]:
+def _operations(profile: str) -> list[Operation]:
     return sorted(
-        (op for op in load_spec().operations.values() if op.level != "control"),
+        (op for op in load_spec(profile=profile).operations.values() if op.level != "control"),
         key=lambda op: (op.path, op.method),
     )
 
@@ -65,7 +65,10 @@ def run_auth_phase(workspace: Workspace, result: PhaseResult) -> None:
         result.skipped("auth.read-only", "no --read-only-api-key given and no control plane to mint one")
     for prop, client, status, code, applies in sweeps:
         failures = [
-            f for op in _operations() if applies(op) for f in _check(client, op, creds, export_id, status, code)
+            f
+            for op in _operations(workspace.target.profile)
+            if applies(op)
+            for f in _check(client, op, creds, export_id, status, code)
         ]
         after = api.get(export_path).json
         if after != before:

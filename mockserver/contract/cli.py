@@ -14,6 +14,8 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
+from mockserver.http.spec import DEFAULT_PROFILE, PROFILES
+
 __all__ = ["add_parser", "main"]
 
 EXAMPLE = """\
@@ -54,6 +56,13 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "needs a reference)",
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one response (default 30)")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=DEFAULT_PROFILE,
+        help="the version of PostHog's API the answers are judged by: docs (the public docs, default) or current "
+        "(today's PostHog, as PostHog Cloud answers); a fake is asked for tenants of it",
+    )
     ref = parser.add_argument_group("differential mode (compare with a reference implementation)")
     ref.add_argument("--reference-url")
     ref.add_argument("--reference-api-key")
@@ -102,7 +111,13 @@ def main(args: argparse.Namespace) -> int:
             "--only differential needs a reference: --reference-url, --reference-api-key, --reference-project-id"
         )
     target = Target(
-        args.base_url, args.api_key, args.project_id, args.organization_id, args.read_only_api_key, timeout=args.timeout
+        args.base_url,
+        args.api_key,
+        args.project_id,
+        args.organization_id,
+        args.read_only_api_key,
+        timeout=args.timeout,
+        profile=args.profile,
     )
     reference = None
     if args.reference_url:
@@ -113,6 +128,7 @@ def main(args: argparse.Namespace) -> int:
             args.reference_organization_id,
             args.reference_read_only_api_key,
             timeout=args.timeout,
+            profile=args.profile,
         )
     if args.junit_xml:
         # Before the run, not after it: a report that cannot be written is a usage error.

@@ -17,6 +17,7 @@ module checks the in-process fake on a laptop and a real PostHog in CI:
 ``POSTHOG_CONTRACT_PROJECT_ID``     the one project the suite may use
 ``POSTHOG_CONTRACT_ORGANIZATION_ID`` the project's organization (optional)
 ``POSTHOG_CONTRACT_READ_ONLY_API_KEY`` a read-only key, for the scope checks (optional)
+``POSTHOG_CONTRACT_PROFILE``        ``docs`` (default) or ``current`` (today's PostHog, as PostHog Cloud answers)
 ``POSTHOG_CONTRACT_REFERENCE_URL``  a reference to compare with, with ``…_REFERENCE_API_KEY``
                                     and ``…_REFERENCE_PROJECT_ID`` (optional)
 ``POSTHOG_CONTRACT_MAX_EXAMPLES``   examples per state machine and operation (default 25)
@@ -36,6 +37,7 @@ import pytest
 
 from mockserver.contract.runner import PHASES, run_contract
 from mockserver.contract.target import Target
+from mockserver.http.spec import DEFAULT_PROFILE, PROFILES
 
 __all__ = ["contract_tests", "target_from_environment"]
 
@@ -58,21 +60,25 @@ def target_from_environment(environ: Mapping[str, str] | None = None, prefix: st
     missing = [name for name in ("API_KEY", "PROJECT_ID") if not env.get(f"{prefix}{name}")]
     if missing:
         raise pytest.UsageError(f"{prefix}BASE_URL is set but {', '.join(prefix + m for m in missing)} is not")
+    profile = env.get(f"{prefix}PROFILE") or DEFAULT_PROFILE
+    if profile not in PROFILES:
+        raise pytest.UsageError(f"{prefix}PROFILE: one of {', '.join(PROFILES)}, not {profile!r}")
     return Target(
         url,
         env[f"{prefix}API_KEY"],
         int(env[f"{prefix}PROJECT_ID"]),
         env.get(f"{prefix}ORGANIZATION_ID") or None,
         env.get(f"{prefix}READ_ONLY_API_KEY") or None,
+        profile=profile,
     )
 
 
-def _in_process() -> Target:
+def _in_process(profile: str) -> Target:
     from mockserver.http.app import MockServer
 
     fake = MockServer(strict=True)
-    tenant = fake.store.create_tenant()
-    return Target.in_process(fake, api_key=tenant.api_key, project_id=tenant.project_id)
+    tenant = fake.store.create_tenant(profile=profile)
+    return Target.in_process(fake, api_key=tenant.api_key, project_id=tenant.project_id, profile=profile)
 
 
 def contract_tests(
@@ -92,7 +98,7 @@ def contract_tests(
         {
             k.replace("REFERENCE_URL", "BASE_URL").replace("REFERENCE_", ""): v
             for k, v in env.items()
-            if k.startswith(f"{_PREFIX}REFERENCE_")
+            if k.startswith(f"{_PREFIX}REFERENCE_") or k == f"{_PREFIX}PROFILE"  # one profile for both
         }
     )
     examples = max_examples if max_examples is not None else int(env.get(f"{_PREFIX}MAX_EXAMPLES", "25"))
@@ -105,7 +111,7 @@ def contract_tests(
         from mockserver.contract.cli import preflight
 
         given = target or target_from_environment()
-        chosen = given or _in_process()
+        chosen = given or _in_process(env.get(f"{_PREFIX}PROFILE") or DEFAULT_PROFILE)
         extra: dict[str, Any] = {"reference": reference} if phase == "differential" else {}
         # The command's checks first: a wrong key or project is a broken set-up, not a
         # target that conforms (against the fake, the suite would work in tenants of its own).

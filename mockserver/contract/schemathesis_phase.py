@@ -214,7 +214,8 @@ def _schema(
         settings["base-url"] = target.base_url.rstrip("/")
     # An explicit config also keeps schemathesis from reading a ``schemathesis.toml`` it
     # finds in the current directory (a user's project may well have one).
-    schema = schemathesis.openapi.from_dict(_document(creds, paths), config=SchemathesisConfig.from_dict(settings))
+    document = _document(creds, paths, workspace.target.profile)
+    schema = schemathesis.openapi.from_dict(document, config=SchemathesisConfig.from_dict(settings))
     config = schema.config
     config.checks.update(included_check_names=list(CHECKS))
     if target.app is not None:
@@ -228,9 +229,10 @@ def _fake_only(item: dict[str, Any]) -> bool:
     return bool(operations) and all("mock_control" in op.get("tags", ()) for op in operations)
 
 
-def _document(creds: Credentials, paths: str | None) -> dict[str, Any]:
-    """The spec as schemathesis should read it: PostHog's operations only, leniencies spelled out."""
-    document = copy.deepcopy(load_spec().document)
+def _document(creds: Credentials, paths: str | None, profile: str) -> dict[str, Any]:
+    """The spec as schemathesis should read it: PostHog's operations only, as the target's profile
+    has them, leniencies spelled out."""
+    document = copy.deepcopy(load_spec(profile=profile).document)
     document["paths"] = {
         path: item
         for path, item in document["paths"].items()

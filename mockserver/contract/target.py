@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
+from mockserver.http.spec import DEFAULT_PROFILE, PROFILES
+
 __all__ = ["Client", "Exchange", "HTTPTransport", "Response", "Target", "Transport", "WSGITransport", "Unreachable"]
 
 #: The URL shown for an in-process target (``curl`` lines then need ``make run``'s URL).
@@ -53,6 +55,10 @@ class Target:
             without one (and without a control plane to mint one) they are skipped.
         app: a WSGI app to call in process (no sockets).
         timeout: seconds to wait for one response.
+        profile: the version of PostHog's API the target plays, which the answers are
+            judged by: ``docs`` (the API of the public docs) or ``current`` (today's
+            PostHog, whose exports carry ``hogql_query``, ``primary_key`` and more). A
+            fake with a control plane is asked for tenants of this profile.
     """
 
     base_url: str | None
@@ -62,6 +68,11 @@ class Target:
     read_only_api_key: str | None = None
     app: WSGIApp | None = field(default=None, repr=False, compare=False)
     timeout: float = 30.0
+    profile: str = DEFAULT_PROFILE
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile: one of {', '.join(PROFILES)}, not {self.profile!r}")
 
     @classmethod
     def in_process(cls, app: WSGIApp, *, api_key: str, project_id: int, **kwargs: Any) -> Target:

@@ -124,8 +124,9 @@ class Workspace:
         if self.control is None:
             t = self.target
             return Credentials(t.api_key, t.project_id, t.organization_id, t.read_only_api_key, None)
-        tenant = self.control.new_tenant(feature_flags=["high-frequency-batch-exports"])
-        other = self.control.new_tenant()
+        profile = self.target.profile
+        tenant = self.control.new_tenant(feature_flags=["high-frequency-batch-exports"], profile=profile)
+        other = self.control.new_tenant(profile=profile)
         read_only = self.control.mint_key(tenant["project_id"], ["batch_export:read"])
         return Credentials(
             tenant["api_key"],
