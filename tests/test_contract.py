@@ -113,6 +113,24 @@ def test_without_a_control_plane_only_what_it_created_is_touched_and_all_of_it_d
     assert sum(e.name.startswith("contract-") for e in server.store.batch_exports.values()) > 0
 
 
+def test_runs_created_by_the_targets_own_clock_between_two_reads_are_no_violation(
+    server: MockServer, tenant: Tenant
+) -> None:
+    """On real PostHog the clock moves on its own: a scheduled run may appear between the suite's
+    reads. Here every read of one export moves the fake's clock an hour first (a run each time)."""
+    export_path = re.compile(rf"^/api/projects/{tenant.project_id}/batch_exports/[0-9a-f-]{{36}}/$")
+
+    def clock_moves_on_its_own(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "GET" and export_path.match(environ["PATH_INFO"]):
+            server.store.clock.advance(3600)
+            server.backend.engine.catch_up()
+        return server(environ, start_response)
+
+    target = target_for(without_control_plane(clock_moves_on_its_own), tenant)
+    report = run_contract(target, max_examples=3, seed=1, only=["runs"])
+    assert report.ok, report.render()
+
+
 def test_an_interrupted_run_still_deletes_what_it_created(server: MockServer, tenant: Tenant) -> None:
     class StopAfter(Progress):
         def __init__(self) -> None:
