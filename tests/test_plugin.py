@@ -6,6 +6,7 @@ These tests are the plugin's documentation: each shows one thing a user does.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -338,6 +339,28 @@ def test_the_async_httpx_client(posthog_mock: PostHogMock) -> None:
 
     posthog_mock.create_export(destination="NoOp")
     assert asyncio.run(listing()) == 1
+
+
+def test_planned_latency_leaves_the_event_loop_free(posthog_mock: PostHogMock) -> None:
+    """As a slow server would: gathered requests wait together, and asyncio's timeouts fire."""
+    posthog_mock.latency(0.4, "batch_exports_list")
+    url = f"/api/projects/{posthog_mock.project_id}/batch_exports/"
+
+    async def gathered() -> tuple[list[int], float, bool]:
+        async with posthog_mock.async_httpx_client() as client:
+            started = time.monotonic()
+            answers = await asyncio.gather(*(client.get(url) for _ in range(4)))
+            took = time.monotonic() - started
+            try:
+                await asyncio.wait_for(client.get(url), 0.1)
+                timed_out = False
+            except TimeoutError:
+                timed_out = True
+        return [a.status_code for a in answers], took, timed_out
+
+    statuses, took, timed_out = asyncio.run(gathered())
+    assert statuses == [200] * 4 and took < 1.2  # one after another: 1.6 s
+    assert timed_out
 
 
 def test_the_requests_session_takes_paths_as_the_httpx_client_does(posthog_mock: PostHogMock) -> None:

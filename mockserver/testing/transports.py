@@ -248,6 +248,13 @@ class HttpxTransport:
         """Nothing to release: no sockets were opened."""
 
 
+async def _httpx_answer_async(app: MockServer, request: httpx.Request, body: bytes) -> httpx.Response:
+    """:func:`_httpx_answer` on a worker thread (anyio's, so asyncio and trio alike)."""
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(_httpx_answer, app, request, body)
+
+
 def _httpx_answer(app: MockServer, request: httpx.Request, body: bytes) -> httpx.Response:
     import httpx
 
@@ -263,13 +270,17 @@ def _httpx_answer(app: MockServer, request: httpx.Request, body: bytes) -> httpx
 
 
 class AsyncHttpxTransport:
-    """:class:`HttpxTransport` for ``httpx.AsyncClient`` (the fake answers synchronously)."""
+    """:class:`HttpxTransport` for ``httpx.AsyncClient``.
+
+    The fake answers on a worker thread, as a server would answer elsewhere: a planned
+    latency keeps the event loop free, so other tasks run and asyncio's timeouts fire.
+    """
 
     def __init__(self, app: MockServer) -> None:
         self.app = app
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return _httpx_answer(self.app, request, await request.aread())
+        return await _httpx_answer_async(self.app, request, await request.aread())
 
     async def __aenter__(self) -> AsyncHttpxTransport:
         return self
@@ -387,7 +398,7 @@ def _intercept_httpx(app: MockServer, hosts: InterceptedHosts) -> Iterator[None]
 
     async def handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
         if hosts.matches(str(request.url)):
-            return _httpx_answer(app, request, await request.aread())
+            return await _httpx_answer_async(app, request, await request.aread())
         return await async_original(self, request)
 
     httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
