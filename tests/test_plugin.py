@@ -363,6 +363,18 @@ def test_planned_latency_leaves_the_event_loop_free(posthog_mock: PostHogMock) -
     assert timed_out
 
 
+def test_requests_takes_a_urllib3_timeout_as_its_own_adapter_does(posthog_mock: PostHogMock) -> None:
+    import requests
+    import urllib3
+
+    timeout = urllib3.Timeout(connect=1, read=2)
+    listing = f"/api/projects/{posthog_mock.project_id}/batch_exports/"
+    assert posthog_mock.requests_session().get(listing, timeout=timeout).status_code == 200
+    with posthog_mock.intercept():
+        answer = requests.get(f"https://us.posthog.com{listing}", headers=posthog_mock.headers, timeout=timeout)
+    assert answer.status_code == 200
+
+
 def test_the_requests_session_takes_paths_as_the_httpx_client_does(posthog_mock: PostHogMock) -> None:
     """``requests_session()`` has a base URL: a path, with or without its leading slash, reaches the fake."""
     export = posthog_mock.create_export(destination="NoOp", interval="hour")

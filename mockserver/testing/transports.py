@@ -88,10 +88,19 @@ def call_wsgi(
 
 
 def _read_timeout(timeout: Any) -> float | None:
-    """requests' ``timeout``: a number, ``(connect, read)`` or ``None``."""
+    """requests' ``timeout``: a number, ``(connect, read)``, a ``urllib3.Timeout`` or ``None``.
+
+    >>> import urllib3
+    >>> _read_timeout(2), _read_timeout((1, 3)), _read_timeout(urllib3.Timeout(connect=1, read=4)), _read_timeout(None)
+    (2.0, 3.0, 4.0, None)
+    """
     if isinstance(timeout, tuple):
         timeout = timeout[1]
-    return float(timeout) if timeout is not None else None
+    if hasattr(timeout, "start_connect"):  # urllib3's Timeout: its read part, as urllib3 reads it
+        timer = timeout.clone()
+        timer.start_connect()
+        timeout = timer.read_timeout
+    return float(timeout) if isinstance(timeout, (int, float)) else None
 
 
 class RequestsAdapter:
