@@ -367,12 +367,43 @@ def test_requests_takes_a_urllib3_timeout_as_its_own_adapter_does(posthog_mock: 
     import requests
     import urllib3
 
-    timeout = urllib3.Timeout(connect=1, read=2)
+    timeout: Any = urllib3.Timeout(connect=1, read=2)  # requests takes one (its stubs say otherwise)
     listing = f"/api/projects/{posthog_mock.project_id}/batch_exports/"
     assert posthog_mock.requests_session().get(listing, timeout=timeout).status_code == 200
     with posthog_mock.intercept():
         answer = requests.get(f"https://us.posthog.com{listing}", headers=posthog_mock.headers, timeout=timeout)
     assert answer.status_code == 200
+
+
+def test_the_requests_session_takes_a_retry_policy(posthog_mock: PostHogMock) -> None:
+    from urllib3.util.retry import Retry
+
+    session = posthog_mock.requests_session(max_retries=Retry(total=3, status_forcelist=[503], backoff_factor=0))
+    posthog_mock.fault("batch_exports_list", 503, times=2)
+    assert session.get(f"/api/projects/{posthog_mock.project_id}/batch_exports/").status_code == 200
+    assert len(posthog_mock.calls("batch_exports_list")) == 3
+
+
+def test_calls_with_a_limit_are_the_tests_own_newest(posthog_mock: PostHogMock) -> None:
+    """The limit applies to this tenant's calls, not to the journal before they are picked out."""
+    with posthog_mock.httpx_client() as client:
+        for _ in range(3):
+            client.get(f"/api/projects/{posthog_mock.project_id}/batch_exports/")
+        client.get("/_mock/clock/")
+        client.post("/_mock/clock/advance/", json={"seconds": 1})
+    assert len(posthog_mock.calls()) == 3
+    assert [c.id for c in posthog_mock.calls(limit=2)] == [c.id for c in posthog_mock.calls()[-2:]]
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_set_time_reads_a_time_without_a_zone_as_utc_and_says_why_it_refuses(posthog_mock: PostHogMock) -> None:
+    from datetime import datetime
+
+    assert posthog_mock.set_time(datetime(2026, 3, 1)).isoformat() == "2026-03-01T00:00:00+00:00"
+    with pytest.raises(ClockError, match="never moves backwards: it is 2026-03-01T00:00:00Z, later than 2026-02-01"):
+        posthog_mock.set_time("2026-02-01")
+    other = PostHogMock.private_fake(start="2026-04-01T00:00:00Z")
+    assert other.now.isoformat() == "2026-04-01T00:00:00+00:00"
 
 
 def test_the_requests_session_takes_paths_as_the_httpx_client_does(posthog_mock: PostHogMock) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mockserver.clock import DEFAULT_EPOCH, Clock, ClockError
@@ -39,6 +39,7 @@ from mockserver.testing.transports import (
 if TYPE_CHECKING:
     import httpx
     import requests
+    from urllib3.util.retry import Retry
 
     from mockserver.fixtures import Factories, Scenario
     from mockserver.http.faults import Fault, LatencyRule
@@ -91,7 +92,7 @@ class PostHogMock:
         cls,
         *,
         seed: int = 0,
-        start: datetime | None = None,
+        start: datetime | str | None = None,
         strict: bool = False,
         scopes: Iterable[str] = ALL_SCOPES,
         feature_flags: Iterable[str] = (),
@@ -99,10 +100,12 @@ class PostHogMock:
     ) -> PostHogMock:
         """A fake of its own (own store, own frozen clock) with one tenant; no port until :attr:`url`.
 
+        ``start``: when its clock stands (ISO 8601 text or a datetime, as for :meth:`set_time`).
         ``profile`` is the version of PostHog's API the whole fake plays (``docs`` or
         ``current``), so tenants added to it later get the same one.
         """
-        app = MockServer(seed=seed, strict=strict, clock=Clock.frozen(start or DEFAULT_EPOCH), profile=profile)
+        begin = _moment(start) if start is not None else DEFAULT_EPOCH
+        app = MockServer(seed=seed, strict=strict, clock=Clock.frozen(begin), profile=profile)
         return cls(app, app.store.create_tenant(scopes=scopes, feature_flags=feature_flags), private=True)
 
     # -- where it is -----------------------------------------------------------------
@@ -172,13 +175,17 @@ class PostHogMock:
         kwargs.setdefault("headers", self.headers)
         return httpx.AsyncClient(transport=AsyncHttpxTransport(self.app), **kwargs)  # type: ignore[arg-type]
 
-    def requests_session(self) -> requests.Session:
+    def requests_session(self, *, max_retries: Retry | int | None = None) -> requests.Session:
         """A ``requests.Session`` authenticated as this tenant, whose requests stay in process.
 
         Paths are relative to :data:`IN_PROCESS_URL`, as with :meth:`httpx_client`:
         ``session.get(f"/api/projects/{posthog_mock.project_id}/batch_exports/")``.
+        ``max_retries`` is the retry policy of ``requests.adapters.HTTPAdapter`` (a count or a
+        urllib3 ``Retry``): an adapter mounted on the session later would not be used, the
+        fake's being mounted on a longer prefix. To test a client's own adapter, use
+        :meth:`intercept`, which honours it.
         """
-        return in_process_session(self.app, self.headers)
+        return in_process_session(self.app, self.headers, max_retries=max_retries)
 
     @contextlib.contextmanager
     def intercept(self, hosts: Iterable[str] = POSTHOG_HOSTS) -> Iterator[PostHogMock]:
@@ -202,14 +209,11 @@ class PostHogMock:
             return self.store.clock.advance(seconds)
 
     def set_time(self, when: datetime | str) -> datetime:
-        """Jump the clock to ``when`` (ISO 8601 text or an aware datetime); never backwards."""
-        moment = parse_datetime(when) if isinstance(when, str) else when
-        if moment is None:
-            raise ValueError(f"not an ISO 8601 datetime: {when!r}")
+        """Jump the clock to ``when`` (ISO 8601 text or a datetime; without a zone, UTC, as the API
+        reads dates); never backwards."""
+        moment = _moment(when)
         with self.store.lock:
-            try:
-                return self.store.clock.set(moment)
-            except ClockError:
+            if moment < self.store.clock.now():
                 hint = (
                     ""
                     if self.private
@@ -219,7 +223,8 @@ class PostHogMock:
                 raise ClockError(
                     f"the clock never moves backwards: it is {format_datetime(self.now)},"
                     f" later than {format_datetime(moment)}.{hint}"
-                ) from None
+                )
+            return self.store.clock.set(moment)
 
     def run_until(
         self, predicate: Callable[[], object], *, step: float = 60.0, within: float = 7 * 86400.0
@@ -335,7 +340,9 @@ class PostHogMock:
                 return entry.key_organization_id == organization
             return f"{entry.path.rstrip('/')}/".startswith(prefixes)
 
-        return [e for e in self.app.journal.entries(operation=operation, **filters) if mine(e)]
+        limit = filters.pop("limit", None)
+        found = [e for e in self.app.journal.entries(operation=operation, **filters) if mine(e)]
+        return found if limit is None else found[-limit:] if limit > 0 else []
 
     def calls(self, operation: str | None = None, **filters: Any) -> list[JournalEntry]:
         """Requests this test's tenant made (of one operation, in any spelling), oldest first.
@@ -397,3 +404,11 @@ def _summary(mock: PostHogMock, found: int) -> str:
     shown = ", ".join(f"{c.method} {c.path} → {c.status}" for c in calls[-10:])
     last = " (the last 10)" if len(calls) > 10 else ""
     return f"called {found} time(s){dropped}; all {len(calls)} request(s) of this test's tenant{last}: {shown}"
+
+
+def _moment(when: datetime | str) -> datetime:
+    """``when`` as an aware datetime: ISO 8601 text or a datetime (without a zone: UTC, as the API reads dates)."""
+    moment = parse_datetime(when) if isinstance(when, str) else when
+    if not isinstance(moment, datetime):
+        raise ValueError(f"not an ISO 8601 datetime: {when!r}")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

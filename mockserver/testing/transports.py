@@ -204,7 +204,9 @@ class RequestsAdapter:
         """Nothing to release: no sockets were opened."""
 
 
-def in_process_session(app: MockServer, headers: Mapping[str, str] | None = None) -> requests.Session:
+def in_process_session(
+    app: MockServer, headers: Mapping[str, str] | None = None, *, max_retries: Retry | int | None = None
+) -> requests.Session:
     """A ``requests.Session`` on ``app`` that, like an ``httpx.Client`` with a ``base_url``, takes paths.
 
     ``session.get("/api/projects/1/batch_exports/")`` goes to ``IN_PROCESS_URL`` + the path;
@@ -223,7 +225,7 @@ def in_process_session(app: MockServer, headers: Mapping[str, str] | None = None
             return super().request(method, url, *args, **kwargs)
 
     session = Session()
-    session.mount(IN_PROCESS_URL, RequestsAdapter(app))  # type: ignore[arg-type]
+    session.mount(IN_PROCESS_URL, RequestsAdapter(app, max_retries=max_retries))  # type: ignore[arg-type]
     if headers:
         session.headers.update(headers)
     return session
