@@ -463,6 +463,30 @@ def test_the_organization_retrieves_exports_of_any_of_its_projects(
     assert response.json == export
 
 
+def test_a_negative_step_counts_from_the_end_as_pythons_indexing_does(api: Api) -> None:
+    body = {
+        "name": "n",
+        "interval": "hour",
+        "destination": {
+            "type": "BigQuery",
+            "config": {"dataset_id": "d"},
+            "integration": api.integration("google-cloud-service-account"),
+        },
+    }
+    last = api.post("/batch_exports/run_test_step_new/", json={**body, "step": -1})
+    assert (last.status_code, last.json["name"]) == (200, "Verify BigQuery table")
+    beyond = api.post("/batch_exports/run_test_step_new/", json={**body, "step": -4})
+    assert beyond.json == error("invalid_input", "Invalid step -4: this destination has 3 test steps.", "step")
+
+
+def test_a_test_steps_body_is_judged_before_its_step(api: Api) -> None:
+    """PostHog pops ``step``, validates the rest, and only then runs the step."""
+    response = api.post(
+        "/batch_exports/run_test_step_new/", json={"step": "zero", "interval": "hour", "destination": NOOP}
+    )
+    assert (response.status_code, response.json["attr"]) == (400, "name")
+
+
 def test_an_organization_create_lands_in_its_first_project(api: Api, server: MockServer, tenant: Tenant) -> None:
     """PostHog has no project to put it in and fails with a 500 (docs/fidelity.md)."""
     server.store.add_project(tenant.organization_id)
@@ -474,6 +498,25 @@ def test_an_organization_create_lands_in_its_first_project(api: Api, server: Moc
 
     assert response.status_code == 201
     assert response.json == exported(response.json["id"], tenant.project_id)
+
+
+@pytest.mark.parametrize("key", ["integration", "integration_id"])
+def test_an_organization_url_finds_no_integration(api: Api, tenant: Tenant, key: str) -> None:
+    """Its serializer has no team in context, so the team-scoped integration field finds none (a 400, not a 500)."""
+    s3 = {"type": "AwsS3", "config": {"bucket_name": "b", "region": "r", "prefix": "p"}}
+    integration = api.integration("aws-s3")
+    org = f"/api/organizations/{tenant.organization_id}/batch_exports/"
+    refused = error("does_not_exist", f'Invalid pk "{integration}" - object does not exist.', f"destination__{key}")
+    created = api.post(org, json={"name": "x", "interval": "hour", "destination": {**s3, key: integration}})
+    assert (created.status_code, created.json) == (400, refused)
+    export = api.create_export(destination={**s3, "integration": integration})
+    patched = api.patch(f"{org}{export['id']}/", json={"destination": {**s3, key: integration}})
+    assert (patched.status_code, patched.json) == (400, refused)
+    step = api.post(
+        f"{org}run_test_step_new/", json={"name": "x", "interval": "hour", "destination": {**s3, key: integration}}
+    )
+    assert (step.status_code, step.json) == (400, refused)
+    assert api.get("/batch_exports/").json["count"] == 1  # nothing made or changed
 
 
 def test_an_organization_update_keeps_the_export_in_its_project(api: Api, server: MockServer, tenant: Tenant) -> None:

@@ -215,6 +215,14 @@ def test_a_config_value_of_the_wrong_type_is_refused(api: Api, value: Any, got: 
     assert response.json == config_error(f"Configuration has invalid type: got '{got}', expected 'str'")
 
 
+def test_redshifts_mode_is_a_literal_whose_type_posthog_never_checks(api: Api) -> None:
+    """``mode: Literal["COPY", "INSERT"]`` is no class: PostHog's type loop skips it and stores what came."""
+    response = create(api, destination=integrated(api, "Redshift", mode=5))
+
+    assert response.status_code == 201
+    assert response.json["destination"]["config"]["mode"] == 5
+
+
 def test_a_string_that_is_not_a_number_is_refused_for_an_int_key(api: Api) -> None:
     destination = integrated(api, "Redshift", port="fifty")
 

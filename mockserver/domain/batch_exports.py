@@ -66,6 +66,9 @@ class _Write:
     partial: bool
     #: The profile of PostHog's API the write follows (``docs`` or ``current``).
     profile: str = "docs"
+    #: Whether PostHog's serializer has a team in its context: not at an organization URL,
+    #: where its team-scoped ``integration`` field finds no integration at all.
+    team_scoped: bool = True
     #: Filled in by the destination validator.
     destination: Destination | None = None
 
@@ -166,8 +169,11 @@ class BatchExports:
 
     # -- writes ----------------------------------------------------------------------
 
-    def create(self, team: Team, data: Mapping[str, Any], field_errors: FieldErrors) -> BatchExport:
-        write = _Write(team, data, None, partial=False, profile=self.store.profile_of_team(team.id))
+    def create(
+        self, team: Team, data: Mapping[str, Any], field_errors: FieldErrors, *, team_scoped: bool = True
+    ) -> BatchExport:
+        """``team_scoped``: false at an organization URL (see :class:`_Write`)."""
+        write = _Write(team, data, None, False, self.store.profile_of_team(team.id), team_scoped)
         self._validate(write, field_errors)
         now = self.store.clock.now()
         assert write.destination is not None  # required field: validated above
@@ -193,9 +199,16 @@ class BatchExports:
         return export
 
     def update(
-        self, export: BatchExport, team: Team, data: Mapping[str, Any], field_errors: FieldErrors, *, partial: bool
+        self,
+        export: BatchExport,
+        team: Team,
+        data: Mapping[str, Any],
+        field_errors: FieldErrors,
+        *,
+        partial: bool,
+        team_scoped: bool = True,
     ) -> BatchExport:
-        write = _Write(team, data, export, partial=partial, profile=self.store.profile_of_team(team.id))
+        write = _Write(team, data, export, partial, self.store.profile_of_team(team.id), team_scoped)
         self._validate(write, field_errors)
         if write.destination is not None:
             destinations.check_schedulable(write.destination.type, write.destination.config)
@@ -210,14 +223,21 @@ class BatchExports:
         return export
 
     def validate_only(
-        self, team: Team, data: Mapping[str, Any], field_errors: FieldErrors, *, instance: BatchExport | None
+        self,
+        team: Team,
+        data: Mapping[str, Any],
+        field_errors: FieldErrors,
+        *,
+        instance: BatchExport | None,
+        team_scoped: bool = True,
     ) -> Destination:
         """Validate a write without saving it (``run_test_step``); returns the effective destination.
 
         With an ``instance`` the request is partial and its destination config is merged
         over the stored one, as ``run_test_step`` does.
         """
-        write = _Write(team, data, instance, partial=instance is not None, profile=self.store.profile_of_team(team.id))
+        profile = self.store.profile_of_team(team.id)
+        write = _Write(team, data, instance, instance is not None, profile, team_scoped)
         self._validate(write, field_errors)
         if write.destination is not None:
             return write.destination
@@ -231,16 +251,18 @@ class BatchExports:
         field_errors: FieldErrors,
         *,
         instance: BatchExport | None,
+        team_scoped: bool = True,
     ) -> tuple[str, str]:
         """``run_test_step(_new)``: validate the write, then name the step ``data["step"]`` runs.
 
-        ``step`` (default 0) is checked first; the rest of the body is validated as a
-        create (``instance=None``) or as a partial update of ``instance``.
+        PostHog pops ``step`` (default 0) from the body, validates the rest as a create
+        (``instance=None``) or as a partial update of ``instance``, then runs the step: the
+        body's errors come first, then the step's.
         """
+        errors = {k: v for k, v in field_errors.items() if k != "step"}
+        destination = self.validate_only(team, data, errors, instance=instance, team_scoped=team_scoped)
         if "step" in field_errors:
             raise field_errors["step"]
-        errors = {k: v for k, v in field_errors.items() if k != "step"}
-        destination = self.validate_only(team, data, errors, instance=instance)
         return connectivity.step(destination.type, data.get("step", 0))
 
     def delete(self, export: BatchExport) -> None:
@@ -361,7 +383,7 @@ class BatchExports:
                 resolved = None
                 continue
             integration = self.store.integrations.get(value)
-            if integration is None or integration.team_id != write.team.id:
+            if integration is None or integration.team_id != write.team.id or not write.team_scoped:
                 raise ValidationError(
                     f'Invalid pk "{value}" - object does not exist.', code="does_not_exist", attr=f"destination__{key}"
                 )

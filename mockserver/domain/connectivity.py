@@ -87,10 +87,11 @@ def steps_for(destination_type: str) -> tuple[tuple[str, str], ...] | None:
 def step(destination_type: str, index: object) -> tuple[str, str]:
     """The ``index``-th check of a destination type, which the caller then reports as passed.
 
-    PostHog indexes its list and fails with a 500 (``IndexError``) out of range; the fake
-    answers a 400 on ``step`` instead.
+    PostHog indexes its list, so a negative step counts from the end (``-1`` is the last
+    check), and fails with a 500 (``IndexError``) out of range; the fake answers a 400 on
+    ``step`` instead.
     """
     steps = TEST_STEPS.get(destination_type, ())
-    if not isinstance(index, int) or not 0 <= index < len(steps):
+    if not isinstance(index, int) or isinstance(index, bool) or not -len(steps) <= index < len(steps):
         raise ValidationError(f"Invalid step {index}: this destination has {len(steps)} test steps.", attr="step")
     return steps[index]

@@ -105,7 +105,8 @@ DESTINATION_FIELDS: dict[str, tuple[ConfigField, ...]] = {
         "table_name:str",
         "port:int",
         "properties_data_type:str",
-        "mode:str",
+        # ``typing.Literal["COPY", "INSERT"]``: not a class, so PostHog's type check skips it.
+        "mode",
         "copy_inputs",
     ),
     "BigQuery": _fields(

@@ -83,8 +83,10 @@ class PatchNotKept(BatchExports):
     Caught by ``patch.persists`` (retrieve must show the new name).
     """
 
-    def update(self, export: BatchExport, team: Team, data: Any, field_errors: Any, *, partial: bool) -> BatchExport:
-        return super().update(copy.copy(export), team, data, field_errors, partial=partial)
+    def update(
+        self, export: BatchExport, team: Team, data: Any, field_errors: Any, *, partial: bool, team_scoped: bool = True
+    ) -> BatchExport:
+        return super().update(copy.copy(export), team, data, field_errors, partial=partial, team_scoped=team_scoped)
 
 
 class DeletedStillRetrievable(BatchExports):

@@ -36,7 +36,8 @@ def list_exports(backend: Backend, ctx: Context) -> Reply:
 def create(backend: Backend, ctx: Context) -> Reply:
     body = ctx.body_object
     exports = backend.batch_exports
-    export = exports.create(exports.home_team(ctx.team, ctx.organization, None), body, ctx.parsed.field_errors)
+    team = exports.home_team(ctx.team, ctx.organization, None)
+    export = exports.create(team, body, ctx.parsed.field_errors, team_scoped=ctx.team is not None)
     return Reply(201, _json(backend, export))
 
 
@@ -49,7 +50,7 @@ def _update(backend: Backend, ctx: Context, *, partial: bool) -> Reply:
     export = _export(backend, ctx)
     body = ctx.body_object
     team = exports.home_team(ctx.team, ctx.organization, export)
-    exports.update(export, team, body, ctx.parsed.field_errors, partial=partial)
+    exports.update(export, team, body, ctx.parsed.field_errors, partial=partial, team_scoped=ctx.team is not None)
     return Reply(200, _json(backend, export))
 
 
@@ -158,7 +159,9 @@ def test_steps(_backend: Backend, ctx: Context) -> Reply:
 def _run_step(backend: Backend, ctx: Context, export: BatchExport | None) -> Reply:
     exports = backend.batch_exports
     team = exports.home_team(ctx.team, ctx.organization, export)
-    name, description = exports.run_test_step(team, ctx.body_object, ctx.parsed.field_errors, instance=export)
+    name, description = exports.run_test_step(
+        team, ctx.body_object, ctx.parsed.field_errors, instance=export, team_scoped=ctx.team is not None
+    )
     return Reply(200, {"name": name, "description": description, "result": {"status": "Passed", "message": None}})
 
 
