@@ -393,14 +393,15 @@ def _pyarrow_available() -> bool:
 def encoding_problem(file_format: str, compression: str | None) -> str | None:
     """Why this fake cannot write ``file_format``/``compression`` here, or ``None``.
 
-    Parquet and brotli both come from pyarrow, the optional ``parquet`` extra.
+    Parquet and brotli both come from pyarrow, a dependency of the package; an environment
+    can still lack it (installed without dependencies, or on a platform without wheels).
     """
     needs_pyarrow = file_format == "Parquet" or compression == "brotli"
     if needs_pyarrow and not _pyarrow_available():
         what = "Parquet files" if file_format == "Parquet" else "brotli compression"
         return (
             f"This fake cannot write {what} without pyarrow: "
-            "install posthog-batch-exports-mock[parquet] or choose JSONLines without brotli."
+            "install pyarrow (a dependency of posthog-batch-exports-mock) or choose JSONLines without brotli."
         )
     return None
 
