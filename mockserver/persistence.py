@@ -110,9 +110,35 @@ def read_state(path: str | os.PathLike[str]) -> dict[str, Any]:
     broken = [name for name, kind in parts.items() if not isinstance(state.get(name), kind)]
     if not isinstance(state.get("printed_tenant"), str | None):  # absent from older files
         broken.append("printed_tenant")
+    if not broken:
+        broken = _damaged_parts(state)
     if broken:
         raise StateFileError(f"{path}: a damaged state file ({', '.join(broken)} missing or unreadable)")
     return state
+
+
+def _damaged_parts(state: dict[str, Any]) -> list[str]:
+    """The parts of the state that are not what a store holds there: each table must be of
+    its kind (a file of an older version may lack a table, which then starts empty)."""
+    from mockserver.domain.store import Store
+    from mockserver.http.faults import Fault, LatencyRule
+
+    fresh = vars(Store())
+    broken = []
+    for name, value in state["store"].items():
+        if name in _TRANSIENT or name not in fresh:
+            broken.append(f"store.{name}")  # never saved, or no part of a store
+            continue
+        expected = fresh[name]
+        if expected is None:
+            continue  # a part that is empty by default: any value
+        # Tables saved before they were sharded are plain dicts (``apply_state`` shards them).
+        kinds: tuple[type, ...] = (ShardedDict, dict) if isinstance(expected, ShardedDict) else (type(expected),)
+        if not isinstance(value, kinds):
+            broken.append(f"store.{name}")
+    broken += [f"faults[{i}]" for i, f in enumerate(state["faults"]) if not isinstance(f, Fault)]
+    broken += [f"latency[{i}]" for i, r in enumerate(state["latency"]) if not isinstance(r, LatencyRule)]
+    return broken
 
 
 def load_state(server: MockServer, path: str | os.PathLike[str]) -> datetime:

@@ -392,6 +392,31 @@ def test_a_damaged_state_file_is_one_error_whatever_the_damage(tmp_path: Path) -
         assert result.returncode != 0 and "--state-file:" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_state_whose_tables_are_not_tables_is_refused(tmp_path: Path) -> None:
+    """A whole pickle of the right format can still hold the wrong things: each table must be one."""
+    import pickle
+
+    from mockserver.persistence import read_state
+
+    server = MockServer()
+    server.store.create_tenant()
+    good = tmp_path / "good"
+    save_state(server, good)
+    state = pickle.loads(good.read_bytes())
+    cases = {
+        "store.teams": {**state, "store": {**state["store"], "teams": "x"}},
+        "store.lock": {**state, "store": {**state["store"], "lock": None}},
+        "store.nonsense": {**state, "store": {**state["store"], "nonsense": {}}},
+        "faults[0]": {**state, "faults": ["not a fault"]},
+    }
+    for part, broken in cases.items():
+        path = tmp_path / part
+        path.write_bytes(pickle.dumps(broken))
+        with pytest.raises(StateFileError, match=re.escape(part)):
+            read_state(path)
+    assert read_state(good)["store"].keys() == state["store"].keys()
+
+
 def test_saving_is_atomic_when_writing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "state"
     server = MockServer()
