@@ -280,6 +280,21 @@ def test_a_body_nested_deeper_than_the_limit_is_a_400_before_parsing(api: Api, s
     assert state(server) == before
 
 
+@pytest.mark.parametrize("length", ["1_0", "+2", "2, 2", "-1", "٢", "0x2", ""])
+def test_a_content_length_of_anything_but_digits_is_a_400(length: str) -> None:
+    """RFC 9110: ``1*DIGIT``. ``int()`` reads "1_0" as 10 and "+2" as 2, which a server in front may not."""
+    from mockserver.errors import ParseError
+    from mockserver.http.body import BodyLimits, read_body
+
+    environ = {"CONTENT_LENGTH": length, "HTTP_TRANSFER_ENCODING": "", "wsgi.input": io.BytesIO(b"{}" * 8)}
+    if not length:
+        assert read_body(environ, BodyLimits()) == b""  # none announced: no body
+        return
+    with pytest.raises(ParseError, match="Invalid Content-Length"):
+        read_body(environ, BodyLimits())
+    assert read_body({**environ, "CONTENT_LENGTH": " 2 "}, BodyLimits()) == b"{}"  # whitespace around is allowed
+
+
 def test_escaped_quotes_in_an_unclosed_string_cost_linear_time_not_quadratic() -> None:
     """An 80 KB body of ``\\"`` pairs after 101 brackets held the store's lock for 17 s: every escaped
     quote started a new search for the string's end. The scan is one pass now. Timed against the

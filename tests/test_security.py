@@ -171,6 +171,16 @@ def test_a_token_with_non_ascii_characters_works_and_a_stray_byte_is_a_403() -> 
     assert remote.get("/_mock/state/", headers={"X-Mock-Control-Token": "p\xe9sswort"}).status_code == 403
 
 
+def test_text_beyond_iso_8859_1_matches_no_token() -> None:
+    """A server never hands such text over; in process it could, and a replacement "?" must not match."""
+    from mockserver.http.guard import ControlPlaneGuard
+
+    guard = ControlPlaneGuard("a?")
+    environ = {"REMOTE_ADDR": "10.0.0.7", "HTTP_X_MOCK_CONTROL_TOKEN": "a\u0100"}
+    assert not guard.allows(environ)
+    assert guard.allows({**environ, "HTTP_X_MOCK_CONTROL_TOKEN": "a?"})
+
+
 def test_a_downloads_files_answer_any_client_as_pre_signed_urls_do() -> None:
     """``…/download/`` redirects to ``/_mock/files/{id}/``, which a client in a container must be able to follow."""
     server = MockServer(control_plane_token="tok")

@@ -106,12 +106,12 @@ def read_body(environ: dict[str, Any], limits: BodyLimits, readers: BodyReaders 
     if chunked:
         length = None
     else:
-        try:
-            length = int(raw_length)
-        except ValueError:
-            raise ParseError(f'Invalid Content-Length header "{raw_length[:32]}".') from None
-        if length < 0:
+        # Digits only (RFC 9110): ``int()`` would also read "+5", "1_0" or two headers joined
+        # by a comma, and a server in front could read those otherwise.
+        digits = raw_length.strip(" \t")
+        if not (digits.isascii() and digits.isdigit()):
             raise ParseError(f'Invalid Content-Length header "{raw_length[:32]}".')
+        length = int(digits)
         if length == 0:
             return b""
         if length > limits.max_bytes:

@@ -73,8 +73,14 @@ class ControlPlaneGuard:
         if self.token is None or not isinstance(sent, str):
             return False
         # Compared as bytes: WSGI hands header text over as ISO-8859-1, so a token in UTF-8
-        # arrives as its bytes, and compare_digest refuses non-ASCII text outright.
-        return hmac.compare_digest(sent.encode("latin-1", "replace"), self.token.encode("utf-8"))
+        # arrives as its bytes, and compare_digest refuses non-ASCII text outright. Text that
+        # is no ISO-8859-1 (never from a server; in process, anything) matches no token: a
+        # replacement "?" would match a "?" in it.
+        try:
+            raw = sent.encode("latin-1")
+        except UnicodeEncodeError:
+            return False
+        return hmac.compare_digest(raw, self.token.encode("utf-8"))
 
     def check(self, environ: dict[str, Any]) -> None:
         """Raise PermissionDenied (403) unless :meth:`allows` the request."""
