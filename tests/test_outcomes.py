@@ -262,3 +262,50 @@ def test_reset_forgets_outcomes_and_restores_the_default_progression(server: Moc
     assert control(server, "POST", "/_mock/reset/").status_code == 204
     assert server.store.planned_outcomes == {}
     assert server.store.progression == Progression()
+
+
+# -- file downloads ------------------------------------------------------------------------------
+
+DOWNLOAD = {
+    "model": "events",
+    "data_interval_start": "2026-01-05T10:00:00Z",
+    "data_interval_end": "2026-01-05T11:00:00Z",
+    "file": {"format": "JSONLines"},
+}
+
+
+def test_a_projects_next_file_downloads_end_as_planned_over_http(server: MockServer, api: Api) -> None:
+    planned = control(
+        server, "POST", "/_mock/outcomes/file_downloads/",
+        json={"project_id": api.tenant.project_id, "outcomes": [{"status": "Failed", "latest_error": "disk full"},
+                                                                {"status": "Completed", "records_completed": 0}]},
+    )  # fmt: skip
+    assert planned.status_code == 201
+    assert [o["status"] for o in planned.json["outcomes"]] == ["Failed", "Completed"]
+    failed = api.post("/file_download_batch_exports/", json=DOWNLOAD).json["id"]
+    empty = api.post("/file_download_batch_exports/", json=DOWNLOAD).json["id"]
+    normal = api.post("/file_download_batch_exports/", json=DOWNLOAD).json["id"]
+    advance(api, 600)
+    assert api.get(f"/file_download_batch_exports/{failed}/").json["status"] == "Failed"
+    assert api.get(f"/file_download_batch_exports/{empty}/").json == {"status": "Completed", "files": []}
+    assert len(api.get(f"/file_download_batch_exports/{normal}/").json["files"]) >= 1
+    left = control(server, "GET", f"/_mock/outcomes/file_downloads/?project_id={api.tenant.project_id}")
+    assert left.json == {"project_id": api.tenant.project_id, "outcomes": []}
+
+
+def test_file_download_outcomes_need_a_project_that_exists_and_can_be_forgotten(server: MockServer, api: Api) -> None:
+    unknown = control(server, "POST", "/_mock/outcomes/file_downloads/", json={"project_id": 999, "outcomes": []})
+    assert unknown.json == error("does_not_exist", 'Invalid pk "999" - object does not exist.', "project_id")
+    server.plan_file_downloads(api.tenant.project_id, [Outcome("Failed")])
+    assert control(server, "DELETE", "/_mock/outcomes/file_downloads/").status_code == 204
+    assert server.planned_file_downloads(api.tenant.project_id) == []
+
+
+@pytest.mark.posthog_mock(clock="private")
+def test_the_plugin_plans_file_downloads_too(posthog_mock: Any) -> None:
+    posthog_mock.plan_file_downloads([{"status": "Failed", "latest_error": "disk full"}])
+    with posthog_mock.httpx_client() as client:
+        made = client.post(f"/api/projects/{posthog_mock.project_id}/file_download_batch_exports/", json=DOWNLOAD)
+        posthog_mock.advance(600)
+        shown = client.get(f"/api/projects/{posthog_mock.project_id}/file_download_batch_exports/{made.json()['id']}/")
+    assert shown.json() == {"status": "Failed", "error": "disk full"}

@@ -170,13 +170,13 @@ class FileDownloads:
 
     # -- planning (Python API for tests) ---------------------------------------------
 
-    def plan_outcomes(self, team_id: int, planned: Iterable[Outcome]) -> None:
-        """The team's next file downloads end as ``planned``, in order.
+    def plan_outcomes(self, team_id: int, planned: Iterable[Outcome]) -> list[Outcome]:
+        """The team's next file downloads end as ``planned``, in order; returns the whole queue.
 
         A ``Completed`` outcome with ``records_completed`` writes exactly that many rows
         (``0``: the run completes with ``files: []``).
         """
-        outcomes.plan_file_downloads(self.store, team_id, planned)
+        return outcomes.plan_file_downloads(self.store, team_id, planned)
 
     def plan_run_outcome(self, run_id: str, outcome: Outcome) -> None:
         """Replace how a file-download run that has not finished yet will end."""

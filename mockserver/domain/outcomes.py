@@ -29,11 +29,13 @@ from mockserver.errors import ValidationError
 __all__ = [
     "OUTCOME_STATUSES",
     "Outcome",
+    "clear_file_downloads",
     "clear_outcomes",
     "next_file_download_outcome",
     "next_outcome",
     "plan_file_downloads",
     "plan_outcomes",
+    "planned_file_downloads",
     "planned_outcomes",
     "replace_outcomes",
 ]
@@ -85,10 +87,35 @@ def next_outcome(store: Store, export_id: str) -> Outcome:
         return queue.popleft() if queue else Outcome("Completed")
 
 
-def plan_file_downloads(store: Store, team_id: int, outcomes: Iterable[Outcome]) -> None:
-    """The team's next file downloads end as ``outcomes``, in order."""
+def plan_file_downloads(store: Store, team_id: int, outcomes: Iterable[Outcome]) -> list[Outcome]:
+    """The team's next file downloads end as ``outcomes``, in order; returns the whole queue.
+
+    Raises:
+        ValidationError: no such project (``attr`` ``project_id``).
+    """
     with store.lock:
-        store.file_download_outcomes.setdefault(team_id, deque()).extend(outcomes)
+        if team_id not in store.teams:
+            raise ValidationError(
+                f'Invalid pk "{team_id}" - object does not exist.', code="does_not_exist", attr="project_id"
+            )
+        queue = store.file_download_outcomes.setdefault(team_id, deque())
+        queue.extend(outcomes)
+        return list(queue)
+
+
+def planned_file_downloads(store: Store, team_id: int) -> list[Outcome]:
+    """The outcomes still waiting for the team's next file downloads, next first (empty if none)."""
+    with store.lock:
+        return list(store.file_download_outcomes.get(team_id, ()))
+
+
+def clear_file_downloads(store: Store, team_id: int | None = None) -> None:
+    """Forget the planned file-download outcomes of one team, or of every team."""
+    with store.lock:
+        if team_id is None:
+            store.file_download_outcomes.clear()
+        else:
+            store.file_download_outcomes.pop(team_id, None)
 
 
 def next_file_download_outcome(store: Store, team_id: int) -> Outcome | None:

@@ -401,6 +401,15 @@ class MockServer:
         """The outcomes still waiting for a run of the export, next first."""
         return outcomes.planned_outcomes(self.store, export_id)
 
+    def plan_file_downloads(self, project_id: int, planned: Iterable[Outcome]) -> list[Outcome]:
+        """Make the project's next file downloads (on-demand exports) end as ``planned``, in order;
+        returns the whole queue. A ``Completed`` one with ``records_completed`` writes that many rows."""
+        return outcomes.plan_file_downloads(self.store, project_id, planned)
+
+    def planned_file_downloads(self, project_id: int) -> list[Outcome]:
+        """The outcomes still waiting for the project's next file downloads, next first."""
+        return outcomes.planned_file_downloads(self.store, project_id)
+
     # -- WSGI ------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

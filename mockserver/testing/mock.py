@@ -279,6 +279,13 @@ class PostHogMock:
             raise TypeError(f"outcomes: give a list, such as [{outcomes!r}], one item per run")
         return self.app.plan_outcomes(export_id, [_outcome(o) for o in outcomes])
 
+    def plan_file_downloads(self, outcomes: Iterable[OutcomeLike]) -> list[Outcome]:
+        """Make this project's next file downloads end as planned: ``["Failed"]``, ``[{"status": "Completed",
+        "records_completed": 0}]`` (a download with no files) or :class:`Outcome` s."""
+        if isinstance(outcomes, (str, Mapping, Outcome)):
+            raise TypeError(f"outcomes: give a list, such as [{outcomes!r}], one item per file download")
+        return self.app.plan_file_downloads(self.project_id, [_outcome(o) for o in outcomes])
+
     def fault(
         self,
         operation: str | None,

@@ -4,18 +4,19 @@ Each handler gets the :class:`ControlPlane` (the store, the domain services and 
 layer's planned misbehaviour and journal) and the request's :class:`Context`.
 Everything here is also a plain Python call; these handlers only translate:
 
-==========================  ================================================================
-``/_mock/tenants/``         ``server.store.create_tenant()``
-``/_mock/keys/``            ``server.store.create_api_key(project_id, scopes)``
-``/_mock/scenarios/``       ``mockserver.fixtures.load_scenario(name, server)``
-``/_mock/reset/``           ``server.store.reset()`` (also clears faults, latency, journal)
-``/_mock/clock/…``          ``server.store.clock.advance(…)`` / ``.set(…)``
-``/_mock/outcomes/``        ``server.plan_outcomes(export_id, [Outcome(…)])``
-``/_mock/progression/``     ``server.store.progression = Progression(…)``
-``/_mock/faults/``          ``server.faults.add(operation, status, times=…)``
-``/_mock/latency/``         ``server.latency.set(seconds, operation=…)``
-``/_mock/journal/``         ``server.journal.entries(operation=…)``
-==========================  ================================================================
+===================================  ===============================================================
+``/_mock/tenants/``                  ``server.store.create_tenant()``
+``/_mock/keys/``                     ``server.store.create_api_key(project_id, scopes)``
+``/_mock/scenarios/``                ``mockserver.fixtures.load_scenario(name, server)``
+``/_mock/reset/``                    ``server.store.reset()`` (also clears faults, latency, journal)
+``/_mock/clock/…``                   ``server.store.clock.advance(…)`` / ``.set(…)``
+``/_mock/outcomes/``                 ``server.plan_outcomes(export_id, [Outcome(…)])``
+``/_mock/outcomes/file_downloads/``  ``server.plan_file_downloads(project_id, [Outcome(…)])``
+``/_mock/progression/``              ``server.store.progression = Progression(…)``
+``/_mock/faults/``                   ``server.faults.add(operation, status, times=…)``
+``/_mock/latency/``                  ``server.latency.set(seconds, operation=…)``
+``/_mock/journal/``                  ``server.journal.entries(operation=…)``
+===================================  ===============================================================
 
 Bodies and query values are checked against the spec first (a wrong type, a missing
 field or an unknown outcome status is a 400 in PostHog's shape); the handlers add the
@@ -294,12 +295,8 @@ def _queue(export_id: str, queue: list[Outcome]) -> dict[str, Any]:
 def outcomes_create(plane: ControlPlane, ctx: Context) -> Reply:
     ctx.check_field_errors()
     body = ctx.body
-    planned = [
-        Outcome(item["status"], item.get("latest_error"), item.get("records_completed"))
-        for item in body.get("outcomes", [])
-    ]
     export_id = str(body["batch_export_id"])
-    return Reply(201, _queue(export_id, outcomes.plan_outcomes(plane.store, export_id, planned)))
+    return Reply(201, _queue(export_id, outcomes.plan_outcomes(plane.store, export_id, _planned(ctx))))
 
 
 def outcomes_retrieve(plane: ControlPlane, ctx: Context) -> Reply:
@@ -310,6 +307,32 @@ def outcomes_retrieve(plane: ControlPlane, ctx: Context) -> Reply:
 def outcomes_destroy(plane: ControlPlane, ctx: Context) -> Reply:
     export_id = ctx.query.get("batch_export_id")
     outcomes.clear_outcomes(plane.store, str(export_id) if export_id is not None else None)
+    return Reply(204)
+
+
+def _planned(ctx: Context) -> list[Outcome]:
+    return [
+        Outcome(item["status"], item.get("latest_error"), item.get("records_completed"))
+        for item in ctx.body.get("outcomes", [])
+    ]
+
+
+def file_download_outcomes_create(plane: ControlPlane, ctx: Context) -> Reply:
+    ctx.check_field_errors()
+    project_id = int(ctx.body["project_id"])
+    queue = outcomes.plan_file_downloads(plane.store, project_id, _planned(ctx))
+    return Reply(201, {"project_id": project_id, "outcomes": [_outcome_json(o) for o in queue]})
+
+
+def file_download_outcomes_retrieve(plane: ControlPlane, ctx: Context) -> Reply:
+    project_id = int(ctx.query["project_id"])
+    queue = outcomes.planned_file_downloads(plane.store, project_id)
+    return Reply(200, {"project_id": project_id, "outcomes": [_outcome_json(o) for o in queue]})
+
+
+def file_download_outcomes_destroy(plane: ControlPlane, ctx: Context) -> Reply:
+    project_id = ctx.query.get("project_id")
+    outcomes.clear_file_downloads(plane.store, int(project_id) if project_id is not None else None)
     return Reply(204)
 
 
@@ -459,6 +482,9 @@ HANDLERS: dict[str, ControlHandler] = {
     "mock_outcomes_retrieve": outcomes_retrieve,
     "mock_outcomes_create": outcomes_create,
     "mock_outcomes_destroy": outcomes_destroy,
+    "mock_file_download_outcomes_retrieve": file_download_outcomes_retrieve,
+    "mock_file_download_outcomes_create": file_download_outcomes_create,
+    "mock_file_download_outcomes_destroy": file_download_outcomes_destroy,
     "mock_progression_retrieve": progression_retrieve,
     "mock_progression_update": progression_update,
     "mock_faults_list": faults_list,
