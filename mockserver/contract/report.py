@@ -152,11 +152,14 @@ class Report:
             lines += ["", "Created and NOT deleted (remove them by hand):"]
             lines += [f"  {item}" for item in self.leftovers]
         counts = self.counts()
-        verdict = "conforms" if self.ok else "does NOT conform"
+        if self.unreachable is not None:
+            verdict = "no verdict: the target stopped answering, and the run stopped there"
+        else:
+            verdict = "the target conforms" if self.ok else "the target does NOT conform"
         lines += [
             "",
             f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped "
-            f"({self.requests} requests): the target {verdict}.",
+            f"({self.requests} requests): {verdict}.",
         ]
         return "\n".join(lines)
 

@@ -136,7 +136,7 @@ def run_contract(
     if other is not None and (not only or "differential" in only):
         selected = [*selected, Phase("differential", "the same scenarios against the reference", _differ(other))]
     try:
-        for phase in selected:
+        for index, phase in enumerate(selected):
             result = report.phase(phase.name)
             progress.start(phase.name, phase.description)
             began, requests = wallclock.elapsed(), workspace.requests + (other.requests if other else 0)
@@ -152,7 +152,10 @@ def run_contract(
                 result.requests = workspace.requests + (other.requests if other else 0) - requests
             progress.end(result)
             if report.unreachable is not None:
-                break  # the later phases would only wait out the same silence
+                # The later phases would only wait out the same silence: listed, not run.
+                for later in selected[index + 1 :]:
+                    report.phase(later.name).skipped(later.name, "not run: the target stopped answering")
+                break
     finally:
         report.leftovers = workspace.cleanup()
         workspace.close()
