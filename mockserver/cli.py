@@ -203,6 +203,16 @@ def _load_scenarios(app: MockServer, names: Sequence[str]) -> list[Scenario]:
     return loaded
 
 
+def _scenario_key(name: str) -> str:
+    """How the state file knows a scenario: a shipped one by name, a file by its absolute path
+    (``./ours.yaml`` and ``/srv/ours.yaml`` are one scenario when they are one file)."""
+    from mockserver.fixtures import shipped_scenarios
+
+    if name in shipped_scenarios():
+        return name
+    return str(Path(name).resolve())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "contract":
@@ -241,11 +251,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("--server granian: install the 'serve' extra: pip install 'posthog-batch-exports-mock[serve]'")
     # Scenarios make new tenants: the state file records those it holds already, which are not
     # loaded again (each restart would add another copy). A reset forgets their tenants.
-    held: list[str] = list(saved.get("scenarios", ())) if saved is not None else []
-    skipped = [name for name in args.scenario if name in held]
-    fresh = [name for name in args.scenario if name not in held]
+    held: list[str] = [_scenario_key(n) for n in saved.get("scenarios", ())] if saved is not None else []
+    skipped = [name for name in args.scenario if _scenario_key(name) in held]
+    fresh = [name for name in args.scenario if _scenario_key(name) not in held]
     scenarios = _load_scenarios(app, fresh)
-    held += fresh
+    held += [_scenario_key(name) for name in fresh]
     store.reset_listeners.append(held.clear)
     # --print-tenant prints the same tenant on every start from a state file, not a new one each time.
     printed: str | None = saved.get("printed_tenant") if saved is not None else None

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -181,3 +182,15 @@ def test_the_readme_lists_every_flag_of_serve() -> None:
     flags = {flag for action in serve._actions for flag in action.option_strings if flag.startswith("--")}
     missing = sorted(flag for flag in flags - {"--help"} if f"`{flag}" not in table)
     assert missing == []
+
+
+def test_a_scenario_file_is_one_scenario_however_its_path_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state file records the scenarios it holds: ``./ours.yaml`` then ``/abs/ours.yaml`` is not a second copy."""
+    from mockserver.cli import _scenario_key
+
+    (tmp_path / "ours.yaml").write_text("exports: []\n")
+    monkeypatch.chdir(tmp_path)
+    assert _scenario_key("./ours.yaml") == _scenario_key(str(tmp_path / "ours.yaml")) == _scenario_key("ours.yaml")
+    assert _scenario_key("failing-snowflake") == "failing-snowflake"
