@@ -177,7 +177,7 @@ def posthog_mock_settings(request: pytest.FixtureRequest) -> Settings:
     settings = _session_settings(request.config)
     markers = list(request.node.iter_markers("posthog_mock"))  # the test's own first, then its class's, module's
     if not markers:
-        return settings
+        return _with_the_scenarios_clock(settings, {})
     # Markers add up, the nearest winning argument by argument: a class marked
     # clock="private" keeps it for a method that only adds feature_flags.
     arguments: dict[str, Any] = {}
@@ -198,6 +198,7 @@ def posthog_mock_settings(request: pytest.FixtureRequest) -> Settings:
             # Relative paths: from the test file's folder, then the rootdir, then the current one.
             bases = [request.path.parent, request.config.rootpath]
             merged = replace(merged, scenario=resolve_scenario(merged.scenario, bases))
+        merged = _with_the_scenarios_clock(merged, arguments)
     except SettingsError as exc:
         message = f"posthog_mock marker: {exc}"
     if message is not None:  # failed outside the handler: one message, not a chain of two
@@ -213,9 +214,6 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
     planned fault was never used.
     """
     settings = posthog_mock_settings
-    if settings.scenario and settings.clock == "shared" and _scenario_sets_clock(settings.scenario):
-        # The scenario's clock.start would move the shared server's one clock for every test.
-        settings = replace(settings, clock="private")
     if settings.clock == "private":
         mock = PostHogMock.private_fake(
             seed=settings.seed, start=settings.start, strict=settings.strict,
@@ -261,6 +259,19 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
             app.faults.clear_added_since(faults_mark)
             app.latency.put_back(latency_rules)
         mock.close()
+
+
+def _with_the_scenarios_clock(settings: Settings, arguments: dict[str, Any]) -> Settings:
+    """A scenario that sets the clock (``clock.start``) gets a private fake: it would move the
+    shared server's one clock for every test. A marker that asks for the shared clock with it is refused."""
+    if not (settings.scenario and settings.clock == "shared" and _scenario_sets_clock(settings.scenario)):
+        return settings
+    if arguments.get("clock") == "shared":
+        raise SettingsError(
+            f'scenario {settings.scenario!r} sets the clock (clock.start): it needs clock="private", '
+            "the shared server has one clock for every test"
+        )
+    return replace(settings, clock="private")
 
 
 def _scenario_sets_clock(scenario: str) -> bool:

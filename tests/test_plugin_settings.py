@@ -307,14 +307,21 @@ def test_a_scenario_that_sets_the_clock_gets_a_fake_of_its_own(pytester: pytest.
         import pytest
 
         @pytest.mark.posthog_mock(scenario="weekly-across-dst")
-        def test_1_dst(posthog_mock):
+        def test_1_dst(posthog_mock, posthog_mock_settings):
             assert posthog_mock.now.isoformat().startswith("2026-04-")  # the scenario's own clock
+            assert posthog_mock_settings.clock == "private"  # as the test got it
 
         def test_2_after(posthog_mock):
             assert posthog_mock.now.isoformat() == "2026-01-05T12:00:00+00:00"  # the shared clock did not move
+
+        @pytest.mark.posthog_mock(scenario="weekly-across-dst", clock="shared")
+        def test_3_asks_for_the_shared_clock(posthog_mock):
+            pass
         """
     )
-    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*scenario 'weekly-across-dst' sets the clock (clock.start): it needs clock=*"])
 
 
 def test_safe_under_xdist(pytester: pytest.Pytester) -> None:
