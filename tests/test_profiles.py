@@ -167,6 +167,67 @@ def test_hogql_fields_belong_to_the_hogql_model(current: Api) -> None:
     )
 
 
+def test_a_query_on_another_model_is_refused_for_its_model_before_it_is_read(current: Api) -> None:
+    """``current`` has no field-level query check: ``validate()`` names the model first, after every field error."""
+    plain = {"name": "n", "interval": "hour", "destination": NOOP}
+    persons = current.post("/batch_exports/", json={**plain, "model": "persons", "hogql_query": "SELECT 1"})
+    assert persons.json == error(
+        "invalid_input", "'hogql_query' is only supported for 'hogql' not 'persons' model", "hogql_query"
+    )
+    zone = current.post("/batch_exports/", json={**plain, "hogql_query": "SELECT 1", "timezone": "Nope/Nope"})
+    assert zone.json == error("invalid_choice", '"Nope/Nope" is not a valid choice.', "timezone")
+
+
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [
+        ("SELECT count() FROM events",
+         "Every column in the SELECT clause must be a field or have an alias (e.g. `count() AS event_count`)"),
+        ("SELECT event FROM events WHERE event = {unknown_placeholder}",
+         "Unknown placeholder '{unknown_placeholder}'. Only {data_interval_start} and {data_interval_end} are "
+         "supported in batch export queries"),
+        ("SELECT event FROM events WHERE {filters}",
+         "Unsupported placeholder. Only {data_interval_start} and {data_interval_end} are supported in batch "
+         "export queries"),
+    ],
+)  # fmt: skip
+def test_a_hogql_models_query_names_its_columns_and_uses_the_run_placeholders_only(
+    current: Api, query: str, detail: str
+) -> None:
+    body = {**HOGQL_EXPORT, "hogql_query": query, "primary_key": ["event"]}
+    assert current.post("/batch_exports/", json=body).json == error("invalid_input", detail, "hogql_query")
+
+
+def test_current_trims_the_query_and_key_columns_and_refuses_blank_ones(current: Api) -> None:
+    """DRF's ``CharField`` trims whitespace, then refuses what is left blank."""
+    padded = {**HOGQL_EXPORT, "hogql_query": "  " + HOGQL_EXPORT["hogql_query"] + "\n", "primary_key": [" id "]}
+    created = current.post("/batch_exports/", json=padded)
+    assert created.status_code == 201, created.json
+    assert (created.json["hogql_query"], created.json["primary_key"]) == (HOGQL_EXPORT["hogql_query"], ["id"])
+    blank = current.post("/batch_exports/", json={**HOGQL_EXPORT, "hogql_query": "   "})
+    assert blank.json == error("blank", "This field may not be blank.", "hogql_query")
+    blank_key = current.post("/batch_exports/", json={**HOGQL_EXPORT, "version_key": [" "]})
+    assert blank_key.json == error("blank", "This field may not be blank.", "version_key__0")
+
+
+def test_modifiers_set_to_null_are_not_stored(current: Api) -> None:
+    """PostHog stores ``model_dump(exclude_none=True)``."""
+    body = {**HOGQL_EXPORT, "hogql_modifiers": {"convertToProjectTimezone": None, "personsOnEventsMode": "disabled"}}
+    created = current.post("/batch_exports/", json=body)
+    assert created.json["hogql_modifiers"] == {"personsOnEventsMode": "disabled"}
+
+
+def test_null_clears_a_grandfathered_events_exports_query(server: MockServer) -> None:
+    """A project that had an events export with a query keeps that feature; null removes the query and its schema."""
+    older = Api(server, server.store.create_tenant())  # the default profile, docs, when it was made
+    export = older.create_export(hogql_query="SELECT event FROM events")
+    assert export["schema"] is not None
+    server.store.default_profile = "current"  # the same project, met by today's PostHog
+    cleared = older.patch(f"/batch_exports/{export['id']}/", json={"hogql_query": None})
+    assert cleared.status_code == 200, cleared.json
+    assert (cleared.json["schema"], cleared.json["hogql_query"]) == (None, None)
+
+
 def test_current_never_changes_a_model(current: Api) -> None:
     export = current.create_export()
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -173,7 +174,9 @@ class BatchExports:
         self, team: Team, data: Mapping[str, Any], field_errors: FieldErrors, *, team_scoped: bool = True
     ) -> BatchExport:
         """``team_scoped``: false at an organization URL (see :class:`_Write`)."""
-        write = _Write(team, data, None, False, self.store.profile_of_team(team.id), team_scoped)
+        profile = self.store.profile_of_team(team.id)
+        data = _as_char_fields_read(data, profile)
+        write = _Write(team, data, None, False, profile, team_scoped)
         self._validate(write, field_errors)
         now = self.store.clock.now()
         assert write.destination is not None  # required field: validated above
@@ -208,7 +211,9 @@ class BatchExports:
         partial: bool,
         team_scoped: bool = True,
     ) -> BatchExport:
-        write = _Write(team, data, export, partial, self.store.profile_of_team(team.id), team_scoped)
+        profile = self.store.profile_of_team(team.id)
+        data = _as_char_fields_read(data, profile)
+        write = _Write(team, data, export, partial, profile, team_scoped)
         self._validate(write, field_errors)
         if write.destination is not None:
             destinations.check_schedulable(write.destination.type, write.destination.config)
@@ -237,6 +242,7 @@ class BatchExports:
         over the stored one, as ``run_test_step`` does.
         """
         profile = self.store.profile_of_team(team.id)
+        data = _as_char_fields_read(data, profile)
         write = _Write(team, data, instance, instance is not None, profile, team_scoped)
         self._validate(write, field_errors)
         if write.destination is not None:
@@ -407,9 +413,20 @@ class BatchExports:
             raise ValidationError("Datetime has wrong format.", code="invalid", attr=name)
 
     def _validate_hogql(self, write: _Write) -> None:
-        if write.current and (write.data["hogql_query"] is None or write.model == "hogql"):
-            return  # checked with the model in validate() (_validate_current)
-        compile_query(write.data["hogql_query"])
+        query = write.data["hogql_query"]
+        if write.current:
+            # A plain CharField there (trimmed, not blank); the query itself is read in
+            # validate(), after the check of which model takes it (_validate_current).
+            if query is not None and not query:
+                raise ValidationError("This field may not be blank.", code="blank", attr="hogql_query")
+            return
+        compile_query(query)
+
+    def _validate_key_columns(self, write: _Write, name: str) -> None:
+        """``current``'s ``primary_key``/``version_key``: lists of trimmed, non-blank column names."""
+        for index, column in enumerate(write.data[name] or ()):
+            if isinstance(column, str) and not column:
+                raise ValidationError("This field may not be blank.", code="blank", attr=f"{name}__{index}")
 
     def _validate_model(self, write: _Write) -> None:
         """``current``: the ``hogql`` model needs its flag, and a model never changes."""
@@ -436,6 +453,8 @@ class BatchExports:
             if data.get(name) is not None and model != wanted:
                 raise ValidationError(f"'{name}' is only supported for '{wanted}' not '{model}' model", attr=name)
         if model != "hogql":
+            if data.get("hogql_query") is not None:
+                compile_query(data["hogql_query"])  # a grandfathered events export's query
             return
         query = data.get("hogql_query", instance.hogql_query if instance is not None else None)
         if query is None:
@@ -455,11 +474,22 @@ class BatchExports:
 
     @staticmethod
     def _hogql_columns(query: str) -> set[str]:
-        """The output columns of a ``hogql`` model's query (its run-interval placeholders allowed)."""
+        """The output columns of a ``hogql`` model's query (its run-interval placeholders allowed).
+
+        ``parse_hogql_select_for_batch_export``: other placeholders are refused by name, and
+        every column must be a field or have an alias (it names a column of the destination).
+        """
+        for placeholder in re.findall(r"\{\s*([A-Za-z_]\w*)\s*\}", query):
+            if "{" + placeholder + "}" in HOGQL_PLACEHOLDERS:
+                continue
+            only = f"Only {' and '.join(HOGQL_PLACEHOLDERS)} are supported in batch export queries"
+            if placeholder == "filters":  # HogQL's own placeholder, which batch exports do not fill
+                raise ValidationError(f"Unsupported placeholder. {only}", attr="hogql_query")
+            raise ValidationError(f"Unknown placeholder '{{{placeholder}}}'. {only}", attr="hogql_query")
         for placeholder in HOGQL_PLACEHOLDERS:
             query = query.replace(placeholder, "now()")
         try:
-            schema = compile_query(query)
+            schema = compile_query(query, named_columns=True)
         except ValidationError as error:
             raise ValidationError(error.detail, attr="hogql_query") from None
         return {field["alias"] for field in schema["fields"]}
@@ -524,10 +554,15 @@ class BatchExports:
         elif data.get("hogql_query"):
             export.hogql_query = data["hogql_query"]
             export.schema = compile_query(data["hogql_query"])
+        elif write.current and "hogql_query" in data:  # null: ``current`` clears the query and its schema
+            export.hogql_query = export.schema = None
         if write.current:
             for name in ("hogql_modifiers", "primary_key", "version_key", "incremental_mode"):
                 if name in data:
                     setattr(export, name, data[name])
+            if isinstance(export.hogql_modifiers, dict):
+                # ``model_dump(exclude_none=True)``: a modifier set to null is no modifier.
+                export.hogql_modifiers = {k: v for k, v in export.hogql_modifiers.items() if v is not None}
         export.interval_offset = _interval_offset(export, write)
 
 
@@ -564,7 +599,23 @@ _FIELD_VALIDATORS: dict[str, Callable[[BatchExports, _Write], None]] = {
     "start_at": lambda self, w: self._validate_datetime(w, "start_at"),
     "end_at": lambda self, w: self._validate_datetime(w, "end_at"),
     "hogql_query": BatchExports._validate_hogql,
+    "primary_key": lambda self, w: self._validate_key_columns(w, "primary_key"),
+    "version_key": lambda self, w: self._validate_key_columns(w, "version_key"),
     "filters": BatchExports._validate_filters,
     "offset_day": BatchExports._validate_offset_day,
     "offset_hour": BatchExports._validate_offset_hour,
 }
+
+
+def _as_char_fields_read(data: Mapping[str, Any], profile: str) -> Mapping[str, Any]:
+    """``current``'s serializer reads ``hogql_query`` and the key columns with DRF's ``CharField``,
+    which trims surrounding whitespace: the rest of validation sees them trimmed, and so does the store."""
+    if profile != "current":
+        return data
+    trimmed = dict(data)
+    if isinstance(data.get("hogql_query"), str):
+        trimmed["hogql_query"] = data["hogql_query"].strip()
+    for name in ("primary_key", "version_key"):
+        if isinstance(data.get(name), list):
+            trimmed[name] = [c.strip() if isinstance(c, str) else c for c in data[name]]
+    return trimmed

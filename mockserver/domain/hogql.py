@@ -572,20 +572,27 @@ def _field_alias(column: _Node) -> tuple[_Node, str]:
     return column, _print(column)
 
 
-def compile_query(query: str) -> dict[str, Any]:
+def compile_query(query: str, *, named_columns: bool = False) -> dict[str, Any]:
     """Validate ``query`` and return the export ``schema``: ``{fields, values, hogql_query}``.
 
     ``fields`` holds each selected expression as HogQL with its alias; PostHog prints them
     as ClickHouse SQL with ``%(hogql_val_N)s`` placeholders filled from ``values``.
+    ``named_columns`` (a ``hogql`` model's query): every column must be a field or have an
+    alias, since it names a column of the destination (``_validate_select_columns_are_named``).
+
+    >>> compile_query("SELECT count() FROM events", named_columns=True)["fields"]
+    Traceback (most recent call last):
+    ...
+    mockserver.errors.ValidationError: Every column in the SELECT clause must be a field or have an alias (e.g. ...
     """
     try:
-        return _compile(query)
+        return _compile(query, named_columns)
     except RecursionError:
         # Nested past what a recursive parser handles (PostHog's gives up too): a parse failure.
         raise ValidationError("Failed to parse query", attr=_ATTR) from None
 
 
-def _compile(query: str) -> dict[str, Any]:
+def _compile(query: str, named_columns: bool = False) -> dict[str, Any]:
     try:
         parser = _Parser(_tokens(query))
         tree = parser.query()
@@ -595,6 +602,11 @@ def _compile(query: str) -> dict[str, Any]:
         raise ValidationError("Failed to parse query", attr=_ATTR) from None
     _resolve(tree)
     parsed = _check_shape(tree)
+    if named_columns and any(column.kind not in ("field", "alias") for column in parsed.select):
+        raise ValidationError(
+            "Every column in the SELECT clause must be a field or have an alias (e.g. `count() AS event_count`)",
+            attr=_ATTR,
+        )
     fields = []
     for column in parsed.select:
         expr, alias = _field_alias(column)
