@@ -200,10 +200,11 @@ def test_a_hogql_models_query_names_its_columns_and_uses_the_run_placeholders_on
 
 def test_current_trims_the_query_and_key_columns_and_refuses_blank_ones(current: Api) -> None:
     """DRF's ``CharField`` trims whitespace, then refuses what is left blank."""
-    padded = {**HOGQL_EXPORT, "hogql_query": "  " + HOGQL_EXPORT["hogql_query"] + "\n", "primary_key": [" id "]}
+    query = str(HOGQL_EXPORT["hogql_query"])
+    padded = {**HOGQL_EXPORT, "hogql_query": f"  {query}\n", "primary_key": [" id "]}
     created = current.post("/batch_exports/", json=padded)
     assert created.status_code == 201, created.json
-    assert (created.json["hogql_query"], created.json["primary_key"]) == (HOGQL_EXPORT["hogql_query"], ["id"])
+    assert (created.json["hogql_query"], created.json["primary_key"]) == (query, ["id"])
     blank = current.post("/batch_exports/", json={**HOGQL_EXPORT, "hogql_query": "   "})
     assert blank.json == error("blank", "This field may not be blank.", "hogql_query")
     blank_key = current.post("/batch_exports/", json={**HOGQL_EXPORT, "version_key": [" "]})

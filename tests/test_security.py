@@ -269,9 +269,13 @@ def test_secret_fields_are_redacted_in_form_and_multipart_bodies_too(api: Api, s
          '{"pass\\u0077ord":"SECRET-1"}\r\n--B--\r\n'),
         ("multipart/form-data; boundary=B",
          "--B\r\nContent-Disposition: form-data; name=destination.config.password\r\n\r\nSECRET-1\r\n--B--\r\n"),
+        ("multipart/form-data; boundary=B",
+         '--B\r\nContent-Disposition: form-data; name="destination.config.password"; filename="p.txt"\r\n\r\n'
+         "SECRET-1\r\n--B--\r\n"),
     ],
     ids=["form-json-field", "multipart-json-part", "escaped-key", "invalid-json", "too-deep", "text-json",
-         "form-json-half-escaped", "form-escaped-name", "multipart-escaped-key", "multipart-unquoted-name"],
+         "form-json-half-escaped", "form-escaped-name", "multipart-escaped-key", "multipart-unquoted-name",
+         "multipart-file-part"],
 )  # fmt: skip
 def test_a_secret_is_redacted_however_the_body_carries_it(
     api: Api, server: MockServer, content_type: str, body: str
@@ -291,3 +295,22 @@ def test_a_key_in_the_query_is_cut_to_its_prefix_however_it_is_escaped(api: Api,
     assert response.status_code == 200
     kept = everything_kept(server)
     assert key not in kept and key[4:] not in kept and escaped not in kept
+
+
+def test_a_form_reads_back_as_sent_around_what_was_redacted(api: Api, server: MockServer) -> None:
+    """UTF-8 text outside the secret fields is not garbled, and a key escaped in a value is cut too."""
+    key = api.tenant.api_key
+    body = f"name=été&destination.config.password=SECRET-2&note={key.replace('_', '%5F')}".encode()
+    api.post("/batch_exports/", data=body, content_type="application/x-www-form-urlencoded")
+    (entry,) = [e for e in server.journal.entries() if e.method == "POST"]
+    assert entry.request_data is not None
+    kept = entry.request_data.decode() if isinstance(entry.request_data, bytes) else str(entry.request_data)
+    assert "SECRET-2" not in kept and key[4:] not in kept
+    assert "name=%C3%A9t%C3%A9" in kept  # é once, UTF-8 escaped, not é
+
+
+def test_a_multipart_part_without_a_name_leaves_the_journal_readable(api: Api, server: MockServer) -> None:
+    body = b"--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B--\r\n"
+    api.post("/batch_exports/", data=body, content_type="multipart/form-data; boundary=B")
+    assert call(server, "GET", "/_mock/journal/").status_code == 200
+    assert server.errors == []

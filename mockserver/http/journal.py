@@ -141,14 +141,16 @@ def _redact_json(value: Any) -> Any:
     return value
 
 
-def _redact_form_field(name: str, value: str) -> str:
-    last = re.split(r"[.\[\]]+", name.strip("]"))[-1]
+def _redact_form_field(name: str | None, value: str) -> str:
+    last = re.split(r"[.\[\]]+", (name or "").strip("]"))[-1]
     if last == "personal_api_key":
         return redact(value)
     if last in SECRET_NAMES:
         return REDACTED
     # A field whose value is JSON (``destination.config={"password": …}``) is scrubbed as JSON.
-    return scrub(value.encode(), "application/json").decode() if value.lstrip()[:1] in ("{", "[") else value
+    if value.lstrip()[:1] in ("{", "["):
+        return scrub(value.encode("utf-8", "surrogateescape"), "application/json").decode("utf-8", "surrogateescape")
+    return redact_keys(value)
 
 
 def scrub(data: bytes, content_type: str) -> bytes:
@@ -177,10 +179,13 @@ def scrub(data: bytes, content_type: str) -> bytes:
     elif media == "application/x-www-form-urlencoded":
         # Read as the API reads it (names and values unescaped; a value may hold JSON,
         # ``destination.config={…}``), and written back only where something was redacted.
-        fields = parse_qsl(data.decode("latin-1"), keep_blank_values=True)
+        # UTF-8 both ways, any byte kept (surrogateescape): text outside the redacted fields
+        # reads back as it was sent.
+        text = data.decode("utf-8", "surrogateescape")
+        fields = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="surrogateescape")
         redacted = [(k, _redact_form_field(k, v)) for k, v in fields]
         if redacted != fields:
-            data = urlencode(redacted).encode("latin-1")
+            data = urlencode(redacted, encoding="utf-8", errors="surrogateescape").encode("ascii")
     elif media == "multipart/form-data":
         data = _scrub_multipart(data, content_type)
     # Whatever was not parsed above (invalid or too deep JSON, text/json, JSON in a form part)
@@ -211,7 +216,7 @@ def _scrub_multipart(data: bytes, content_type: str) -> bytes:
             events.append(event)
             if isinstance(event, Epilogue):
                 break
-    except ValueError:
+    except Exception:  # noqa: BLE001 - any body a client sent; redaction must never fail on it
         return _SECRET_PART.sub(rb"\1" + REDACTED.encode(), data)
     changed = False
     parts: list[Any] = []  # Preamble, then (Field or File, its bytes) pairs, then Epilogue
@@ -223,11 +228,11 @@ def _scrub_multipart(data: bytes, content_type: str) -> bytes:
         else:
             parts.append(event)
     for index, part in enumerate(parts):
-        if isinstance(part, tuple) and isinstance(part[0], Field):
-            value = bytes(part[1]).decode("utf-8", "replace")
+        if isinstance(part, tuple):  # a field or a file: either may carry a secret by name or as JSON
+            value = bytes(part[1]).decode("utf-8", "surrogateescape")
             redacted = _redact_form_field(part[0].name, value)
             if redacted != value:
-                parts[index] = (part[0], bytearray(redacted.encode()))
+                parts[index] = (part[0], bytearray(redacted.encode("utf-8", "surrogateescape")))
                 changed = True
     if not changed:
         return data
