@@ -157,6 +157,30 @@ def test_an_earliest_backfill_without_an_end_runs_to_now_rounded_down_to_the_int
     assert (earliest["data_interval_start"], earliest["data_interval_end"]) == (None, "2026-01-05T12:00:00Z")
 
 
+def test_an_earliest_backfill_made_on_an_interval_boundary_still_runs(server: MockServer) -> None:
+    """Now is 12:00:00 exactly: the one run ends there, as PostHog's rounding gives it."""
+    flagged = Api(server, server.store.create_tenant(feature_flags=["batch-export-earliest-backfill"]))
+    export = flagged.create_export(interval="hour")
+    assert backfill(flagged, export["id"])[0] == 201
+    advance(flagged, 600)
+    (run,) = [r for r in flagged.get(f"/batch_exports/{export['id']}/runs/").json["results"] if r["backfill"]]
+    assert (run["data_interval_start"], run["data_interval_end"]) == (None, "2026-01-05T12:00:00Z")
+
+
+def test_a_backfill_without_an_end_starting_after_now_is_caught_up_at_once(api: Api, server: MockServer) -> None:
+    """Even at year 9999, where the next interval's end is past what a date can hold."""
+    export = api.create_export(interval="hour")
+    for start in ("2026-01-06T00:00:00+00:00", "9999-12-31T23:00:00+00:00"):
+        status, body = backfill(api, export["id"], start_at=start)
+        assert status == 201
+        advance(api, 60)
+        made = api.get(f"/batch_exports/{export['id']}/backfills/{body['backfill_id']}/").json
+        assert (made["status"], made["progress"]["finished_runs"]) == ("Completed", 0)
+    assert api.get(f"/batch_exports/{export['id']}/backfills/").status_code == 200
+    assert api.get(f"/batch_exports/{export['id']}/runs/").json["results"] == []
+    assert server.errors == []
+
+
 def test_failed_and_cancelled_runs_do_not_stop_a_backfill_and_failed_ones_count_as_finished(
     api: Api, server: MockServer
 ) -> None:

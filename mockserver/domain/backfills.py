@@ -172,7 +172,7 @@ class Backfills:
         if end is None:
             return None
         export = self.store.batch_exports[backfill.batch_export_id]
-        return math.ceil((end - start) / interval_delta(export.interval))
+        return max(0, math.ceil((end - start) / interval_delta(export.interval)))  # a start after its end: none
 
     def cancel(self, backfill: Backfill) -> None:
         if backfill.status not in ACTIVE:

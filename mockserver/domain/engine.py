@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from mockserver.domain import outcomes
 from mockserver.domain.destinations import failure_error
@@ -364,8 +364,13 @@ class Engine:
         if count is not None and len(run_ids) >= count:
             self._end_backfill(backfill, "Completed", at)
             return
-        start, end = self.backfill_interval(backfill, len(run_ids), at)
-        if backfill.end_at is None and end >= at:
+        try:
+            start, end = self.backfill_interval(backfill, len(run_ids), at)
+        except OverflowError:  # an interval past year 9999: later than any now
+            start, end = None, datetime.max.replace(tzinfo=UTC)
+        # Only a backfill with a start catches up: PostHog rounds now down for the one run
+        # of an earliest backfill and checks "caught up" later, when now has moved on.
+        if backfill.end_at is None and backfill.start_at is not None and end >= at:
             # Caught up with now: PostHog's ``unpause_batch_export``, then the backfill ends.
             if export.paused:
                 export.paused, export.last_updated_at = False, at
