@@ -470,6 +470,8 @@ def test_the_page_shows_twenty_organizations_at_a_time_with_links_to_the_rest() 
     assert "Organizations 41–45 of 45" in last and 'rel="next"' not in last
     assert 'rel="prev" href="/?limit=20&amp;offset=20"' in last
     assert client.get("/?limit=0").status_code == 400
+    for huge in ("limit=99999999999999999999", "offset=99999999999999999999", "limit=9223372036854775807&offset=1"):
+        assert client.get(f"/?{huge}").status_code == 200, huge
 
 
 def test_the_page_shows_fifty_exports_per_project_and_says_how_many_more() -> None:

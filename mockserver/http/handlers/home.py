@@ -77,7 +77,8 @@ def _export_section(store: Store, export: BatchExport) -> str:
 def render_home(store: Store, *, limit: int = PAGE_ORGANIZATIONS, offset: int = 0) -> str:
     """The page: organizations ``offset`` to ``offset + limit`` (in creation order), from the store as it is now."""
     total = len(store.organizations)
-    shown = list(itertools.islice(store.organizations.values(), offset, offset + limit))
+    # Bounded by the count: islice refuses positions past sys.maxsize, and a query may ask for any.
+    shown = list(itertools.islice(store.organizations.values(), min(offset, total), min(offset + limit, total)))
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         "<title>PostHog batch-exports mock</title>",
