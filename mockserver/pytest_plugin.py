@@ -234,7 +234,7 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
         # progression): put back at teardown, so that no later test inherits them.
         restore_settings = (app.store.progression, replace(app.store.limits))
         # Faults and latency rules the test adds, for its tenant or for every tenant.
-        faults_mark, latency_rules = app.faults.mark(), app.latency.snapshot()
+        planned_faults, latency_rules = app.faults.snapshot(), app.latency.snapshot()
     app = mock.app
     seen = len(app.errors)
     try:
@@ -256,7 +256,7 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
             with app.store.lock:
                 app.store.progression, app.store.limits = restore_settings
             app.faults.clear(project_id=mock.project_id)
-            app.faults.clear_added_since(faults_mark)
+            app.faults.keep_only(planned_faults)
             app.latency.put_back(latency_rules)
         mock.close()
 

@@ -105,6 +105,11 @@ def test_faults_and_latency_for_every_tenant_end_with_the_test_that_planned_them
                 assert slowed.status_code == 201, slowed.text
             posthog_mock.app.faults.add("batch_exports_retrieve", 500)
 
+        def test_resets_then_plans_for_everyone(posthog_mock):
+            with posthog_mock.httpx_client() as client:
+                assert client.post("/_mock/reset/").status_code == 204  # fault ids start over
+            posthog_mock.app.faults.add("batch_exports_list", 503)
+
         def test_sees_none_of_it(posthog_mock):
             import time
 
@@ -115,7 +120,7 @@ def test_faults_and_latency_for_every_tenant_end_with_the_test_that_planned_them
             assert listed.status_code == 200 and time.monotonic() - started < 0.5
         """
     )
-    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
 
 
 def test_a_failed_strict_test_reports_its_failure_alone(pytester: pytest.Pytester) -> None:

@@ -427,19 +427,22 @@ class Faults:
             self._faults = []
             self._next_id = 1
 
-    def mark(self) -> int:
-        """A mark to pass to :meth:`clear_added_since`: faults added from now on have ids at or above it."""
+    def snapshot(self) -> list[Fault]:
+        """The faults planned now, for :meth:`keep_only`."""
         with self._lock:
-            return self._next_id
+            return list(self._faults)
 
-    def clear_added_since(self, mark: int) -> int:
-        """Drop every fault added since :meth:`mark` gave ``mark``, whatever its scope; returns how many.
+    def keep_only(self, snapshot: list[Fault]) -> int:
+        """Drop every fault that is not one of ``snapshot`` (a :meth:`snapshot`), whatever its scope;
+        returns how many. Those of the snapshot stay as they are now (partly or wholly used).
 
         The pytest plugin's teardown on the shared server: a test's faults, even those for
-        every tenant, never reach a later test.
+        every tenant, never reach a later test. Faults are told apart as objects, not by id,
+        since a reset starts ids over.
         """
         with self._lock:
-            keep = [f for f in self._faults if f.id < mark]
+            planned = {id(fault) for fault in snapshot}
+            keep = [f for f in self._faults if id(f) in planned]
             dropped = len(self._faults) - len(keep)
             self._faults = keep
             return dropped
