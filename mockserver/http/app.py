@@ -550,8 +550,12 @@ class MockServer:
                 request.form, request.files, spec.request_schema(operation_id), spec.resolve,
                 partial=request.method == "PATCH",
             )  # fmt: skip
-            body, mimetype = orjson.dumps(form.data), "application/json"
-            trace.too_deep = json_too_deep(body)  # the form's values as JSON (urlencoded brackets went uncounted)
+            mimetype = "application/json"
+            try:
+                body = orjson.dumps(form.data)
+                trace.too_deep = json_too_deep(body)  # the form's values as JSON (urlencoded brackets went uncounted)
+            except orjson.JSONEncodeError:  # nested past the 255 levels orjson writes: too deep in any case
+                body, trace.too_deep = b"[]", True
         # A body refused before parsing (reported when the handler reads it, as DRF does).
         refused: APIError | None = None
         if op.has_body and body and not request.environ.get("CONTENT_TYPE"):
