@@ -163,6 +163,7 @@ def apply_state(server: MockServer, state: dict[str, Any]) -> datetime:
         server.faults.reset()
         for fault in state["faults"]:
             server.faults.restore(fault)
+        server.backend.engine.tally_backfills()  # counts a file of an older version did not keep
         server.latency.reset()
         for rule in state["latency"]:
             server.latency.set(rule.seconds, operation=rule.operation, project_id=rule.scope.project_id,

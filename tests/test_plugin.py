@@ -393,6 +393,7 @@ def test_calls_with_a_limit_are_the_tests_own_newest(posthog_mock: PostHogMock) 
         client.post("/_mock/clock/advance/", json={"seconds": 1})
     assert len(posthog_mock.calls()) == 3
     assert [c.id for c in posthog_mock.calls(limit=2)] == [c.id for c in posthog_mock.calls()[-2:]]
+    assert len(posthog_mock.calls(limit=0)) == 3  # no limit, as Journal.entries reads it
 
 
 @pytest.mark.posthog_mock(clock="private")

@@ -35,7 +35,9 @@ def test_a_second_load_reads_the_copy_and_gives_the_same_document(document: Path
     second = load_document(document, parse, write=True)
     assert parse.calls == 1
     assert second == first == {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {}}
-    assert cache_file(document, document.read_bytes()).parent == document.parent / "__pycache__"
+    copy = cache_file(document, document.read_bytes())
+    assert copy.parent == document.parent / "__pycache__"
+    assert copy.stat().st_mode & 0o777 == 0o644  # readable by whoever reads the package
 
 
 def test_an_edited_document_is_parsed_again_and_its_old_copy_dropped(document: Path) -> None:

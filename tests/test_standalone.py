@@ -28,7 +28,7 @@ from werkzeug.test import Client
 from mockserver import MockServer
 from mockserver.domain.models import LogEntry, Run
 from mockserver.domain.tables import ShardedDict
-from mockserver.fixtures import load_scenario
+from mockserver.fixtures import Factories, load_scenario
 from mockserver.persistence import StateFileError, load_state, read_state, save_state
 from mockserver.server import AccessLog
 
@@ -415,6 +415,29 @@ def test_a_state_whose_tables_are_not_tables_is_refused(tmp_path: Path) -> None:
         with pytest.raises(StateFileError, match=re.escape(part)):
             read_state(path)
     assert read_state(good)["store"].keys() == state["store"].keys()
+
+
+def test_a_state_saved_mid_backfill_resumes_its_counts(tmp_path: Path) -> None:
+    """A file written before backfills kept their counts still loads them right: they are counted again."""
+    from mockserver import Outcome
+
+    server = MockServer()
+    tenant = server.store.create_tenant()
+    make = Factories(server, tenant)
+    export = make.batch_export(interval="hour", destination=make.destination("NoOp"))
+    server.plan_outcomes(export["id"], [Outcome("Failed", "boom")])
+    backfill = make.backfill(export["id"], start_at="2026-01-05T06:00:00Z", end_at="2026-01-05T10:00:00Z")
+    server.store.clock.advance(400)  # two runs ended: Failed, then Completed
+    kept = server.store.backfills[backfill["id"]]
+    counts = (kept.finished_runs, kept.completed_records)
+    assert counts[0] == 2
+    kept.finished_runs, kept.completed_records = 0, None  # as an older file holds it
+    path = tmp_path / "state"
+    save_state(server, path)
+    restored = MockServer()
+    load_state(restored, path)
+    again = restored.store.backfills[backfill["id"]]
+    assert (again.finished_runs, again.completed_records) == counts
 
 
 def test_saving_is_atomic_when_writing_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

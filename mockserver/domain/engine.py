@@ -379,6 +379,22 @@ class Engine:
             return
         self.create_run(export, start, end, at, backfill=backfill)
 
+    def tally_backfills(self) -> None:
+        """Count every backfill's finished runs and completed records again from its runs.
+
+        The scheduler keeps these counts as runs end; a state saved before it kept them
+        (``serve --state-file``) has its backfills' counts rebuilt here when loaded.
+        """
+        store = self.store
+        with store.lock:
+            for backfill in store.backfills.values():
+                runs = [store.runs[i] for i in store.runs_by_backfill.get(backfill.id, ())]
+                backfill.finished_runs = sum(run.status in ("Completed", "Failed") for run in runs)
+                done = [run for run in runs if run.status == "Completed"]
+                backfill.completed_records = (
+                    sum((r.records_completed or 0) + (r.records_failed or 0) for r in done) if done else None
+                )
+
     def _end_backfill(self, backfill: Backfill, status: str, at: datetime) -> None:
         """``update_batch_export_backfill_model`` with ``finished``: the status, ``finished_at`` and,
         counted from its completed runs, ``total_records_count`` (``None`` when none completed)."""

@@ -90,6 +90,7 @@ def _store(copy: Path, document: Any) -> None:
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(encoded)
+            os.chmod(temporary, 0o644)  # as readable as the bytecode beside it (mkstemp makes it 0600)
             os.replace(temporary, copy)
         except BaseException:
             with contextlib.suppress(OSError):

@@ -349,7 +349,7 @@ class PostHogMock:
 
         limit = filters.pop("limit", None)
         found = [e for e in self.app.journal.entries(operation=operation, **filters) if mine(e)]
-        return found if limit is None else found[-limit:] if limit > 0 else []
+        return found[-limit:] if limit else found  # as Journal.entries reads it (0 or None: all)
 
     def calls(self, operation: str | None = None, **filters: Any) -> list[JournalEntry]:
         """Requests this test's tenant made (of one operation, in any spelling), oldest first.
