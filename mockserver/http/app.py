@@ -34,7 +34,8 @@ clients see one request at a time and the state is never half-written.
 
 Nothing that waits on anyone else runs under it:
 
-* **the client**: routing and reading the body (steps 1–2) come first. A client that
+* **the client**: routing and reading the body (steps 1–2) come first, and so does the scan
+  of a JSON body's nesting (linear, but long for a body of megabytes). A client that
   announces ten bytes and sends one stalls only its own request, until its read timeout
   (408); sending the response is the server's business, after :meth:`MockServer.__call__`
   has returned;
