@@ -12,9 +12,13 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from mockserver.http.spec import DEFAULT_PROFILE, PROFILES
+
+if TYPE_CHECKING:
+    from mockserver.contract.target import Target
 
 __all__ = ["add_parser", "main"]
 
@@ -88,7 +92,7 @@ def main(args: argparse.Namespace) -> int:
     from mockserver.contract import wallclock
     from mockserver.contract.progress import Lines
     from mockserver.contract.runner import run_contract, select_phases
-    from mockserver.contract.target import Target, Unreachable
+    from mockserver.contract.target import Unreachable
 
     if args.max_examples < 1:
         return _usage("--max-examples must be at least 1")
@@ -110,25 +114,16 @@ def main(args: argparse.Namespace) -> int:
         return _usage(
             "--only differential needs a reference: --reference-url, --reference-api-key, --reference-project-id"
         )
-    target = Target(
-        args.base_url,
-        args.api_key,
-        args.project_id,
-        args.organization_id,
-        args.read_only_api_key,
-        timeout=args.timeout,
-        profile=args.profile,
-    )
+    target = _target(args, args.base_url, args.api_key, args.project_id, args.organization_id, args.read_only_api_key)
     reference = None
     if args.reference_url:
-        reference = Target(
+        reference = _target(
+            args,
             args.reference_url,
             args.reference_api_key,
             args.reference_project_id,
             args.reference_organization_id,
             args.reference_read_only_api_key,
-            timeout=args.timeout,
-            profile=args.profile,
         )
     if args.junit_xml:
         # Before the run, not after it: a report that cannot be written is a usage error.
@@ -171,6 +166,23 @@ def main(args: argparse.Namespace) -> int:
     if report.unreachable is not None:
         return _usage(f"the target stopped answering: {report.unreachable}")
     return 0 if report.ok else 1
+
+
+def _target(
+    args: argparse.Namespace,
+    url: str,
+    api_key: str,
+    project_id: int,
+    organization_id: str | None,
+    read_only_api_key: str | None,
+) -> Target:
+    """A target as the command line names it; the timeout and the profile are the run's, for the
+    target and a reference alike."""
+    from mockserver.contract.target import Target
+
+    return Target(
+        url, api_key, project_id, organization_id, read_only_api_key, timeout=args.timeout, profile=args.profile
+    )
 
 
 def url_problem(url: str) -> str | None:

@@ -174,10 +174,8 @@ class BatchExports:
         self, team: Team, data: Mapping[str, Any], field_errors: FieldErrors, *, team_scoped: bool = True
     ) -> BatchExport:
         """``team_scoped``: false at an organization URL (see :class:`_Write`)."""
-        profile = self.store.profile_of_team(team.id)
-        data = _as_char_fields_read(data, profile)
-        write = _Write(team, data, None, False, profile, team_scoped)
-        self._validate(write, field_errors)
+        write = self._checked(team, data, None, False, team_scoped, field_errors)
+        data = write.data
         now = self.store.clock.now()
         assert write.destination is not None  # required field: validated above
         destinations.check_schedulable(write.destination.type, write.destination.config)
@@ -211,10 +209,8 @@ class BatchExports:
         partial: bool,
         team_scoped: bool = True,
     ) -> BatchExport:
-        profile = self.store.profile_of_team(team.id)
-        data = _as_char_fields_read(data, profile)
-        write = _Write(team, data, export, partial, profile, team_scoped)
-        self._validate(write, field_errors)
+        write = self._checked(team, data, export, partial, team_scoped, field_errors)
+        data = write.data
         if write.destination is not None:
             destinations.check_schedulable(write.destination.type, write.destination.config)
         for key in ("name", "model", "interval", "paused"):
@@ -241,10 +237,7 @@ class BatchExports:
         With an ``instance`` the request is partial and its destination config is merged
         over the stored one, as ``run_test_step`` does.
         """
-        profile = self.store.profile_of_team(team.id)
-        data = _as_char_fields_read(data, profile)
-        write = _Write(team, data, instance, instance is not None, profile, team_scoped)
-        self._validate(write, field_errors)
+        write = self._checked(team, data, instance, instance is not None, team_scoped, field_errors)
         if write.destination is not None:
             return write.destination
         assert instance is not None
@@ -302,6 +295,21 @@ class BatchExports:
             self.start_backfill(export, export.last_paused_at, now)
 
     # -- validation ------------------------------------------------------------------
+
+    def _checked(
+        self,
+        team: Team,
+        data: Mapping[str, Any],
+        instance: BatchExport | None,
+        partial: bool,
+        team_scoped: bool,
+        field_errors: FieldErrors,
+    ) -> _Write:
+        """A write in the team's profile, read as its serializer reads it, and validated (or an error raised)."""
+        profile = self.store.profile_of_team(team.id)
+        write = _Write(team, _as_char_fields_read(data, profile), instance, partial, profile, team_scoped)
+        self._validate(write, field_errors)
+        return write
 
     def _validate(self, write: _Write, field_errors: FieldErrors) -> None:
         collected: list[APIError] = []
