@@ -255,8 +255,7 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
             app.strict = restore_strict
             with app.store.lock:
                 app.store.progression, app.store.limits = restore_settings
-            app.faults.clear(project_id=mock.project_id)
-            app.faults.keep_only(planned_faults)
+            app.faults.keep_only(planned_faults)  # the test's own project's faults among them
             app.latency.put_back(latency_rules)
         mock.close()
 

@@ -267,12 +267,7 @@ class Engine:
         for listener in self.on_run_finished:
             listener(run, at)
         if run.backfill_id:
-            backfill = store.backfills[run.backfill_id]
-            if run.status in ("Completed", "Failed"):
-                backfill.finished_runs += 1
-            if run.status == "Completed":
-                records = (run.records_completed or 0) + (run.records_failed or 0)
-                backfill.completed_records = (backfill.completed_records or 0) + records
+            _count_ended_run(store.backfills[run.backfill_id], run)
             self.plan(at, "backfill", run.backfill_id)
 
     def _destination_type(self, run: Run) -> str:
@@ -388,12 +383,9 @@ class Engine:
         store = self.store
         with store.lock:
             for backfill in store.backfills.values():
-                runs = [store.runs[i] for i in store.runs_by_backfill.get(backfill.id, ())]
-                backfill.finished_runs = sum(run.status in ("Completed", "Failed") for run in runs)
-                done = [run for run in runs if run.status == "Completed"]
-                backfill.completed_records = (
-                    sum((r.records_completed or 0) + (r.records_failed or 0) for r in done) if done else None
-                )
+                backfill.finished_runs, backfill.completed_records = 0, None
+                for run_id in store.runs_by_backfill.get(backfill.id, ()):
+                    _count_ended_run(backfill, store.runs[run_id])
 
     def _end_backfill(self, backfill: Backfill, status: str, at: datetime) -> None:
         """``update_batch_export_backfill_model`` with ``finished``: the status, ``finished_at`` and,
@@ -417,6 +409,16 @@ class Engine:
         """A worker log line: ``log_source_id`` is the export (or on-demand export), ``instance_id`` the run."""
         source = run.batch_export_id or run.batch_export_on_demand_id or run.id
         self.store.add_log(LogEntry(run.team_id, source, run.id, at, level, message))
+
+
+def _count_ended_run(backfill: Backfill, run: Run) -> None:
+    """Add a run that ended to its backfill's counts: ``get_finished_runs`` counts ``Completed`` and
+    ``Failed`` runs, and ``total_records_count`` the records of the completed ones."""
+    if run.status in ("Completed", "Failed"):
+        backfill.finished_runs += 1
+    if run.status == "Completed":
+        records = (run.records_completed or 0) + (run.records_failed or 0)
+        backfill.completed_records = (backfill.completed_records or 0) + records
 
 
 _HANDLERS: dict[str, Callable[[Engine, datetime, str, int], None]] = {

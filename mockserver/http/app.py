@@ -504,25 +504,20 @@ class MockServer:
         checked afterwards, so ``POST …/batch_exports/test/`` reaches the ``test`` action
         (and its own 405) instead of falling through to ``{id}``: literal segments win over
         path values, as DRF's router lists list-level actions before the detail route.
-        The slashless spelling is matched too (PostHog's trailing slash is optional).
+        The slashless spelling is matched too (PostHog's trailing slash is optional), and a
+        path with an empty segment matches nothing (:mod:`mockserver.http.routing`).
         """
         path = request.path
-        if "//" in path:
-            # An empty segment matches no Django route (werkzeug would read ``backfills//`` as the list).
-            raise NotFound("Endpoint not found.")
         cached = self._route_cache.get(path)
         if cached is not None:
             return cached
-        router = self._router
-        for candidate in (path, path + "/") if not path.endswith("/") else (path,):
-            found = router.match(candidate)
-            if found is None:
-                continue
-            if len(self._route_cache) >= _ROUTE_CACHE_SIZE:
-                self._route_cache.clear()
-            self._route_cache[path] = found
-            return found
-        raise NotFound("Endpoint not found.")
+        found = self._router.match(path)
+        if found is None:
+            raise NotFound("Endpoint not found.")
+        if len(self._route_cache) >= _ROUTE_CACHE_SIZE:
+            self._route_cache.clear()
+        self._route_cache[path] = found
+        return found
 
     def _resolve(self, request: Request, trace: _Trace) -> _Routed:
         """The operation the request names (no state, no I/O: runs before the lock)."""

@@ -6,14 +6,18 @@
 ('/api/projects/{project_id}/batch_exports/test/', {'project_id': '7'})
 >>> router.match("/api/projects/7/batch_exports/0190abcd/")
 ('/api/projects/{project_id}/batch_exports/{id}/', {'project_id': '7', 'id': '0190abcd'})
->>> router.match("/api/projects/7/batch_exports") is None  # the caller tries the slashed spelling
+>>> router.match("/api/projects/7/batch_exports/test")[0]  # PostHog's trailing slash is optional
+'/api/projects/{project_id}/batch_exports/test/'
+>>> router.match("/api/projects//batch_exports/") is None  # an empty segment names nothing
 True
 
 Routing looks at the path alone; the method is checked afterwards. A literal segment
 wins over a path value (``…/batch_exports/test/`` is the ``test`` action, not an export
 called "test"), as DRF's router lists list-level actions before the detail route; when
 the literal leads nowhere, the value is tried (``…/batch_exports/test/logs/`` is the logs
-of an export called "test"). A value is one non-empty segment: it never holds a slash.
+of an export called "test"). A value is one non-empty segment: it never holds a slash, so
+a path with an empty segment (``…/backfills//``) matches nothing, as in Django. A path
+without its trailing slash names what the slashed spelling names.
 
 A tree of segments, walked once per path: built in well under a millisecond for the
 spec's 68 paths (werkzeug's ``Map`` compiled a URL builder per rule, never used here,
@@ -60,9 +64,13 @@ class Router:
             self._values[template] = tuple(values)
 
     def match(self, path: str) -> tuple[str, dict[str, str]] | None:
-        """``(spec path, {name: value})`` for ``path`` as sent, or ``None`` if no spec path names it."""
+        """``(spec path, {name: value})`` for ``path`` as sent (or with the trailing slash it may
+        omit), or ``None`` if no spec path names it."""
         segments = path.split("/")
         template = _walk(self._root, segments, 0)
+        if template is None and not path.endswith("/"):
+            segments.append("")
+            template = _walk(self._root, segments, 0)
         if template is None:
             return None
         return template, {name: segments[index] for index, name in self._values[template]}
