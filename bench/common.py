@@ -153,6 +153,33 @@ def proc_memory_kib(pid: int | str = "self") -> dict[str, int]:
     return out
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and of every process below it, from ``/proc``.
+
+    granian serves from a worker it forks, and Prism from node processes under ``npx``:
+    the whole tree is the server. A process that ends meanwhile drops out of the sum, so
+    take the difference of two readings only around a run during which none ends.
+    """
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15 of stat)
+        todo += children.get(current, [])
+    return total
+
+
 def busy_cpu_seconds() -> float:
     """CPU time spent busy by every process on the machine since boot (all cores, ``/proc/stat``)."""
     try:

@@ -34,6 +34,8 @@ class LoadResult:
     errors: dict[str, int]
     #: The server's RSS right after the run (KiB), filled in by the caller.
     server_rss_kib: int | None = None
+    #: CPU time the server's processes spent per answered request (µs, user + system), filled in by the caller.
+    server_cpu_us: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -452,10 +452,35 @@ def _http(results: dict[str, Any]) -> str:
         [
             table(header, rows),
             "\n".join(f"- {n}" for n in notes),
+            *_server_cpu(results, targets),
             "Each request answered once before the load (status codes):",
             check_table,
         ]
     )
+
+
+def _server_cpu(results: dict[str, Any], targets: list[str]) -> list[str]:
+    """The server's CPU per request at :data:`TARGET_CONNECTIONS`: what the throughput ratios come from."""
+    rows = []
+    for workload in ("list", "retrieve", "create"):
+        runs = {t: find_run(results, t, workload, TARGET_CONNECTIONS) for t in targets}
+        cpu = {t: (run or {}).get("server_cpu_us") for t, run in runs.items()}
+        if not any(_ok(v) for v in cpu.values()):
+            continue
+        fake, ceiling = cpu.get("fake"), cpu.get("ceiling")
+        rows.append(
+            [LABELS[workload], *(f"{num(cpu[t], 1)} µs" if _ok(cpu[t]) else "–" for t in targets),
+             ratio(fake / ceiling) if _ok(fake) and _ok(ceiling) and ceiling else "–"]
+        )  # fmt: skip
+    if not rows:
+        return []
+    return [
+        f"Server CPU per answered request at {TARGET_CONNECTIONS} connections (user + system, all of the "
+        "server's processes and threads). The server runs on one core and keeps it busy at this load, so "
+        "throughput is about one over this figure: 0.25× the ceiling's throughput leaves the fake at most "
+        "4× the ceiling's CPU per request, Python and the server's own work together.",
+        table(["workload", *(f"{t}" for t in targets), "fake/ceiling CPU"], rows),
+    ]
 
 
 def _inproc(results: dict[str, Any]) -> str:

@@ -35,6 +35,7 @@ from common import (
     machine_info,
     run_json_child,
     source_fingerprint,
+    tree_cpu_seconds,
     wait_for_quiet,
 )
 from load import LoadResult, pick_generator, run_load
@@ -146,13 +147,17 @@ class Runner:
                 served = 0
                 for workload in WORKLOADS:
                     for conns in plan.connections:
+                        cpu_before = tree_cpu_seconds(target.proc.pid)
                         result = run_load(generator, name, target.port, endpoints, workload, conns, plan.duration_s)
+                        cpu = tree_cpu_seconds(target.proc.pid) - cpu_before
                         result.server_rss_kib = target.memory_kib().get("VmRSS")
+                        result.server_cpu_us = cpu * 1e6 / result.requests if result.requests else None
                         runs.append(result)
                         served += result.requests
                         self.log(
                             f"  {name:8} {workload:8} c{conns:<3} {result.rps:9,.0f} req/s  "
-                            f"p50 {report.us(result.p50_us):>9}  p99 {report.us(result.p99_us):>9}"
+                            f"p50 {report.us(result.p50_us):>9}  p99 {report.us(result.p99_us):>9}  "
+                            f"CPU {report.us(result.server_cpu_us):>9}/req"
                             + (f"  errors {result.errors}" if result.error_count else "")
                         )
                 servers[name] = {
