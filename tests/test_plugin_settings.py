@@ -305,6 +305,27 @@ def test_a_shipped_scenario_from_the_marker(pytester: pytest.Pytester) -> None:
     pytester.runpytest().assert_outcomes(passed=1)
 
 
+def test_a_marker_turns_off_the_ini_files_scenario(pytester: pytest.Pytester) -> None:
+    """``scenario=None`` gives one test an empty tenant in a suite whose ini loads a scenario into every test."""
+    pytester.makeini("[pytest]\nposthog_mock_scenario = failing-snowflake\n")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_with_the_ini_scenario(posthog_mock):
+            assert set(posthog_mock.scenario.exports) == {"warehouse"}
+
+        @pytest.mark.posthog_mock(scenario=None)
+        def test_without(posthog_mock, posthog_mock_settings):
+            assert posthog_mock_settings.scenario is None
+            assert posthog_mock.scenario is None
+            with posthog_mock.httpx_client() as client:
+                assert client.get(f"{posthog_mock.project_url}/batch_exports/").json()["count"] == 0
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_a_scenario_that_sets_the_clock_gets_a_fake_of_its_own(pytester: pytest.Pytester) -> None:
     """``clock.start`` in a scenario would move the shared server's clock for every other test."""
     pytester.makepyfile(

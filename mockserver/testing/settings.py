@@ -160,6 +160,8 @@ def _coerce(name: str, value: Any) -> Any:
         return _bad(name, "true or false", value)
     if name == "scenario" and isinstance(value, os.PathLike):
         return os.fspath(value)
+    if name == "scenario" and value is None:
+        return None  # a marker's way to load no scenario where the ini or the command line names one
     if name in ("clock", "scenario", "profile") and not isinstance(value, str):
         return _bad(name, "a string", value)
     return value
