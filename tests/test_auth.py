@@ -210,12 +210,59 @@ def test_a_key_without_batch_export_scopes_is_refused(
     assert response.json == denied(f"API key missing required scope '{needed}'")
 
 
-def test_a_legacy_key_without_scopes_can_do_anything(server: MockServer) -> None:
+def test_a_key_whose_scopes_list_is_empty_may_do_nothing(server: MockServer) -> None:
+    """PostHog compares an empty list like any other: no scope is in it."""
     api = tenant_api(server, scopes=[])
 
-    response = api.post("/batch_exports/", json=CREATE)
+    read = api.get("/batch_exports/")
+    write = api.post("/batch_exports/", json=CREATE)
 
-    assert response.status_code == 201
+    assert read.json == denied("API key missing required scope 'batch_export:read'")
+    assert write.json == denied("API key missing required scope 'batch_export:write'")
+
+
+@pytest.mark.parametrize(
+    ("path", "detail"),
+    [
+        ("/api/projects/999999/batch_exports/", "Project not found."),
+        ("/api/projects/abc/batch_exports/", "Project not found."),
+        ("/api/organizations/not-an-organization/batch_exports/", "Organization not found."),
+        ("/api/organizations/00000000-0000-0000-0000-000000000000/batch_exports/", "Organization not found."),
+    ],
+)
+def test_a_project_or_organization_that_does_not_exist_is_404_before_the_scope(
+    server: MockServer, path: str, detail: str
+) -> None:
+    """``APIScopePermission`` looks the project or organization up (``check_team_and_org_permissions``)
+    before it compares scopes, for every personal key."""
+    api = tenant_api(server, scopes=["feature_flag:read"])
+
+    response = api.get(path)
+
+    assert response.status_code == 404
+    assert response.json == error("not_found", detail, type="invalid_request")
+
+
+def test_a_key_without_the_scope_hears_about_it_before_membership(server: MockServer) -> None:
+    """Membership is checked after the scope: another organization's existing project answers the scope's 403."""
+    api = tenant_api(server, scopes=["feature_flag:read"])
+    other = server.store.create_tenant()
+
+    response = api.get(f"/api/projects/{other.project_id}/batch_exports/")
+
+    assert response.json == denied("API key missing required scope 'batch_export:read'")
+
+
+def test_a_patch_on_a_list_route_needs_the_write_scope_before_its_405(server: MockServer) -> None:
+    """``APIScopePermission`` calls a PATCH on a list route the write action ``patch``."""
+    reader = tenant_api(server, scopes=["batch_export:read"])
+    writer = tenant_api(server, scopes=["batch_export:write"])
+
+    refused = reader.patch("/batch_exports/", json={})
+    not_allowed = writer.patch("/batch_exports/", json={})
+
+    assert refused.json == denied("API key missing required scope 'batch_export:write'")
+    assert not_allowed.status_code == 405
 
 
 def test_a_star_key_can_write(server: MockServer) -> None:

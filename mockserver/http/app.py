@@ -583,20 +583,22 @@ class MockServer:
         scope = op.scope
         if not_allowed and request.method == "OPTIONS" and scope is not None:
             scope = scope.split(":", 1)[0] + ":read"  # DRF's OPTIONS is a read (APIScopePermission)
+        elif not_allowed and request.method == "PATCH" and "{id}" not in template and scope is not None:
+            # APIScopePermission calls a PATCH on a list route the write action "patch"
+            # (``_get_action``): a read-only key hears about the scope, not the method.
+            scope = scope.split(":", 1)[0] + ":write"
         if op.level != "control":
             json_body = parsed.body if parsed.body_error is None else None
             key = ctx.key = auth.authenticate(self.store, request.headers, request.args, json_body)
-            # PostHog's APIScopePermission checks a restricted key's projects and organizations
-            # before its scopes (``check_team_and_org_permissions``): resolve first for those.
-            restricted = bool(key.scopes) and bool(key.scoped_teams or key.scoped_organizations)
-            if not restricted:
-                auth.check_scope(key, scope)
+            team = organization = None
             if op.level == "team":
-                ctx.team = auth.resolve_team(self.store, key, ctx.path_params["project_id"])
+                team = auth.resolve_team(self.store, key, ctx.path_params["project_id"])
             else:
-                ctx.organization = auth.resolve_organization(self.store, key, ctx.path_params["organization_id"])
-            if restricted:
-                auth.check_scope(key, scope)
+                organization = auth.resolve_organization(self.store, key, ctx.path_params["organization_id"])
+            auth.check_scope(key, scope)
+            auth.check_member(key, team=team, organization=organization)
+            # Only now: the journal counts a request as the project's once the key may use it.
+            ctx.team, ctx.organization = team, organization
         if not_allowed:
             if request.method == "OPTIONS":
                 return self._options(template, ctx, profile)

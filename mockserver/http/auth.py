@@ -1,8 +1,11 @@
 """Personal API keys, scopes and tenant access, with PostHog's exact answers.
 
-The order is PostHog's permission chain (``posthog/api/routing.py``): authenticate,
-check the key's scope for the operation, then resolve the project or organization
-named in the URL and check the key's owner may see it.
+The order is PostHog's permission chain (``posthog/api/routing.py@00f00ca85a4ca4bc775f6db3ac6acc84b2d09123``
+and ``posthog/permissions.py@001027ced3127c76229e5b8c8802924d0ef94cef``): authenticate; find
+the project or organization the URL names (404 when there is none) and apply the key's
+own restrictions to it (``check_team_and_org_permissions``, which ``APIScopePermission``
+runs for every personal key before it compares scopes); check the key's scope for the
+operation; last, check that the key's owner belongs to the project or organization.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from mockserver.domain.models import ApiKey, Organization, Team
 from mockserver.domain.store import Store
 from mockserver.errors import AuthenticationFailed, NotAuthenticated, NotFound, PermissionDenied
 
-__all__ = ["authenticate", "check_scope", "resolve_organization", "resolve_team"]
+__all__ = ["authenticate", "check_member", "check_scope", "resolve_organization", "resolve_team"]
 
 #: What Django's integer path converter would accept (ASCII digits, a sane length).
 _PROJECT_ID = re.compile(r"[0-9]{1,18}")
@@ -55,9 +58,10 @@ def authenticate(store: Store, headers: Headers, query: Mapping[str, str], body:
 def check_scope(key: ApiKey, scope: str | None) -> None:
     """``batch_export:read`` is also met by ``:write``; ``*`` meets everything.
 
-    A key with no scopes at all is a legacy key, which PostHog lets do anything.
+    A key whose scopes list is empty meets nothing: PostHog reads it as a list like any
+    other (``get_authenticator_scopes``), and no rule lets an empty one through.
     """
-    if scope is None or not key.scopes or "*" in key.scopes or scope in key.scopes:
+    if scope is None or "*" in key.scopes or scope in key.scopes:
         return
     if scope.endswith(":read") and scope.replace(":read", ":write") in key.scopes:
         return
@@ -65,6 +69,7 @@ def check_scope(key: ApiKey, scope: str | None) -> None:
 
 
 def resolve_team(store: Store, key: ApiKey, raw_id: str) -> Team:
+    """The project the URL names, within the key's own restrictions (membership is :func:`check_member`'s)."""
     if raw_id == "@current":
         team_id = key.current_team_id
     elif _PROJECT_ID.fullmatch(raw_id):
@@ -82,12 +87,11 @@ def resolve_team(store: Store, key: ApiKey, raw_id: str) -> Team:
         raise PermissionDenied(
             f"API key does not have access to the requested organization: ID {team.organization_id}."
         )
-    if team.organization_id not in key.organization_ids:
-        raise PermissionDenied("You don't have access to the project.")
     return team
 
 
 def resolve_organization(store: Store, key: ApiKey, raw_id: str) -> Organization:
+    """The organization the URL names, within the key's own restrictions."""
     if raw_id == "@current":
         org_id = store.teams[key.current_team_id].organization_id
     else:
@@ -102,6 +106,16 @@ def resolve_organization(store: Store, key: ApiKey, raw_id: str) -> Organization
         raise PermissionDenied("API keys with scoped projects are only supported on project-based endpoints.")
     if key.scoped_organizations and org.id not in key.scoped_organizations:
         raise PermissionDenied(f"API key does not have access to the requested organization: ID {org.id}.")
-    if org.id not in key.organization_ids:
-        raise PermissionDenied()
     return org
+
+
+def check_member(key: ApiKey, *, team: Team | None = None, organization: Organization | None = None) -> None:
+    """403 unless the key's owner belongs to the project's organization (or to the organization).
+
+    PostHog's membership permissions come after ``APIScopePermission``: a key without the
+    scope hears about the scope first, even for a project it may not see.
+    """
+    if team is not None and team.organization_id not in key.organization_ids:
+        raise PermissionDenied("You don't have access to the project.")
+    if organization is not None and organization.id not in key.organization_ids:
+        raise PermissionDenied()
