@@ -316,15 +316,3 @@ def test_for_profile_drops_other_profiles_nodes_and_applies_overrides() -> None:
         "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
         "enum": [1, 2],
     }
-
-
-def test_options_describes_the_profiles_own_fields(api: Api, current: Api) -> None:
-    docs_fields = api.request("OPTIONS", "/batch_exports/").json["actions"]["POST"]
-    current_fields = current.request("OPTIONS", "/batch_exports/").json["actions"]["POST"]
-
-    assert "incremental_mode" not in docs_fields
-    assert current_fields["incremental_mode"]["choices"] == [
-        {"value": "APPEND", "display_name": "APPEND"},
-        {"value": "MERGE", "display_name": "MERGE"},
-    ]
-    assert {"value": "hogql", "display_name": "hogql"} in current_fields["model"]["choices"]

@@ -601,7 +601,7 @@ class MockServer:
             ctx.team, ctx.organization = team, organization
         if not_allowed:
             if request.method == "OPTIONS":
-                return self._options(template, ctx, profile)
+                return self._options(template)
             raise MethodNotAllowed(request.method, trace.allow)
         if op.level != "control":
             # Where DRF checks throttles: after authentication and permissions, before the body.
@@ -610,50 +610,24 @@ class MockServer:
                 return trace.fault.reply(request.method)
         return self.handlers[op.operation_id](ctx)
 
-    def _options(self, template: str, ctx: Context, profile: str) -> Reply:
-        """DRF's ``SimpleMetadata`` for the route (:mod:`mockserver.http.metadata`)."""
-        body: dict[str, Any] = {
-            "name": metadata.view_name(template),
-            "description": metadata.view_description(template),
-            "renders": metadata.RENDERS,
-            "parses": metadata.PARSES,
-        }
-        actions: dict[str, Any] = {}
-        for method in ("PUT", "POST"):
-            operation_id = self._operations_at.get((template, method))
-            if operation_id is None:
-                continue
-            op = self.spec.operations[operation_id]
-            if ctx.key is not None:
-                try:
-                    auth.check_scope(ctx.key, op.scope)
-                except APIError:
-                    continue  # DRF leaves out what the caller may not do
-            info = self._serializer_info(template, self.specs[profile])
-            if info:
-                actions[method] = info
-        if actions:
-            body["actions"] = actions
-        return Reply(200, body)
+    def _options(self, template: str) -> Reply:
+        """DRF's ``SimpleMetadata`` for the route (:mod:`mockserver.http.metadata`), without ``actions``.
 
-    def _serializer_info(self, template: str, spec: Spec) -> dict[str, Any]:
-        """The fields of the viewset's serializer, as ``SimpleMetadata`` lists them."""
-        names = _SERIALIZERS.get(metadata.viewset_of(template))
-        if names is None:
-            return {}
-        read_name, write_name = names
-        schemas = spec.document["components"]["schemas"]
-        resolve = spec.resolve
-        write = resolve(schemas[write_name])
-        writable = write.get("properties", {})
-        required = set(write.get("required", []))
-        fields = dict(resolve(schemas[read_name]).get("properties", {})) if read_name else {}
-        for name, prop in writable.items():
-            fields.setdefault(name, prop)
-        return {
-            name: metadata.field_info(name, prop, resolve, writable=writable.get(name), required=name in required)
-            for name, prop in fields.items()
-        }
+        ``SimpleMetadata`` lists the ``POST``/``PUT`` fields a caller may use by checking
+        permissions again as if the request were that method; the view's action is still
+        ``metadata`` then, and PostHog's ``APIScopePermission`` finds no scope for it
+        (``posthog/permissions.py@001027ced3127c76229e5b8c8802924d0ef94cef``), so a personal
+        API key never sees ``actions``.
+        """
+        return Reply(
+            200,
+            {
+                "name": metadata.view_name(template),
+                "description": metadata.view_description(template),
+                "renders": metadata.RENDERS,
+                "parses": metadata.PARSES,
+            },
+        )
 
     # -- responses -------------------------------------------------------------------
 
@@ -784,15 +758,6 @@ def _compile(spec: Spec) -> _Compiled:
     fallback = {path: operations_at[(path, sorted(found)[0])] for path, found in methods.items()}
     allow = {path: metadata.allowed_methods(found) for path, found in methods.items()}
     return _Compiled(Router(methods), FastValidator(spec), operations_at, fallback, allow)
-
-
-#: viewset → (response schema, request schema) whose fields ``OPTIONS`` describes.
-_SERIALIZERS = {
-    "Batch Export": ("BatchExport", "BatchExportRequest"),
-    "Batch Export Organization": ("BatchExport", "BatchExportRequest"),
-    "Batch Export Backfill": ("BatchExportBackfill", "BackfillRequest"),
-    "File Download Batch Export On Demand": (None, "FileDownloadRequest"),
-}
 
 
 def _without_empty_values(args: MultiDict[str, str], op: Operation) -> MultiDict[str, str]:

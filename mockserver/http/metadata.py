@@ -1,8 +1,9 @@
 """What DRF says about a route: its ``Allow`` header and its ``OPTIONS`` answer.
 
 Every DRF view answers ``OPTIONS`` with its ``SimpleMetadata`` (rest_framework/metadata.py):
-the view's name and description, the media types it renders and parses, and for the
-``POST``/``PUT`` the caller may use, the fields of the viewset's serializer. Every
+the view's name and description and the media types it renders and parses. Its
+``actions`` (the serializer's fields for the ``POST``/``PUT`` the caller may use) never
+appear for a personal API key on PostHog: see ``MockServer._options``. Every
 response of a view (an error too) carries ``Allow``: the view's methods in Django's
 order (``GET, POST, PUT, PATCH, DELETE``), then ``HEAD`` when it has ``GET`` (a viewset
 maps ``head`` to its ``get`` action) and ``OPTIONS``.
@@ -13,16 +14,14 @@ Names follow DRF's ``get_view_name``: the viewset's class name without ``ViewSet
 plus ``List`` or ``Instance``, or an ``@action``'s name (``Run test step new``).
 Descriptions are the docstrings of the actions in
 ``products/batch_exports/backend/api/batch_export.py@009018c1ea8ec2bcc93068a4cacb0a071528c6dd``
-(empty where the class or action has none). Field descriptions are derived from the
-spec; see ``docs/fidelity.md`` for what differs.
+(empty where the class or action has none).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
-__all__ = ["PARSES", "RENDERS", "allowed_methods", "field_info", "view_description", "view_name", "viewset_of"]
+__all__ = ["PARSES", "RENDERS", "allowed_methods", "view_description", "view_name"]
 
 #: Django's ``View.http_method_names`` order, as DRF lists a view's methods.
 _ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -49,8 +48,6 @@ _DESCRIPTIONS = {
     ("Batch Export Run", "retry"): _RETRY,
     ("Batch Export Run", "cancel"): "Cancel a batch export run.",
 }
-
-Resolve = Callable[[Any], Any]
 
 
 def allowed_methods(methods: Iterable[str]) -> list[str]:
@@ -81,11 +78,6 @@ def _route(path: str) -> tuple[str, str]:
     return viewset, action
 
 
-def viewset_of(path: str) -> str:
-    """The spaced viewset name (``Batch Export Run``) a path belongs to."""
-    return _route(path)[0]
-
-
 def view_name(path: str) -> str:
     """DRF's ``get_view_name`` for the route; the control plane's own routes are named by their path.
 
@@ -105,70 +97,3 @@ def view_description(path: str) -> str:
         return ""
     viewset, action = _route(path)
     return _DESCRIPTIONS.get((viewset, action), "")
-
-
-def field_info(
-    name: str, schema: Any, resolve: Resolve, *, writable: Any, required: bool
-) -> dict[str, Any]:  # fmt: skip
-    """``SimpleMetadata.get_field_info`` for one field, from its schema.
-
-    ``writable`` is the field's request schema (``None``: the field is read-only).
-    """
-    schema = resolve(schema) or {}
-    source = resolve(writable) if writable is not None else schema
-    info: dict[str, Any] = {"type": _type_label(source), "required": required and writable is not None}
-    info["read_only"] = writable is None
-    info["label"] = name.replace("_", " ").capitalize()
-    if source.get("maxLength") is not None:
-        info["max_length"] = source["maxLength"]
-    if source.get("minimum") is not None:
-        info["min_value"] = source["minimum"]
-    if source.get("maximum") is not None:
-        info["max_value"] = source["maximum"]
-    children = _children(source, resolve)
-    if source.get("type") == "array":
-        items = resolve(source.get("items", {}))
-        info["child"] = field_info("", items, resolve, writable=items if writable is not None else None,
-                                   required=True)  # fmt: skip
-        info["child"].pop("label", None)
-    elif children:
-        required_children = set(source.get("required", []))
-        info["children"] = {
-            child: field_info(
-                child,
-                prop,
-                resolve,
-                writable=prop if writable is not None else None,
-                required=child in required_children,
-            )
-            for child, prop in children.items()
-        }
-    if writable is not None and "enum" in source:
-        info["choices"] = [{"value": v, "display_name": v} for v in source["enum"] if v not in (None, "")]
-    return info
-
-
-def _children(schema: dict[str, Any], resolve: Resolve) -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    for part in schema.get("allOf", []):
-        props.update(_children(resolve(part), resolve))
-    props.update(schema.get("properties", {}))
-    return props
-
-
-def _type_label(schema: dict[str, Any]) -> str:
-    """``SimpleMetadata.label_lookup`` for the DRF field the schema stands for."""
-    drf_field = schema.get("x-drf-field")
-    if drf_field == "primary_key":
-        return "field"
-    if drf_field == "nested" or schema.get("properties") or "allOf" in schema:
-        return "nested object"
-    kind = schema.get("type")
-    if kind == "string":
-        if "enum" in schema:
-            return "choice"
-        return {"date-time": "datetime", "date": "date"}.get(str(schema.get("format")), "string")
-    if kind == "array":
-        # A ListSerializer (``latest_runs``) is no ListField: DRF's lookup finds "field".
-        return "field" if schema.get("items", {}).get("$ref") else "list"
-    return {"integer": "integer", "number": "float", "boolean": "boolean"}.get(str(kind), "field")
