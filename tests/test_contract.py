@@ -147,6 +147,20 @@ def test_an_interrupted_run_still_deletes_what_it_created(server: MockServer, te
     assert [e.name for e in server.store.batch_exports.values() if not e.deleted] == []
 
 
+def test_an_interrupt_on_a_creates_answer_still_deletes_that_export(server: MockServer, tenant: Tenant) -> None:
+    """The export is remembered as its 201 arrives, before a progress callback can stop the run."""
+
+    class StopAtFirstCreate(Progress):
+        def request(self, exchange: Exchange) -> None:
+            if exchange.method == "POST" and exchange.response.status == 201:
+                raise KeyboardInterrupt
+
+    target = target_for(without_control_plane(server), tenant)
+    with pytest.raises(KeyboardInterrupt):
+        run_contract(target, max_examples=5, only=["exports"], progress=StopAtFirstCreate())
+    assert [e.name for e in server.store.batch_exports.values() if not e.deleted] == []
+
+
 def test_without_a_read_only_key_the_scope_checks_are_skipped_and_say_why(server: MockServer, tenant: Tenant) -> None:
     report = run_contract(target_for(without_control_plane(server), tenant), max_examples=3, only=["auth"])
     assert report.ok

@@ -10,7 +10,14 @@ After every step the target must agree with the model of what the suite did:
   list show the state;
 * ``delete.gone`` — a deleted export is 404 for retrieve, patch, pause and unpause, and is in
   no list (project, environment or organization level);
-* ``patch.persists`` — a changed name is what retrieve shows;
+* ``patch.persists`` — a changed name is what retrieve shows, and nothing the PATCH did not
+  name changes with it (``paused``);
+* ``timestamps`` — ``created_at`` never changes, and a pause sets ``last_paused_at``;
+* ``invalid-input`` — a write with a bad value is 400 naming the field (``attr``, ``code``) and
+  changes nothing;
+* ``method-not-allowed`` — a 405 carries an ``Allow`` header without the method refused;
+* ``secrets.hidden`` — a destination's secret (the HTTP destination's ``token``) is in no answer;
+* ``pagination.links`` — ``next`` and ``previous`` name the host that was asked;
 * ``auth.no-credentials`` — without a key, every request is 401;
 * ``auth.read-only`` — with a read-only key, every write is 403 and changes nothing;
 * ``auth.isolation`` — another organization's key never sees these exports;
@@ -32,6 +39,26 @@ __all__ = ["ExportsMachine"]
 #: Walks and lists stay bounded however many exports the project already had.
 _MAX_PAGES = 25
 _WRITES = ("patch", "pause", "unpause", "delete", "create")
+#: Writes the target must refuse: ``("value", field named in the 400, its code, method)``, the
+#: body from :data:`_INVALID_BODIES` (the create lacks ``name``; the PATCHes change an existing
+#: export), or ``("method", route)``, a method the route does not have.
+_REFUSED: tuple[tuple[str, ...], ...] = (
+    ("value", "interval", "invalid_choice", "PATCH"),
+    ("value", "name", "blank", "PATCH"),
+    ("value", "name", "required", "POST"),
+    ("method", "list"),
+    ("method", "pause"),
+)
+_INVALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("interval", "invalid_choice"): {"interval": "monthly"},
+    ("name", "blank"): {"name": ""},
+    ("name", "required"): {"interval": "day", "destination": {"type": "NoOp", "config": {}}},
+}
+#: The fields a refused write must leave as they were (``latest_runs`` may move on its own).
+_STABLE = ("name", "interval", "paused", "destination", "created_at", "last_paused_at")
+#: The one URL PostHog's HTTP destination accepts on its US cloud; an export to it is made
+#: paused, so it never sends anything.
+SECRET_DESTINATION_URL = "https://us.i.posthog.com/batch/"
 
 
 class ExportsMachine(ContractMachine):
@@ -41,6 +68,11 @@ class ExportsMachine(ContractMachine):
         "pagination.walk",
         "pause.idempotent",
         "patch.persists",
+        "timestamps",
+        "invalid-input",
+        "method-not-allowed",
+        "secrets.hidden",
+        "pagination.links",
         "delete.gone",
         "auth.no-credentials",
         "auth.read-only",
@@ -50,13 +82,20 @@ class ExportsMachine(ContractMachine):
         "response-shape",
     )
 
-    @initialize(count=st.integers(1, 3), interval=st.sampled_from(["hour", "day"]))
-    def take_stock_and_start(self, count: int, interval: str) -> None:
+    @initialize(
+        count=st.integers(1, 3),
+        interval=st.sampled_from(["hour", "day"]),
+        refused=st.sampled_from([case for case in _REFUSED if case[0] == "value"]),
+    )
+    def take_stock_and_start(self, count: int, interval: str, refused: tuple[str, ...]) -> None:
         """Note what the project already holds (nothing, on a fresh tenant; the suite never touches
         it), then make a few exports before any random step, so that pages, renames and deletes
-        always have something to work on."""
+        always have something to work on. Every example starts with the same few checks, whatever
+        the random steps turn out to be: a pause twice over, a refused write and a walk of pages."""
         self.mine: dict[str, dict[str, Any]] = {}
         self.deleted: list[str] = []
+        #: export id → the secret its destination was given (never to be seen again).
+        self.secrets: dict[str, str] = {}
         self.baseline: list[tuple[str, str]] = []  # (created_at, id) of exports that were there before
         url: str | None = f"{self.project}/batch_exports/?limit=100"
         pages = 0
@@ -66,6 +105,13 @@ class ExportsMachine(ContractMachine):
             url, pages = body["next"], pages + 1
         for _ in range(count):
             self.create(interval, paused=False)
+        # The first one paused (twice: the second changes nothing), so that a rename or a refused
+        # write later has a paused export to keep paused.
+        first = next(iter(self.mine))
+        self._pause(first, "pause")
+        self._pause(first, "pause")
+        self._refused_value(first, refused)
+        self.walk(1)
 
     def teardown(self) -> None:
         cleaner = self.workspace.client(self.creds.api_key)  # outside the history: not part of a reproduction
@@ -87,13 +133,25 @@ class ExportsMachine(ContractMachine):
 
     # -- rules -------------------------------------------------------------------------
 
-    @rule(interval=st.sampled_from(["hour", "day", "week"]), paused=st.booleans())
-    def create(self, interval: str, paused: bool) -> None:
+    @rule(interval=st.sampled_from(["hour", "day", "week"]), paused=st.booleans(), secret=st.booleans())
+    def create(self, interval: str, paused: bool, secret: bool = False) -> None:
+        """A new export; with ``secret``, one whose destination carries a secret (the HTTP
+        destination's ``token``, made paused so that it never sends anything), which no answer
+        may show."""
         if self.workspace.control is not None:
             self.workspace.control.advance(1)  # distinct creation times, as on a real server
         name = self.workspace.name()
-        body = {"name": name, "interval": interval, "paused": paused, "destination": {"type": "NoOp", "config": {}}}
-        created = self.expect("create", self.api.post(f"{self.project}/batch_exports/", body), 201)
+        destination: dict[str, Any] = {"type": "NoOp", "config": {}}
+        token = f"{name}-token"
+        if secret:
+            destination = {"type": "HTTP", "config": {"url": SECRET_DESTINATION_URL, "token": token}}
+            paused = True
+        body = {"name": name, "interval": interval, "paused": paused, "destination": destination}
+        response = self.api.post(f"{self.project}/batch_exports/", body)
+        if secret and response.status in (400, 403):
+            self.expect("secrets.hidden", response, 400, 403)
+            return  # a target that does not offer this destination (a plan without it): nothing to check
+        created = self.expect("create", response, 201)
         path = f"{self.project}/batch_exports/{created['id']}/"
         self.workspace.created(f"batch export {name}", path, self.creds.api_key)
         self.check(
@@ -103,6 +161,11 @@ class ExportsMachine(ContractMachine):
             created,
         )
         self.mine[created["id"]] = {"created_at": created["created_at"], "name": name, "paused": paused}
+        if secret:
+            self.secrets[created["id"]] = token
+            shown = self.api.get(path)
+            for what, answer in (("the create's answer", response), ("retrieve", shown)):
+                self.check("secrets.hidden", token not in answer.text, f"no destination token in {what}", answer.text)
 
     @precondition(lambda self: self.mine)
     @rule(data=st.data(), suffix=st.text("abcxyz-_ ", min_size=1, max_size=8))
@@ -110,20 +173,78 @@ class ExportsMachine(ContractMachine):
         export_id = self.pick(data)
         # DRF's CharField trims surrounding white space: the name kept is the trimmed one.
         name = f"{self.mine[export_id]['name']}{suffix}"[:200].strip()
-        self.expect("patch.persists", self.api.patch(f"{self.project}/batch_exports/{export_id}/", {"name": name}), 200)
+        response = self.api.patch(f"{self.project}/batch_exports/{export_id}/", {"name": name})
+        answer = self.expect("patch.persists", response, 200)
         self.mine[export_id]["name"] = name
         shown = self.expect("patch.persists", self.api.get(f"{self.project}/batch_exports/{export_id}/"), 200)
         self.check("patch.persists", shown["name"] == name, f"name {name!r} after PATCH", shown["name"])
+        paused = self.mine[export_id]["paused"]
+        for what, body in (("the PATCH's answer", answer), ("retrieve", shown)):
+            self.check("patch.persists", body["paused"] is paused, f"paused={paused} kept by a rename, in {what}",
+                       body["paused"])  # fmt: skip
+        secret = self.secrets.get(export_id)
+        if secret is not None:
+            self.check("secrets.hidden", secret not in response.text, "no destination token in a PATCH's answer",
+                       response.text)  # fmt: skip
+
+    @precondition(lambda self: self.mine)
+    @rule(data=st.data(), case=st.sampled_from(_REFUSED))
+    def refused_write(self, data: st.DataObject, case: tuple[str, ...]) -> None:
+        """A write the target must refuse: a bad value (400 naming its field, nothing changed) or a
+        method the route does not have (see :meth:`_method_not_allowed`)."""
+        if case[0] == "method":
+            self._method_not_allowed(data, case[1])
+        else:
+            self._refused_value(self.pick(data), case)
+
+    def _refused_value(self, export_id: str, case: tuple[str, ...]) -> None:
+        _kind, attr, code, method = case
+        body = _INVALID_BODIES[(attr, code)]
+        path = f"{self.project}/batch_exports/{export_id}/"
+        before = self.expect("invalid-input", self.api.get(path), 200)
+        if method == "POST":
+            response = self.api.post(f"{self.project}/batch_exports/", body)
+            if response.status == 201:  # accepted, wrongly: do not leave it behind
+                self.api.delete(f"{self.project}/batch_exports/{response.json['id']}/")
+        else:
+            response = self.api.patch(path, body)
+        refused = self.expect("invalid-input", response, 400, code=code)
+        self.check("invalid-input", refused["attr"] == attr, f"attr {attr!r} for {body}", refused["attr"])
+        after = self.expect("invalid-input", self.api.get(path), 200)
+        changed = [f for f in _STABLE if before.get(f) != after.get(f)]
+        self.check("invalid-input", not changed, "the export unchanged by a refused write", changed)
+
+    def _method_not_allowed(self, data: st.DataObject, route: str) -> None:
+        """PostHog may refuse a method the route lacks for a personal key (403, its permission
+        finds no scope for it) or answer 405, which must say what the route allows."""
+        if route == "list":
+            method, path = "DELETE", f"{self.project}/batch_exports/"
+        else:
+            method, path = "PUT", f"{self.project}/batch_exports/{self.pick(data)}/pause/"
+        response = self.api.request(method, path, json_body={} if method == "PUT" else None)
+        self.expect("method-not-allowed", response, 403, 405)
+        if response.status == 405:
+            allow = [m.strip() for m in response.headers.get("allow", "").split(",") if m.strip()]
+            self.check("method-not-allowed", bool(allow), f"an Allow header on the 405 to {method}",
+                       dict(response.headers))  # fmt: skip
+            self.check("method-not-allowed", method not in allow, f"Allow without {method}", allow)
 
     @precondition(lambda self: self.mine)
     @rule(data=st.data(), action=st.sampled_from(["pause", "unpause"]))
     def pause_or_unpause(self, data: st.DataObject, action: str) -> None:
-        export_id = self.pick(data)
+        self._pause(self.pick(data), action)
+
+    def _pause(self, export_id: str, action: str) -> None:
         response = self.api.post(f"{self.project}/batch_exports/{export_id}/{action}/")
         body = self.expect("pause.idempotent", response, 200)
         paused = action == "pause"
         self.check("pause.idempotent", body == {"paused": paused}, f'{{"paused": {str(paused).lower()}}}', body)
+        was_paused = self.mine[export_id]["paused"]
         self.mine[export_id]["paused"] = paused
+        if paused and not was_paused:
+            shown = self.expect("timestamps", self.api.get(f"{self.project}/batch_exports/{export_id}/"), 200)
+            self.check("timestamps", shown["last_paused_at"] is not None, "last_paused_at set by a pause",
+                       shown["last_paused_at"])  # fmt: skip
 
     @precondition(lambda self: self.mine)
     @rule(data=st.data())
@@ -180,9 +301,11 @@ class ExportsMachine(ContractMachine):
             if body["next"] is None or len(pages) > _MAX_PAGES:
                 break
             urls.append(body["next"])
+            self.check_link("pagination.links", body["next"])
             body = self.expect("pagination.walk", self.api.follow(body["next"]), 200)
             back = body["previous"]
             self.check("pagination.walk", back is not None, "a previous link after following next", back)
+            self.check_link("pagination.links", back)
             again = self.expect("pagination.walk", self.api.follow(back), 200)
             self.check(
                 "pagination.walk",
@@ -250,6 +373,11 @@ class ExportsMachine(ContractMachine):
             "auth.isolation", self.foreign.get(f"/api/projects/{self.creds.foreign_project_id}/batch_exports/"), 200
         )
         self.check("auth.isolation", export_id not in str(own), "another tenant's list without this export", own)
+        if self.creds.foreign_organization_id:
+            theirs_org = f"/api/organizations/{self.creds.foreign_organization_id}/batch_exports/"
+            org_list = self.expect("auth.isolation", self.foreign.get(theirs_org, params={"limit": 100}), 200)
+            self.check("auth.isolation", export_id not in str(org_list),
+                       "another organization's list without this export", org_list)  # fmt: skip
 
     def _write(self, client: Any, export_id: str, write: str) -> Any:
         path = f"{self.project}/batch_exports/{export_id}/"
@@ -294,6 +422,14 @@ class ExportsMachine(ContractMachine):
                 f"paused={model['paused']} in the list",
                 shown["paused"],
             )
+            self.check(
+                "timestamps",
+                shown["created_at"] == model["created_at"],
+                f"created_at {model['created_at']} as created",
+                shown["created_at"],
+            )
+        leaked = [i for i, secret in self.secrets.items() if secret in str(body)]
+        self.check("secrets.hidden", not leaked, "no destination token in the list", leaked)
         if self.creds.organization_id and self.mine | {k: {} for k in self.deleted}:
             org = self.api.get(f"/api/organizations/{self.creds.organization_id}/batch_exports/", params={"limit": 100})
             org_body = self.expect("delete.gone", org, 200)

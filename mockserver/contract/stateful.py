@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import traceback
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import Flaky
@@ -120,6 +121,15 @@ class ContractMachine(RuleBasedStateMachine):
         if not condition:
             raise self.violation(prop, expected, str(actual)[:500])
         type(self).run.checked.add(prop)
+
+    def check_link(self, prop: str, link: str | None) -> None:
+        """A ``next``/``previous`` link, when absolute, names the host the request was sent to:
+        a client follows it as it stands (one behind a proxy that ignores ``Host`` does not)."""
+        if not link:
+            return
+        host = urlsplit(link).netloc
+        asked = urlsplit(self.api.transport.base_url).netloc
+        self.check(prop, not host or host == asked, f"a link to {asked}", link)
 
 
 def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples: int, seed: int, steps: int) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from mockserver.contract.target import Client, Exchange, Response, Target, Transport, Unreachable
 
@@ -73,6 +74,7 @@ class Credentials:
     #: A key of another organization (a second tenant), for isolation; ``None`` without a control plane.
     foreign_key: str | None
     foreign_project_id: int | None = None
+    foreign_organization_id: str | None = None
     #: The tenant's integrations, by kind (control plane only).
     integrations: dict[str, int] = field(default_factory=dict)
     #: A tenant the suite made on the fake for this phase alone: its keys are nobody's
@@ -134,8 +136,9 @@ class Workspace:
             tenant["organization_id"],
             read_only,
             other["api_key"],
-            other["project_id"],
-            {i["kind"]: i["id"] for i in tenant["integrations"]},
+            foreign_project_id=other["project_id"],
+            foreign_organization_id=other["organization_id"],
+            integrations={i["kind"]: i["id"] for i in tenant["integrations"]},
             throwaway=True,
         )
 
@@ -146,12 +149,27 @@ class Workspace:
 
     def _seen(self, exchange: Exchange) -> None:
         self.requests += 1
+        self._remember_export(exchange)  # first: a progress callback may stop the run (Ctrl-C)
         if self.on_response is not None:
             self.on_response(exchange)
 
+    def _remember_export(self, exchange: Exchange) -> None:
+        """An export the target made is remembered as its answer arrives, whichever step sent
+        the create: an interrupt right after the answer must not leave it behind."""
+        if exchange.method != "POST" or exchange.response.status != 201:
+            return
+        path = urlsplit(exchange.url).path
+        body = exchange.response.json
+        if not path.endswith("/batch_exports/") or not isinstance(body, dict) or not isinstance(body.get("id"), str):
+            return
+        key = exchange.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if key:
+            self.created(f"batch export {body.get('name')}", f"{path}{body['id']}/", key)
+
     def created(self, label: str, delete_path: str, api_key: str) -> None:
-        """Remember an object to delete at the end (``delete_path`` answers ``DELETE``)."""
-        self._created.append(_Created(label, delete_path, api_key))
+        """Remember an object to delete at the end (``delete_path`` answers ``DELETE``), once."""
+        if all(c.delete_path != delete_path for c in self._created):
+            self._created.append(_Created(label, delete_path, api_key))
 
     def forget(self, delete_path: str) -> None:
         """The object was deleted by the suite itself."""

@@ -12,20 +12,35 @@ The docstrings say what breaks and which property of the contract suite must not
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from mockserver import MockServer
-from mockserver.domain.batch_exports import BatchExports
-from mockserver.domain.lifecycle import ACTIVE
-from mockserver.domain.models import BatchExport, Run, Team
-from mockserver.domain.runs import Runs
+from mockserver.domain.batch_exports import LATEST_RUNS, BatchExports, FieldErrors
+from mockserver.domain.engine import Engine
+from mockserver.domain.lifecycle import ACTIVE, BACKFILL_TRANSITIONS, Outcome, transition
+from mockserver.domain.logs import LogQuery, Logs
+from mockserver.domain.models import Backfill, BatchExport, LogEntry, Run, Team
+from mockserver.domain.runs import RunQuery, Runs
+from mockserver.errors import ValidationError
 from mockserver.http.spec import load_spec
 
 __all__ = [
     "AnyProjectFindsExport",
+    "BackfillCompletedBeforeRunsEnd",
+    "CancelledBackfillKeepsRunsGoing",
+    "CancelledRunCompletesLater",
+    "CreatedAtBumpedOnUpdate",
+    "LastPausedAtNeverSet",
+    "LatestRunsOldestTen",
+    "LimitCappedAtFifty",
+    "LogsOldestFirst",
+    "PatchResetsPaused",
+    "RunsIgnoreAfterBefore",
+    "SecondPauseIs400",
+    "UnpauseKeepsPaused",
     "CancelAcceptedWhenFinished",
     "CountIncludesDeleted",
     "DeletedStillListed",
@@ -38,14 +53,17 @@ __all__ = [
 ]
 
 
-def with_service(broken: type[BatchExports] | type[Runs]) -> MockServer:
-    """A fresh fake whose batch-exports or runs service behaves as ``broken``, a subclass of it.
+def with_service(broken: type[BatchExports] | type[Runs] | type[Engine] | type[Logs]) -> MockServer:
+    """A fresh fake whose batch-exports, runs, scheduler or logs service behaves as ``broken``, a subclass of it.
 
     The service object is kept and only its class changes: the subclasses add no state,
     and the backend's wiring (the scheduler's listeners, the backfill hook) stays intact.
     """
     server = MockServer()
-    service: BatchExports | Runs = server.batch_exports if issubclass(broken, BatchExports) else server.backend.runs
+    backend = server.backend
+    service: Any = next(
+        s for s in (server.batch_exports, backend.runs, backend.engine, backend.logs) if issubclass(broken, type(s))
+    )
     assert isinstance(service, broken.__mro__[1])
     service.__class__ = broken
     return server
@@ -173,3 +191,191 @@ def with_scope(scope: str, operations: Iterable[str]) -> MockServer:
     assert not unknown, f"no such operations: {sorted(unknown)}"
     spec.operations = {name: replace(op, scope=scope) if name in wanted else op for name, op in spec.operations.items()}
     return MockServer(spec=spec)
+
+
+# -- further mutants -------------------------------------------------------------------
+
+
+class LimitCappedAtFifty(BatchExports):
+    """Pagination: a page holds at most 50 exports whatever ``limit`` asks (a ``max_limit`` PostHog does not have).
+
+    ``count`` is right and the links are made from the ``limit`` asked, so with more than
+    50 exports a client asking ``limit=100`` never sees the 51st to the 100th. Not caught (a
+    gap in ``tests/test_mutants.py``): it takes a project with more than 50 exports.
+    """
+
+    def page_for_teams(self, team_ids: list[int], *, offset: int, limit: int | None) -> tuple[int, list[BatchExport]]:
+        return super().page_for_teams(team_ids, offset=offset, limit=None if limit is None else min(limit, 50))
+
+
+class SecondPauseIs400(BatchExports):
+    """Idempotence: pausing an export that is already paused is a 400 (``Batch export is already paused``).
+
+    Caught by ``pause.idempotent`` (pause and unpause answer the same however often).
+    """
+
+    def pause(self, export: BatchExport) -> None:
+        if export.paused:
+            raise ValidationError("Batch export is already paused.")
+        super().pause(export)
+
+
+class UnpauseKeepsPaused(BatchExports):
+    """Persistence: unpause answers ``{"paused": false}`` but the export stays paused.
+
+    The schedule service is told, the model field is never saved. Caught by
+    ``pause.idempotent`` (retrieve and list show the state).
+    """
+
+    def unpause(self, export: BatchExport, backfill: Any = False) -> None:
+        if export.paused:
+            export.last_updated_at = self.store.clock.now()
+            self._changed(export)
+
+
+class LastPausedAtNeverSet(BatchExports):
+    """Timestamps: pause sets ``paused`` but never ``last_paused_at`` (it stays ``null``).
+
+    Unpause with ``backfill`` then has no start to backfill from. Caught by
+    ``timestamps``: a pause of an unpaused export sets ``last_paused_at``.
+    """
+
+    def pause(self, export: BatchExport) -> None:
+        if export.paused:
+            return
+        now = self.store.clock.now()
+        export.paused, export.last_updated_at = True, now
+        self._changed(export)
+
+
+class PatchResetsPaused(BatchExports):
+    """Persistence: a PATCH that does not send ``paused`` sets it back to ``false`` (a default applied on update).
+
+    Caught by ``patch.persists``: a rename of the export each example pauses first keeps it
+    paused.
+    """
+
+    def update(
+        self,
+        export: BatchExport,
+        team: Team,
+        data: Mapping[str, Any],
+        field_errors: FieldErrors,
+        *,
+        partial: bool,
+        team_scoped: bool = True,
+    ) -> BatchExport:
+        if "paused" not in data:
+            data = {**data, "paused": False}
+        return super().update(export, team, data, field_errors, partial=partial, team_scoped=team_scoped)
+
+
+class CreatedAtBumpedOnUpdate(BatchExports):
+    """Timestamps: every update rewrites ``created_at`` to now (``auto_now`` where ``auto_now_add`` was meant).
+
+    Lists keep their order (by insertion). Caught by ``timestamps``:
+    ``created_at`` is what the create answered, for good.
+    """
+
+    def update(
+        self,
+        export: BatchExport,
+        team: Team,
+        data: Mapping[str, Any],
+        field_errors: FieldErrors,
+        *,
+        partial: bool,
+        team_scoped: bool = True,
+    ) -> BatchExport:
+        updated = super().update(export, team, data, field_errors, partial=partial, team_scoped=team_scoped)
+        updated.created_at = updated.last_updated_at
+        return updated
+
+
+class LatestRunsOldestTen(BatchExports):
+    """Derived fields: ``latest_runs`` are the export's ten *oldest* runs (newest first among them).
+
+    ``ORDER BY created_at`` then ``[:10]``, reversed afterwards. Caught by
+    ``latest-runs`` once an export has more than ten runs (they must be the newest ten).
+    """
+
+    def latest_runs(self, export: BatchExport) -> list[Run]:
+        runs = self.store.runs
+        return [runs[i] for i in reversed(self.store.runs_by_export.get(export.id, [])[:LATEST_RUNS])]
+
+
+class RunsIgnoreAfterBefore(Runs):
+    """Filters: the runs list ignores ``after`` and ``before`` (always the last seven days).
+
+    Caught by ``runs.filters``: runs listed with ``after``/``before`` are exactly those
+    created between them.
+    """
+
+    def query(self, team_id: int, export_id: str, query: RunQuery) -> Sequence[Run]:
+        return super().query(team_id, export_id, replace(query, after=None, before=None))
+
+
+class LogsOldestFirst(Logs):
+    """Logs: log lines come oldest first (``ORDER BY timestamp ASC``), so the cap keeps the oldest, not the newest.
+
+    Caught by ``logs.order``: an export's log lines come newest first.
+    """
+
+    def query(self, team_ids: Collection[int], source_id: str, query: LogQuery) -> list[LogEntry]:
+        every = super().query(team_ids, source_id, replace(query, limit=10**9))
+        return list(reversed(every))[: max(query.limit, 0)]
+
+
+class CancelledRunCompletesLater(Engine):
+    """Run lifecycle: a cancelled run reads ``Cancelled``, then ``Completed`` when its work would have ended.
+
+    The worker never hears of the cancel and its success overwrites the status. Should be
+    caught by ``lifecycle.runs`` (``Cancelled`` is terminal).
+    """
+
+    def cancel_run(self, run: Run, at: datetime) -> None:
+        super().cancel_run(run, at)
+        self.event_handlers["late-finish"] = self._late_finish
+        self.plan(at + timedelta(seconds=self.store.progression.finish_after), "late-finish", run.id)
+
+    def _late_finish(self, at: datetime, run_id: str, _version: int) -> None:
+        run = self.store.runs[run_id]
+        if run.status == "Cancelled":
+            run.status = "Running"  # what the worker still believes
+            self.finish(run, at, Outcome("Completed"))
+
+
+class BackfillCompletedBeforeRunsEnd(Engine):
+    """Backfills: a backfill is ``Completed`` as soon as its last run is *created*, not when that run ends.
+
+    Its ``total_records_count`` then misses the last run's records, and a client that waits
+    for ``Completed`` reads runs still ``Starting``. Caught by ``lifecycle.backfills``: a
+    ``Completed`` backfill has no active run.
+    """
+
+    def create_run(
+        self,
+        export: BatchExport,
+        start: datetime | None,
+        end: datetime,
+        at: datetime,
+        *,
+        backfill: Backfill | None = None,
+    ) -> Run:
+        run = super().create_run(export, start, end, at, backfill=backfill)
+        if backfill is not None:
+            count = self.backfill_interval_count(backfill)
+            if count is not None and len(self.store.runs_by_backfill.get(backfill.id, ())) >= count:
+                self._end_backfill(backfill, "Completed", at)
+        return run
+
+
+class CancelledBackfillKeepsRunsGoing(Engine):
+    """Backfills: cancelling a backfill marks it ``Cancelled`` but leaves its running run alone, which then completes.
+
+    Caught by ``cancel.stops-runs``: no run of a cancelled backfill completes after the
+    cancel.
+    """
+
+    def cancel_backfill(self, backfill: Backfill, at: datetime) -> None:
+        transition(backfill, "Cancelled", at, BACKFILL_TRANSITIONS)
