@@ -8,6 +8,7 @@ response carries ``Allow``, and form and multipart bodies are read field by fiel
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -116,6 +117,23 @@ def test_options_needs_a_key_and_only_read_scope(api: Api) -> None:
 
     assert anonymous.status_code == 401
     assert reader.status_code == 200
+
+
+def test_a_json_body_is_read_in_the_charset_its_content_type_names(api: Api) -> None:
+    """DRF's JSON parser decodes by the request's charset, UTF-8 when none is named."""
+    body = {"name": "café", "interval": "hour", "destination": {"type": "NoOp", "config": {}}}
+    latin = json.dumps(body, ensure_ascii=False).encode("latin-1")
+
+    named = api.post("/batch_exports/", data=latin, content_type="application/json; charset=latin-1")
+    unnamed = api.post("/batch_exports/", data=latin, content_type="application/json")
+    unknown = api.post("/batch_exports/", data=latin, content_type="application/json; charset=no-such-thing")
+
+    assert named.status_code == 201 and named.json["name"] == "café"
+    codec = "'utf-8' codec can't decode byte 0xe9 in position 13: invalid continuation byte"
+    assert unnamed.json == error("parse_error", f"JSON parse error - {codec}", type="invalid_request")
+    assert unknown.json == error(
+        "parse_error", "JSON parse error - unknown encoding: no-such-thing", type="invalid_request"
+    )
 
 
 # -- form and multipart bodies ------------------------------------------------------

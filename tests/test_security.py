@@ -286,6 +286,26 @@ def test_a_secret_is_redacted_however_the_body_carries_it(
     assert "[redacted]" in kept or "%5Bredacted%5D" in kept
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_body_in_another_charset_is_redacted_as_the_api_reads_it(api: Api, server: MockServer, encoding: str) -> None:
+    """Named in the Content-Type, the charset is how the body is read, and redacted; not named, the
+    body is not UTF-8 JSON (400) and the journal keeps none of it."""
+    body = {**POSTGRES, "personal_api_key": api.tenant.api_key}
+    raw = json.dumps(body).encode(encoding)
+    named = api.post("/batch_exports/", data=raw, content_type=f"application/json; charset={encoding}")
+    unnamed = api.post("/batch_exports/", data=raw, content_type="application/json")
+
+    assert named.status_code == 400  # the Postgres destination needs an integration: read, then judged
+    assert named.json["attr"] == "destination"
+    assert unnamed.status_code == 400 and unnamed.json["code"] == "parse_error"
+    kept = everything_kept(server)
+    for secret in ("hunter2-very-secret", "loader-user-name", api.tenant.api_key[8:]):
+        assert secret not in kept
+        assert secret.encode(encoding)[2:-2] not in repr([e.request_data for e in server.journal.entries()]).encode()
+    first = server.journal.entries()[0]
+    assert first.request_json["destination"]["config"]["password"] == "[redacted]"
+
+
 def test_a_key_in_the_query_is_cut_to_its_prefix_however_it_is_escaped(api: Api, server: MockServer) -> None:
     key = api.tenant.api_key
     escaped = key.replace("_", "%5F")

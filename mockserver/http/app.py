@@ -102,7 +102,7 @@ from mockserver.errors import (
     UnsupportedMediaType,
 )
 from mockserver.http import auth, metadata
-from mockserver.http.body import MAX_JSON_DEPTH, BodyLimits, BodyReaders, json_too_deep, read_body
+from mockserver.http.body import MAX_JSON_DEPTH, BodyLimits, BodyReaders, as_utf8_json, json_too_deep, read_body
 from mockserver.http.context import Context, Reply
 from mockserver.http.fastpath import FastValidator
 from mockserver.http.faults import (
@@ -556,7 +556,16 @@ class MockServer:
         refused: APIError | None = None
         if op.has_body and body and not request.environ.get("CONTENT_TYPE"):
             refused = UnsupportedMediaType('Unsupported media type "" in request.')  # DRF: no parser for ""
-        elif op.has_body and trace.too_deep:
+        elif op.has_body and body and form is None and mimetype == "application/json":
+            try:
+                utf8 = as_utf8_json(body, request.mimetype_params.get("charset"))
+            except ParseError as exc:
+                refused = exc
+            else:
+                if utf8 is not body:  # journaled as read: the redaction of secrets reads UTF-8
+                    body = trace.body = utf8
+                    trace.too_deep = json_too_deep(body)
+        if refused is None and op.has_body and trace.too_deep:
             refused = ParseError(f"JSON parse error - nesting deeper than {MAX_JSON_DEPTH} levels")
         if refused is not None:
             body = b""  # never parsed

@@ -164,11 +164,15 @@ def scrub(data: bytes, content_type: str) -> bytes:
     if not data:
         return data
     media = content_type.split(";", 1)[0].strip().lower()
+    if media in ("", "application/json") and not _is_utf8(data):
+        # Not JSON as the API reads it (the app has turned a body in a named charset into
+        # UTF-8 already): what cannot be read cannot be redacted, so none of it is kept.
+        return b""
     # A key may be spelled with escapes (``"pass\\u0077ord"``): such a body is parsed to see.
     maybe_secret = _SECRET_JSON_KEY.search(data) is not None or b"\\u" in data
     if media in ("", "application/json") and maybe_secret and not json_too_deep(data):
         try:
-            document = json.loads(data)
+            document = json.loads(data.decode("utf-8-sig"))  # as the API reads it: UTF-8 only
         except ValueError:
             pass  # not JSON after all: only keys are redacted
         else:
@@ -193,6 +197,14 @@ def scrub(data: bytes, content_type: str) -> bytes:
     if _SECRET_JSON_KEY.search(data):
         data = _SECRET_JSON_STRING.sub(rb'\1"' + REDACTED.encode() + rb'"', data)
     return _redact_key_bytes(data)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _scrub_multipart(data: bytes, content_type: str) -> bytes:
@@ -304,7 +316,9 @@ def _decode(data: bytes | None, content_type: str, truncated_from: int = 0) -> A
         return data.decode("utf-8", "replace") + f"… [truncated: {truncated_from} bytes in all]"
     if (content_type.startswith("application/json") or not content_type) and not json_too_deep(data):
         try:
-            return json.loads(data)
+            # UTF-8 only, as the API reads it (the app turned a body in a named charset into
+            # UTF-8 first): bytes in another encoding are not read, so never shown unredacted.
+            return json.loads(data.decode("utf-8-sig"))
         except ValueError:
             pass
     try:
