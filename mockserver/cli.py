@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import tempfile
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
     from mockserver.fixtures import Scenario
 
 __all__ = ["build_parser", "main"]
+
+
+#: Where ``serve`` reads ``--control-plane-token`` from when the option is not given.
+CONTROL_TOKEN_ENV = "POSTHOG_MOCK_CONTROL_PLANE_TOKEN"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,8 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--control-plane-token",
-        default=None,
-        help="let clients on other machines use /_mock/ when they send this in X-Mock-Control-Token",
+        default=os.environ.get(CONTROL_TOKEN_ENV) or None,
+        help="let clients on other machines use /_mock/ when they send this in X-Mock-Control-Token "
+        f"(default: ${CONTROL_TOKEN_ENV}, which keeps it out of the process list)",
     )
     serve.add_argument(
         "--unsafe-open-control-plane",

@@ -194,3 +194,15 @@ def test_a_scenario_file_is_one_scenario_however_its_path_is_written(
     monkeypatch.chdir(tmp_path)
     assert _scenario_key("./ours.yaml") == _scenario_key(str(tmp_path / "ours.yaml")) == _scenario_key("ours.yaml")
     assert _scenario_key("failing-snowflake") == "failing-snowflake"
+
+
+def test_the_control_plane_token_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of the process list, where every local user would read it."""
+    from mockserver.cli import build_parser
+
+    monkeypatch.setenv("POSTHOG_MOCK_CONTROL_PLANE_TOKEN", "from-the-environment")
+    assert build_parser().parse_args(["serve"]).control_plane_token == "from-the-environment"
+    given = build_parser().parse_args(["serve", "--control-plane-token", "given"])
+    assert given.control_plane_token == "given"
+    monkeypatch.setenv("POSTHOG_MOCK_CONTROL_PLANE_TOKEN", "")
+    assert build_parser().parse_args(["serve"]).control_plane_token is None

@@ -96,6 +96,15 @@ def test_the_minted_key_has_only_the_scopes_asked_for(server: MockServer) -> Non
     )
 
 
+def test_scopes_and_flags_repeated_are_kept_once(server: MockServer, tenant: Tenant) -> None:
+    body = mock(server, "POST", "/_mock/tenants/", json={"scopes": ["batch_export:read"] * 1000}).json
+    scopes = ["batch_export:write", "batch_export:read"] * 500
+    minted = mock(server, "POST", "/_mock/keys/", json={"project_id": tenant.project_id, "scopes": scopes})
+
+    assert server.store.api_keys[body["api_key"]].scopes == ["batch_export:read"]
+    assert minted.json["scopes"] == ["batch_export:write", "batch_export:read"]
+
+
 def test_the_flags_asked_for_are_on_for_the_project(server: MockServer) -> None:
     body = mock(server, "POST", "/_mock/tenants/", json={"feature_flags": ["high-frequency-batch-exports"]}).json
     api = as_tenant(server, body)

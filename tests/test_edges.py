@@ -63,3 +63,28 @@ def test_nan_and_infinity_are_a_json_parse_error_as_in_drf(api: Api, constant: s
     detail = f"JSON parse error - Out of range float values are not JSON compliant: '{constant}'"
     assert (response.status_code, response.json) == (400, error("parse_error", detail, type="invalid_request"))
     assert api.get("/batch_exports/").json["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("nul " + chr(0) + " x", error("null_characters_not_allowed", "Null characters are not allowed.", "name")),
+        (
+            "lone " + chr(0xD800) + " x",
+            error("surrogate_characters_not_allowed", "Surrogate characters are not allowed: U+D800.", "name"),
+        ),
+    ],
+)
+def test_a_name_with_a_nul_or_a_lone_surrogate_is_refused_as_drf_refuses_it(
+    api: Api, name: str, expected: dict[str, str]
+) -> None:
+    """Every DRF ``CharField`` runs ``ProhibitNullCharactersValidator`` and ``ProhibitSurrogateCharactersValidator``."""
+    body = {"name": name, "interval": "hour", "destination": {"type": "NoOp", "config": {}}}
+    created = api.post("/batch_exports/", data=json.dumps(body).encode(), content_type="application/json")
+    export = api.create_export()
+    path = f"/batch_exports/{export['id']}/"
+    patched = api.patch(path, data=json.dumps({"name": name}).encode(), content_type="application/json")
+
+    assert (created.status_code, created.json) == (400, expected)
+    assert (patched.status_code, patched.json) == (400, expected)
+    assert api.get(path).json["name"] == export["name"]

@@ -131,3 +131,33 @@ def test_memory_stays_flat_over_many_large_requests() -> None:
         tracemalloc.stop()
     assert server.journal.size_bytes <= 2 << 20
     assert grown < 4 << 20, f"memory grew by {grown / 2**20:.1f} MiB"
+
+
+def test_long_query_strings_and_hosts_are_not_kept_by_the_link_caches() -> None:
+    """Pagination links are cached per URL; a client sending a new long query string or Host
+    each time must not fill the memory with them (4,096 × 60 KB pinned ~0.9 GB). What grows is
+    the standard library's own cache of split URLs, which keeps 128."""
+    server = MockServer(journal_size=0)
+    tenant = server.store.create_tenant()
+    client = Client(server, use_cookies=False)
+    headers = {"Authorization": f"Bearer {tenant.api_key}"}
+    path = f"/api/projects/{tenant.project_id}/batch_exports/"
+    for n in range(3):
+        client.post(path, json={"name": f"e{n}", "interval": "hour", "destination": {"type": "NoOp", "config": {}}},
+                    headers=headers)  # fmt: skip
+
+    def long_ones(start: int, count: int) -> None:
+        for n in range(start, start + count):
+            response = client.get(f"{path}?limit=1&z={n}{'a' * 20_000}", headers=headers)
+            assert response.status_code == 200 and (response.json or {}).get("next")
+            client.get(f"{path}?limit=1", headers={**headers, "Host": f"h{n}{'b' * 20_000}"})
+
+    long_ones(0, 150)  # warm up, and fill the standard library's own bounded caches (urlsplit keeps 128)
+    tracemalloc.start()
+    try:
+        first = tracemalloc.get_traced_memory()[0]
+        long_ones(150, 600)  # 24 MB of distinct query strings and Host headers
+        grown = tracemalloc.get_traced_memory()[0] - first
+    finally:
+        tracemalloc.stop()
+    assert grown < 12 << 20, f"memory grew by {grown / 2**20:.1f} MiB"

@@ -317,6 +317,15 @@ def test_a_key_in_the_query_is_cut_to_its_prefix_however_it_is_escaped(api: Api,
     assert key not in kept and key[4:] not in kept and escaped not in kept
 
 
+@pytest.mark.parametrize("name", ["X-Mock-Control-Token", "x_mock_control_token", "X%2DMock%2DControl%2DToken"])
+def test_a_control_token_sent_in_the_query_is_not_kept(name: str) -> None:
+    """The guard reads only the header; a client that puts the token in the query must not leave it behind."""
+    server = MockServer(control_plane_token="TOKEN-abc-123456")
+    response = Client(server).get(f"/_mock/clock/?{name}=TOKEN-abc-123456")
+    assert response.status_code == 200  # a loopback caller: the token was not needed
+    assert "TOKEN-abc-123456" not in everything_kept(server)
+
+
 def test_a_form_reads_back_as_sent_around_what_was_redacted(api: Api, server: MockServer) -> None:
     """UTF-8 text outside the secret fields is not garbled, and a key escaped in a value is cut too."""
     key = api.tenant.api_key

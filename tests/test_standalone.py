@@ -520,6 +520,15 @@ def test_the_page_escapes_what_users_wrote() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
+def test_the_page_shows_a_name_utf_8_cannot_write() -> None:
+    """A lone surrogate stored before names were checked (an old state file) is shown as ``?``."""
+    server = MockServer()
+    server.store.create_tenant(project_name="lone " + chr(0xD800))
+    response = Client(server).get("/")
+    assert response.status_code == 200
+    assert "lone ?" in response.get_data(as_text=True)
+
+
 def test_the_spec_is_served_at_api_schema() -> None:
     client = Client(MockServer(strict=True), response_wrapper=JsonResponse)
     as_yaml = client.get("/api/schema/")

@@ -408,6 +408,7 @@ class BatchExports:
         """DRF's ``CharField`` trims whitespace first: a name of spaces is blank."""
         if not write.data["name"].strip():
             raise ValidationError("This field may not be blank.", code="blank", attr="name")
+        check_characters(write.data["name"], "name")
 
     def _validate_interval(self, write: _Write) -> None:
         if write.data["interval"] in HIGH_FREQUENCY_INTERVALS and (
@@ -427,6 +428,8 @@ class BatchExports:
             # validate(), after the check of which model takes it (_validate_current).
             if query is not None and not query:
                 raise ValidationError("This field may not be blank.", code="blank", attr="hogql_query")
+            if query is not None:
+                check_characters(query, "hogql_query")
             return
         compile_query(query)
 
@@ -627,3 +630,23 @@ def _as_char_fields_read(data: Mapping[str, Any], profile: str) -> Mapping[str, 
         if isinstance(data.get(name), list):
             trimmed[name] = [c.strip() if isinstance(c, str) else c for c in data[name]]
     return trimmed
+
+
+def check_characters(value: str, attr: str) -> None:
+    """The validators every DRF ``CharField`` runs after its length: no NUL, no lone surrogate.
+
+    >>> check_characters("ok", "name")
+    >>> check_characters("a" + chr(0xD800), "name")
+    Traceback (most recent call last):
+    ...
+    mockserver.errors.ValidationError: Surrogate characters are not allowed: U+D800.
+    """
+    if "\x00" in value:
+        raise ValidationError("Null characters are not allowed.", code="null_characters_not_allowed", attr=attr)
+    for char in value:
+        if "\ud800" <= char <= "\udfff":
+            raise ValidationError(
+                f"Surrogate characters are not allowed: U+{ord(char):X}.",
+                code="surrogate_characters_not_allowed",
+                attr=attr,
+            )

@@ -404,7 +404,8 @@ class Store:
         Raises:
             ValidationError: an unknown scope, feature flag or profile (nothing is created).
         """
-        scopes, feature_flags = list(scopes), list(feature_flags)
+        # Each once, in the order given: a key's scopes are a set (a list of 100,000 copies is one scope).
+        scopes, feature_flags = list(dict.fromkeys(scopes)), list(dict.fromkeys(feature_flags))
         check_tenant_settings(scopes, feature_flags, profile)
         with self.lock:
             now = self.clock.now()
@@ -477,7 +478,8 @@ class Store:
             team = self.teams.get(project_id)
             if team is None:
                 raise KeyError(project_id)
-            key = ApiKey(self.ids.token("phx_"), list(scopes), [team.organization_id], team.id, scoped_teams=[team.id])
+            scopes = list(dict.fromkeys(scopes))  # each once, as create_tenant keeps them
+            key = ApiKey(self.ids.token("phx_"), scopes, [team.organization_id], team.id, scoped_teams=[team.id])
             self.api_keys[key.value] = key
             return key
 

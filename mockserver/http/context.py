@@ -8,7 +8,6 @@ authenticated, routed and parsed; it holds no state of the fake.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,13 +18,14 @@ from werkzeug.wrappers import Request
 from mockserver.domain.backend import Backend
 from mockserver.domain.models import ApiKey, Organization, Team
 from mockserver.errors import ValidationError
+from mockserver.http.memo import memoize_short
 from mockserver.http.parsed import ParsedRequest
 from mockserver.http.spec import Operation
 
 __all__ = ["ApiHandler", "Context", "Reply"]
 
 
-@functools.lru_cache(maxsize=4096)
+@memoize_short(maxsize=4096)
 def _base_url(scheme: str, host: str, root_path: str, path: str) -> str:
     return get_current_url(scheme, host, root_path, path)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from mockserver.errors import NotFound
+from mockserver.http.memo import memoize_short
 
 __all__ = ["cursor_page"]
 
@@ -37,7 +37,7 @@ def _decode(token: str) -> int:
     return position
 
 
-@functools.lru_cache(maxsize=4096)
+@memoize_short(maxsize=4096)
 def _link(base_url: str, query_string: str, position: int | None) -> str:
     # Cached: a poller asks for the same pages over and over.
     params = [(k, v) for k, v in parse_qsl(query_string, keep_blank_values=True) if k != "cursor"]

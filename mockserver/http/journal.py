@@ -268,8 +268,13 @@ def scrub_query(query: str) -> str:
     return _scrub_query(query.encode("latin-1", "replace")).decode("utf-8", "replace")
 
 
+#: The control plane's token sent as a query parameter (the guard reads only the header, but a
+#: client that sends it this way must not see it kept): any case, ``-`` or ``_``.
+_TOKEN_PARAM = CONTROL_TOKEN_HEADER.lower().replace("-", "_").encode()
+
+
 def _scrub_query(query: bytes) -> bytes:
-    if b"%" in query or b"+" in query:
+    if b"%" in query or b"+" in query or b"token" in query.lower():
         # Escapes may spell the name or the key (``personal%5Fapi%5Fkey=phx%5F…``): each
         # parameter is read as the API reads it, and a changed one is written back escaped.
         return b"&".join(_scrub_parameter(part) for part in query.split(b"&"))
@@ -284,6 +289,8 @@ def _scrub_parameter(part: bytes) -> bytes:
     value = unquote_to_bytes(raw_value.replace(b"+", b" "))
     if name == b"personal_api_key":
         return raw_name + equals + quote_from_bytes(value[:8]).encode() + b"%E2%80%A6"
+    if name.lower().replace(b"-", b"_") == _TOKEN_PARAM:
+        return raw_name + equals + b"%E2%80%A6"
     redacted = _redact_key_bytes(value)
     if redacted == value:
         return part

@@ -7,10 +7,11 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode
+
+from mockserver.http.memo import memoize_short
 
 __all__ = ["DEFAULT_LIMIT", "limit_offset", "page", "page_links"]
 
@@ -40,7 +41,7 @@ def _with_query(base_url: str, query_string: str, changes: dict[str, int | None]
     return _link(base_url, query_string, tuple(changes.items()))
 
 
-@functools.lru_cache(maxsize=4096)
+@memoize_short(maxsize=4096)
 def _link(base_url: str, query_string: str, changes: tuple[tuple[str, int | None], ...]) -> str:
     # Cached: clients page through the same URLs over and over, and parsing and
     # re-encoding the query string costs more than the rest of a list's envelope.

@@ -128,7 +128,9 @@ def home(plane: ControlPlane, ctx: Context) -> Reply:
     limit, offset = limit_offset(ctx.query.get("limit"), ctx.query.get("offset"), default_limit=PAGE_ORGANIZATIONS)
     with plane.store.lock:
         page = render_home(plane.store, limit=limit, offset=offset)
-    return Reply(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+    # "replace": text a client stored may hold what UTF-8 cannot write (a lone surrogate in a
+    # name read from an old state file); the page shows ``?`` there rather than failing.
+    return Reply(200, page.encode("utf-8", "replace"), {"Content-Type": "text/html; charset=utf-8"})
 
 
 @functools.lru_cache(maxsize=2)
