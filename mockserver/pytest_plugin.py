@@ -31,13 +31,14 @@ Fixtures: ``posthog_mock`` (a :class:`~mockserver.testing.PostHogMock`),
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Generator, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mockserver.testing.mock import PostHogMock
+from mockserver.testing.mock import PostHogMock, UnusedFaults
 from mockserver.testing.settings import MARKER_ARGUMENTS, Settings, SettingsError, resolve_scenario
 
 if TYPE_CHECKING:
@@ -167,6 +168,9 @@ def posthog_mock_server(pytestconfig: pytest.Config) -> Iterator[ServerThread]:
         message = f"posthog_mock: the shared server cannot listen on port {port}: ports end at 65535"
     if message is not None:
         pytest.fail(message, pytrace=False)
+    # openapi-core, which explains an invalid request, takes 0.3-1 s to build, once per process:
+    # built now in the background, it does not land on whichever test first sends a bad value.
+    threading.Thread(target=app.warm_up, name="posthog-mock-warm-up", daemon=True).start()
     with server as running:
         yield running
 
@@ -249,7 +253,10 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
         if new_errors:
             raise new_errors[0]
         if settings.strict and not _call_failed(request):
-            mock.assert_faults_used()  # (after a failed test, a second error would only repeat it)
+            try:
+                mock.assert_faults_used()  # (after a failed test, a second error would only repeat it)
+            except UnusedFaults as unused:
+                pytest.fail(str(unused), pytrace=False)  # the message says it all: no traceback of the plugin
     finally:
         if restore_strict is not None:
             app.strict = restore_strict

@@ -20,9 +20,29 @@ def test_strict_mode_fails_a_test_that_left_a_planned_fault_unused(pytester: pyt
     )
     result = pytester.runpytest()
     result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(
-        ["*UnusedFaults: 1 planned fault(s) never used: batch_exports_list: answer 503, 2 of 2 left*"]
+    result.stdout.fnmatch_lines(["*1 planned fault(s) never used: batch_exports_list: answer 503, 2 of 2 left*"])
+    assert "pytest_plugin.py" not in result.stdout.str()  # the message alone, not the plugin's traceback
+
+
+def test_a_test_may_drop_the_faults_its_client_will_not_reach(pytester: pytest.Pytester) -> None:
+    """A client that gives up after four attempts leaves six of ten 503s: ``clear_faults()`` drops them."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.posthog_mock(strict=True)
+        def test_gives_up(posthog_mock):
+            posthog_mock.fault("batch_exports_list", 503, times=10)
+            posthog_mock.latency(0.0, "batch_exports_list")
+            with posthog_mock.httpx_client() as client:
+                for _ in range(4):
+                    assert client.get(f"/api/projects/{posthog_mock.project_id}/batch_exports/").status_code == 503
+            assert posthog_mock.clear_faults() == 1
+            assert posthog_mock.clear_latency() == 1
+            assert posthog_mock.unused_faults() == []
+        """
     )
+    pytester.runpytest().assert_outcomes(passed=1)
 
 
 def test_a_later_tests_clock_advance_does_no_work_for_tests_that_ended(pytester: pytest.Pytester) -> None:

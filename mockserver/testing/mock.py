@@ -312,6 +312,15 @@ class PostHogMock:
         """Delay this project's responses (of one operation, or of all) by ``seconds``."""
         return self.app.latency.set(seconds, operation=operation, project_id=self.project_id)
 
+    def clear_faults(self) -> int:
+        """Drop this tenant's planned faults, used or not (how many were left); strict mode then
+        has none to report. For a test whose client stops retrying before a fault runs out."""
+        return self.app.faults.clear(project_id=self.project_id)
+
+    def clear_latency(self) -> int:
+        """Drop this project's latency rules; returns how many there were."""
+        return self.app.latency.clear(project_id=self.project_id)
+
     def unused_faults(self) -> list[Fault]:
         """This tenant's planned faults that still wait for a request."""
         return self.app.faults.active(project_id=self.project_id)
