@@ -243,6 +243,17 @@ def test_a_project_or_organization_that_does_not_exist_is_404_before_the_scope(
     assert response.json == error("not_found", detail, type="invalid_request")
 
 
+def test_a_project_id_is_read_as_python_reads_an_int(api: Api, tenant: Tenant) -> None:
+    """PostHog reads the URL's project with ``int()``: underscores, spaces and non-ASCII digits count."""
+    arabic_indic = "".join(chr(0x660 + int(d)) for d in str(tenant.project_id))
+    for spelling in (f"0_{tenant.project_id}", f"%20{tenant.project_id}", arabic_indic):
+        response = api.get(f"/api/projects/{spelling}/batch_exports/")
+        assert response.status_code == 200, spelling
+    assert api.get(f"/api/projects/{'9' * 65}/batch_exports/").json == error(
+        "not_found", "Project not found.", type="invalid_request"
+    )
+
+
 def test_a_key_without_the_scope_hears_about_it_before_membership(server: MockServer) -> None:
     """Membership is checked after the scope: another organization's existing project answers the scope's 403."""
     api = tenant_api(server, scopes=["feature_flag:read"])

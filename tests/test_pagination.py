@@ -115,6 +115,23 @@ def test_there_is_no_maximum_limit(api: Api, five: list[dict[str, Any]]) -> None
     assert (response.json["results"], response.json["next"]) == (five, None)
 
 
+def test_a_repeated_limit_or_offset_is_read_as_its_last_value(api: Api, five: list[dict[str, Any]]) -> None:
+    """Django's ``QueryDict`` gives DRF the last of repeated values."""
+    response = api.get("/batch_exports/?limit=2&limit=3&offset=0&offset=1")
+    emptied = api.get("/batch_exports/?limit=2&limit=")
+
+    assert response.json["results"] == five[1:4]
+    assert "limit=3&offset=4" in response.json["next"]
+    assert emptied.json["results"] == five  # the last value is empty: the default limit
+
+
+def test_a_repeated_key_in_the_query_string_is_read_as_its_last_value(api: Api) -> None:
+    key = api.tenant.api_key
+    response = api.get("/batch_exports/", headers={}, query_string=f"personal_api_key=phx_nope&personal_api_key={key}")
+
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize("limit", ["abc", "0", "-1", "1.5", ""])
 def test_an_invalid_limit_falls_back_to_a_hundred(
     api: Api, tenant: Tenant, five: list[dict[str, Any]], limit: str

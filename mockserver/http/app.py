@@ -569,7 +569,7 @@ class MockServer:
             refused = ParseError(f"JSON parse error - nesting deeper than {MAX_JSON_DEPTH} levels")
         if refused is not None:
             body = b""  # never parsed
-        query = _without_empty_values(request.args, op)
+        query = _without_empty_values(_last_values(request.args, op), op)
         # The compiled validators settle most requests; openapi-core, the authority,
         # decides (and explains) whenever they cannot say "valid".
         parsed = self._fast[profile].parse_request(operation_id, query, body, mimetype, op.has_body)
@@ -767,6 +767,14 @@ def _compile(spec: Spec) -> _Compiled:
     fallback = {path: operations_at[(path, sorted(found)[0])] for path, found in methods.items()}
     allow = {path: metadata.allowed_methods(found) for path, found in methods.items()}
     return _Compiled(Router(methods), FastValidator(spec), operations_at, fallback, allow)
+
+
+def _last_values(args: MultiDict[str, str], op: Operation) -> MultiDict[str, str]:
+    """A repeated parameter that is not a list read as its last value, as Django's ``QueryDict``
+    gives it to DRF (``?limit=2&limit=3`` is ``limit=3``); list parameters keep every value."""
+    if not args or all(len(values) == 1 for values in args.listvalues()):
+        return args
+    return MultiDict([(k, v) for k, values in args.lists() for v in (values if k in op.array_params else values[-1:])])
 
 
 def _without_empty_values(args: MultiDict[str, str], op: Operation) -> MultiDict[str, str]:

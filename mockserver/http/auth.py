@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
-from werkzeug.datastructures import Headers
+from werkzeug.datastructures import Headers, MultiDict
 
 from mockserver.domain.models import ApiKey, Organization, Team
 from mockserver.domain.store import Store
@@ -23,13 +22,13 @@ from mockserver.errors import AuthenticationFailed, NotAuthenticated, NotFound, 
 
 __all__ = ["authenticate", "check_member", "check_scope", "resolve_organization", "resolve_team"]
 
-#: What Django's integer path converter would accept (ASCII digits, a sane length).
-_PROJECT_ID = re.compile(r"[0-9]{1,18}")
+#: Longer text is no project id (``int()`` of thousands of digits is slow, then refused).
+_MAX_PROJECT_ID_CHARS = 64
 
 _BEARER = re.compile(r"^Bearer\s+(\S.+)$")
 
 
-def authenticate(store: Store, headers: Headers, query: Mapping[str, str], body: Any) -> ApiKey:
+def authenticate(store: Store, headers: Headers, query: MultiDict[str, str], body: Any) -> ApiKey:
     """Find the personal API key: ``Authorization: Bearer``, then body, then query string.
 
     PostHog's ``find_key_with_source``: the header must match ``^Bearer\\s+(\\S.+)$`` (case
@@ -46,7 +45,7 @@ def authenticate(store: Store, headers: Headers, query: Mapping[str, str], body:
     elif isinstance(body, dict) and "personal_api_key" in body:
         found = (body["personal_api_key"], "body")
     elif "personal_api_key" in query:
-        found = (query["personal_api_key"], "query string")
+        found = (query.getlist("personal_api_key")[-1], "query string")  # Django's QueryDict: the last value
     if found is None:
         raise NotAuthenticated()
     key = store.api_keys.get(found[0]) if isinstance(found[0], str) else None
@@ -70,12 +69,7 @@ def check_scope(key: ApiKey, scope: str | None) -> None:
 
 def resolve_team(store: Store, key: ApiKey, raw_id: str) -> Team:
     """The project the URL names, within the key's own restrictions (membership is :func:`check_member`'s)."""
-    if raw_id == "@current":
-        team_id = key.current_team_id
-    elif _PROJECT_ID.fullmatch(raw_id):
-        team_id = int(raw_id)
-    else:
-        raise NotFound("Project not found.")
+    team_id = key.current_team_id if raw_id == "@current" else _project_id(raw_id)
     team = store.teams.get(team_id)
     if team is None:
         raise NotFound("Project not found.")
@@ -88,6 +82,21 @@ def resolve_team(store: Store, key: ApiKey, raw_id: str) -> Team:
             f"API key does not have access to the requested organization: ID {team.organization_id}."
         )
     return team
+
+
+def _project_id(raw_id: str) -> int:
+    """The project a URL's segment names, read with ``int()`` as PostHog's ``parents_query_dict``
+    reads it: ``1_0`` is project 10, `` 7`` (an encoded space) and non-ASCII digits count too.
+
+    >>> _project_id("1_0"), _project_id(" 7"), _project_id("١٢")
+    (10, 7, 12)
+    """
+    try:
+        if len(raw_id) <= _MAX_PROJECT_ID_CHARS:
+            return int(raw_id)
+    except ValueError:
+        pass
+    raise NotFound("Project not found.")
 
 
 def resolve_organization(store: Store, key: ApiKey, raw_id: str) -> Organization:

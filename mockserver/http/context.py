@@ -119,11 +119,12 @@ class Context:
                 )
 
     def arg(self, name: str) -> str | None:
-        """A raw query value (first occurrence), for lenient parameters."""
+        """A raw query value, for lenient parameters: the last one when it is repeated, as
+        Django's ``QueryDict`` reads ``?limit=2&limit=3`` (3)."""
         # Not ``args.get(name)``: werkzeug's MultiDict answers a missing key by raising
         # and catching an HTTP exception, a few microseconds per absent parameter.
         values = self.request.args.getlist(name)
-        return values[0] if values else None
+        return values[-1] if values else None
 
     @property
     def body_object(self) -> dict[str, Any]:
