@@ -31,7 +31,6 @@ Fixtures: ``posthog_mock`` (a :class:`~mockserver.testing.PostHogMock`),
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Generator, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -168,9 +167,6 @@ def posthog_mock_server(pytestconfig: pytest.Config) -> Iterator[ServerThread]:
         message = f"posthog_mock: the shared server cannot listen on port {port}: ports end at 65535"
     if message is not None:
         pytest.fail(message, pytrace=False)
-    # openapi-core, which explains an invalid request, takes 0.3-1 s to build, once per process:
-    # built now in the background, it does not land on whichever test first sends a bad value.
-    threading.Thread(target=app.warm_up, name="posthog-mock-warm-up", daemon=True).start()
     with server as running:
         yield running
 

@@ -15,7 +15,6 @@ import pytest
 import requests
 
 from mockserver.clock import ClockError
-from mockserver.server import ServerThread
 from mockserver.testing import PostHogMock, Settings, UnusedFaults
 
 
@@ -428,12 +427,3 @@ def test_a_mistyped_operation_name_is_answered_with_the_names_it_may_mean(postho
         posthog_mock.fault("environments_batch_exports_pause", 503)
     with pytest.raises(ValueError, match=r"did you mean batch_exports_list\b"):
         posthog_mock.calls("batch_export_list")
-
-
-def test_the_shared_server_builds_its_validators_in_the_background(posthog_mock_server: ServerThread) -> None:
-    """The first invalid request of a session would otherwise wait 0.3-1 s for openapi-core."""
-    app = posthog_mock_server.app
-    deadline = time.monotonic() + 30
-    while len(app._validators) < len(app.specs) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert set(app._validators) == set(app.specs)

@@ -491,3 +491,32 @@ def test_a_port_out_of_range_stops_the_run(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--posthog-mock-port=80000")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*posthog_mock options: port: expected a port number (0 to 65535), got '80000'*"])
+
+
+def test_a_module_shares_one_tenant_through_a_fixture_of_its_own(pytester: pytest.Pytester) -> None:
+    """``posthog_mock`` is per test; ``PostHogMock.on(posthog_mock_server)`` makes a tenant a wider fixture keeps."""
+    pytester.makepyfile(
+        """
+        import pytest
+        from mockserver import PostHogMock
+
+        @pytest.fixture(scope="module")
+        def shared(posthog_mock_server):
+            mock = PostHogMock.on(posthog_mock_server)
+            mock.create_export(name="made once")
+            yield mock
+            mock.close()
+
+        def test_one(shared):
+            with shared.httpx_client() as client:
+                assert client.get(f"/api/projects/{shared.project_id}/batch_exports/").json()["count"] == 1
+
+        def test_two(shared):
+            assert shared.create_export(name="second")["name"] == "second"
+
+        def test_three(shared):
+            with shared.httpx_client() as client:
+                assert client.get(f"/api/projects/{shared.project_id}/batch_exports/").json()["count"] == 2
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)

@@ -108,6 +108,25 @@ class PostHogMock:
         app = MockServer(seed=seed, strict=strict, clock=Clock.frozen(begin), profile=profile)
         return cls(app, app.store.create_tenant(scopes=scopes, feature_flags=feature_flags), private=True)
 
+    @classmethod
+    def on(
+        cls,
+        server: ServerThread,
+        *,
+        scopes: Iterable[str] = ALL_SCOPES,
+        feature_flags: Iterable[str] = (),
+        profile: str = DEFAULT_PROFILE,
+    ) -> PostHogMock:
+        """A new tenant on a running server (``posthog_mock_server``, the session's), for a
+        fixture wider than one test: a module's tests sharing one tenant and what it holds.
+
+        The ``posthog_mock`` fixture's teardown (the fake's errors re-raised, strict mode's
+        unused faults, the tenant retired) is then the fixture's to do, if it wants it.
+        """
+        app = server.app
+        tenant = app.store.create_tenant(scopes=scopes, feature_flags=feature_flags, profile=profile)
+        return cls(app, tenant, private=False, url=server.url)
+
     # -- where it is -----------------------------------------------------------------
 
     @property
