@@ -131,6 +131,27 @@ def test_runs_created_by_the_targets_own_clock_between_two_reads_are_no_violatio
     assert report.ok, report.render()
 
 
+def test_a_cancel_answered_200_for_a_run_that_ended_meanwhile_is_no_violation(
+    server: MockServer, tenant: Tenant
+) -> None:
+    """PostHog answers a cancel 200 even when the run ended between the suite's read and its
+    cancel. Here every cancel of a run finds it ended: the fake's clock jumps a day first, and
+    the answer is PostHog's quiet 200."""
+    cancel = re.compile(rf"^/api/projects/{tenant.project_id}/batch_exports/[^/]+/runs/[^/]+/cancel/$")
+
+    def run_ends_before_the_cancel(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "POST" and cancel.match(environ["PATH_INFO"]):
+            server.store.clock.advance(24 * 3600)
+            server.backend.engine.catch_up()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"cancelled": true}']
+        return server(environ, start_response)
+
+    target = target_for(without_control_plane(run_ends_before_the_cancel), tenant)
+    report = run_contract(target, max_examples=5, seed=2, only=["runs"])
+    assert report.ok, report.render()
+
+
 def test_an_interrupted_run_still_deletes_what_it_created(server: MockServer, tenant: Tenant) -> None:
     class StopAfter(Progress):
         def __init__(self) -> None:

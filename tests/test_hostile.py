@@ -161,3 +161,16 @@ def test_long_query_strings_and_hosts_are_not_kept_by_the_link_caches() -> None:
     finally:
         tracemalloc.stop()
     assert grown < 12 << 20, f"memory grew by {grown / 2**20:.1f} MiB"
+
+
+def test_unknown_charsets_leave_no_trace_in_the_codec_registry() -> None:
+    """``codecs.lookup`` remembers every name it failed to find: a new charset per request would grow it for good."""
+    import encodings
+
+    server = MockServer()
+    client = Client(server)
+    client.post("/nowhere/", data=b"{}", content_type="application/json; charset=x-warm-up")
+    before = len(encodings._cache)
+    for n in range(200):
+        client.post("/api/projects/1/batch_exports/", data=b"{}", content_type=f"application/json; charset=x-{n}")
+    assert len(encodings._cache) == before

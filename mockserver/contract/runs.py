@@ -202,10 +202,14 @@ class RunsMachine(ContractMachine):
         response = self.api.post(path + "cancel/")
         after = self.expect(prop, self.api.get(path), 200)["status"]
         seen += [before, after]
+        control = self.workspace.control
         if response.status == 200:
             self.check(prop, before in ACTIVE, f"cancel refused for a {before} object", f"200 {response.text}")
-            self.check(prop, after == "Cancelled", "Cancelled after a successful cancel", after)
-            control = self.workspace.control
+            # PostHog answers 200 even when the object ended between the suite's read and its
+            # cancel (its cancel of the finished workflow fails quietly): on a target whose clock
+            # moves, an ended object is no violation; one still active is.
+            ended = control is None and after not in ACTIVE
+            self.check(prop, after == "Cancelled" or ended, "Cancelled after a successful cancel", after)
             if control is not None:
                 control.advance(_AFTER_CANCEL)
                 later = self.expect(prop, self.api.get(path), 200)["status"]
@@ -305,7 +309,10 @@ class RunsMachine(ContractMachine):
 
         Runs created after the list was read (on a target whose clock moves) take the first
         places of ``latest_runs``; the others must be the list's newest, by creation time (runs
-        created in the same instant may come in either order)."""
+        created in the same instant may come in either order). Without a control plane, the
+        runs of the last second before the list's newest are left out of the comparison: a
+        worker stamps ``created_at`` before its insert commits, so two runs that close may
+        reach the list in the other order."""
         control = self.workspace.control
         if control is not None and _parse(control.now()) - self.created_at > _RUNS_WINDOW:
             return  # older runs may be outside the list's seven days
@@ -314,7 +321,13 @@ class RunsMachine(ContractMachine):
         walked = [_parse(r["created_at"]) for r in runs]
         newer = [t for t in latest_at if t > walked[0]] if walked else latest_at
         expected = walked[: LATEST_RUNS - len(newer)]
-        self.check("latest-runs", latest_at[len(newer):] == expected, f"the newest {len(expected)} runs' times",
+        shown = latest_at[len(newer) :]
+        if control is None and walked:
+            settled = walked[0] - timedelta(seconds=1)
+            shown, expected = [t for t in shown if t <= settled], [t for t in expected if t <= settled]
+            if len(latest_at) == LATEST_RUNS:  # a late run there pushed an older one out
+                expected = expected[: len(shown)]
+        self.check("latest-runs", shown == expected, f"the newest {len(expected)} runs' times",
                    [t.isoformat() for t in latest_at])  # fmt: skip
 
     def _logs_newest_first(self) -> None:

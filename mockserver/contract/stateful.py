@@ -124,12 +124,26 @@ class ContractMachine(RuleBasedStateMachine):
 
     def check_link(self, prop: str, link: str | None) -> None:
         """A ``next``/``previous`` link, when absolute, names the host the request was sent to:
-        a client follows it as it stands (one behind a proxy that ignores ``Host`` does not)."""
-        if not link:
+        a client follows it as it stands (one behind a proxy that ignores ``Host`` does not).
+        Host names compare in any case, and a scheme's default port is no port."""
+        if not link or not urlsplit(link).netloc:
             return
-        host = urlsplit(link).netloc
-        asked = urlsplit(self.api.transport.base_url).netloc
-        self.check(prop, not host or host == asked, f"a link to {asked}", link)
+        asked = self.api.transport.base_url
+        self.check(prop, _origin(link) == _origin(asked), f"a link to {urlsplit(asked).netloc}", link)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, int | None]:
+    """Host and port of an absolute URL, the port ``None`` when it is the scheme's default.
+
+    >>> _origin("https://US.posthog.com:443/api/"), _origin("http://127.0.0.1:8000/")
+    (('us.posthog.com', None), ('127.0.0.1', 8000))
+    """
+    parts = urlsplit(url)
+    port = parts.port
+    return (parts.hostname or "", None if port == _DEFAULT_PORTS.get(parts.scheme) else port)
 
 
 def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples: int, seed: int, steps: int) -> None:

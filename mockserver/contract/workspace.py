@@ -158,13 +158,13 @@ class Workspace:
         the create: an interrupt right after the answer must not leave it behind."""
         if exchange.method != "POST" or exchange.response.status != 201:
             return
-        path = urlsplit(exchange.url).path
+        path = urlsplit(exchange.url).path.rstrip("/")  # PostHog's trailing slash is optional
         body = exchange.response.json
-        if not path.endswith("/batch_exports/") or not isinstance(body, dict) or not isinstance(body.get("id"), str):
+        if not path.endswith("/batch_exports") or not isinstance(body, dict) or not isinstance(body.get("id"), str):
             return
         key = exchange.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if key:
-            self.created(f"batch export {body.get('name')}", f"{path}{body['id']}/", key)
+            self.created(f"batch export {body.get('name')}", f"{path}/{body['id']}/", key)
 
     def created(self, label: str, delete_path: str, api_key: str) -> None:
         """Remember an object to delete at the end (``delete_path`` answers ``DELETE``), once."""

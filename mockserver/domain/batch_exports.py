@@ -643,10 +643,13 @@ def check_characters(value: str, attr: str) -> None:
     """
     if "\x00" in value:
         raise ValidationError("Null characters are not allowed.", code="null_characters_not_allowed", attr=attr)
-    for char in value:
-        if "\ud800" <= char <= "\udfff":
-            raise ValidationError(
-                f"Surrogate characters are not allowed: U+{ord(char):X}.",
-                code="surrogate_characters_not_allowed",
-                attr=attr,
-            )
+    surrogate = _SURROGATE.search(value)  # one C-level scan: a query may be megabytes long
+    if surrogate is not None:
+        raise ValidationError(
+            f"Surrogate characters are not allowed: U+{ord(surrogate.group()):X}.",
+            code="surrogate_characters_not_allowed",
+            attr=attr,
+        )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")

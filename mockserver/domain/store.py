@@ -160,10 +160,10 @@ def check_tenant_settings(scopes: Iterable[str], feature_flags: Iterable[str], p
     mockserver.errors.ValidationError: "batch_export:raed" is not a valid choice.
     """
     for index, scope in enumerate(scopes):
-        if scope not in _KNOWN_SCOPES:
+        if not isinstance(scope, str) or scope not in _KNOWN_SCOPES:
             raise ValidationError(f'"{scope}" is not a valid choice.', code="invalid_choice", attr=f"scopes__{index}")
     for index, flag in enumerate(feature_flags):
-        if flag not in FEATURE_FLAGS:
+        if not isinstance(flag, str) or flag not in FEATURE_FLAGS:
             raise ValidationError(
                 f'"{flag}" is not a valid choice.', code="invalid_choice", attr=f"feature_flags__{index}"
             )
@@ -404,9 +404,10 @@ class Store:
         Raises:
             ValidationError: an unknown scope, feature flag or profile (nothing is created).
         """
+        scopes, feature_flags = list(scopes), list(feature_flags)
+        check_tenant_settings(scopes, feature_flags, profile)
         # Each once, in the order given: a key's scopes are a set (a list of 100,000 copies is one scope).
         scopes, feature_flags = list(dict.fromkeys(scopes)), list(dict.fromkeys(feature_flags))
-        check_tenant_settings(scopes, feature_flags, profile)
         with self.lock:
             now = self.clock.now()
             org_id = str(self.ids.uuid4())

@@ -368,8 +368,8 @@ class MockServer:
         store = self.store
         if "project_id" in path_params:
             try:
-                return store.profile_of_team(int(path_params["project_id"]))
-            except ValueError:
+                return store.profile_of_team(auth.parse_project_id(str(path_params["project_id"])))
+            except NotFound:  # no project: authentication answers first, whatever the profile
                 return store.default_profile
         if "organization_id" in path_params:
             return store.profile_of_organization(str(path_params["organization_id"]))

@@ -20,7 +20,7 @@ from mockserver.domain.models import ApiKey, Organization, Team
 from mockserver.domain.store import Store
 from mockserver.errors import AuthenticationFailed, NotAuthenticated, NotFound, PermissionDenied
 
-__all__ = ["authenticate", "check_member", "check_scope", "resolve_organization", "resolve_team"]
+__all__ = ["authenticate", "check_member", "check_scope", "parse_project_id", "resolve_organization", "resolve_team"]
 
 #: Longer text is no project id (``int()`` of thousands of digits is slow, then refused).
 _MAX_PROJECT_ID_CHARS = 64
@@ -69,7 +69,7 @@ def check_scope(key: ApiKey, scope: str | None) -> None:
 
 def resolve_team(store: Store, key: ApiKey, raw_id: str) -> Team:
     """The project the URL names, within the key's own restrictions (membership is :func:`check_member`'s)."""
-    team_id = key.current_team_id if raw_id == "@current" else _project_id(raw_id)
+    team_id = key.current_team_id if raw_id == "@current" else parse_project_id(raw_id)
     team = store.teams.get(team_id)
     if team is None:
         raise NotFound("Project not found.")
@@ -84,11 +84,11 @@ def resolve_team(store: Store, key: ApiKey, raw_id: str) -> Team:
     return team
 
 
-def _project_id(raw_id: str) -> int:
+def parse_project_id(raw_id: str) -> int:
     """The project a URL's segment names, read with ``int()`` as PostHog's ``parents_query_dict``
     reads it: ``1_0`` is project 10, `` 7`` (an encoded space) and non-ASCII digits count too.
 
-    >>> _project_id("1_0"), _project_id(" 7"), _project_id("١٢")
+    >>> parse_project_id("1_0"), parse_project_id(" 7"), parse_project_id("١٢")
     (10, 7, 12)
     """
     try:

@@ -35,7 +35,10 @@ mockserver.errors.PayloadTooLarge: Request body exceeds the limit of 10 bytes.
 from __future__ import annotations
 
 import codecs
+import encodings
+import encodings.aliases
 import io
+import pkgutil
 import queue
 import re
 import threading
@@ -291,25 +294,44 @@ def json_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 def as_utf8_json(body: bytes, charset: str | None) -> bytes:
     """A JSON body in the ``charset`` its ``Content-Type`` names, as UTF-8 (the body itself when it is UTF-8 already).
 
-    DRF's ``JSONParser`` decodes a body by the request's charset (UTF-8 when none is named):
-    ``café`` in Latin-1 is read when the header says ``charset=latin-1``, and UTF-16 bytes
-    are a parse error when it names none. Everything after this step (validation, the
-    journal's redaction of secrets) reads UTF-8 only.
+    DRF's ``JSONParser`` decodes a body by the request's encoding: the charset named, when
+    Python knows it (Django drops one it does not), else UTF-8. ``café`` in Latin-1 is read
+    when the header says ``charset=latin-1``, and UTF-16 bytes are a parse error when it names
+    none. Everything after this step (validation, the journal's redaction of secrets) reads
+    UTF-8 only.
 
     >>> as_utf8_json('{"name": "café"}'.encode("latin-1"), "latin-1")
     b'{"name": "caf\\xc3\\xa9"}'
-    >>> as_utf8_json(b"{}", "no-such-charset")
-    Traceback (most recent call last):
-    ...
-    mockserver.errors.ParseError: JSON parse error - unknown encoding: no-such-charset
+    >>> as_utf8_json(b'{"name": "x"}', "no-such-charset")  # as Django: read as UTF-8
+    b'{"name": "x"}'
     """
-    if not charset:
+    codec = _known_codec(charset)
+    if codec is None or codec == "utf-8":
         return body
     try:
-        if codecs.lookup(charset).name == "utf-8":
-            return body
-        return body.decode(charset).encode("utf-8")
-    except LookupError:  # PostHog: a 500 (DRF's parser does not catch it)
-        raise ParseError(f"JSON parse error - unknown encoding: {charset[:64]}") from None
+        return body.decode(codec).encode("utf-8")
     except UnicodeError as exc:
         raise ParseError(f"JSON parse error - {exc}") from None
+
+
+def _known_codec(charset: str | None) -> str | None:
+    """The codec ``charset`` names, or ``None`` when Python has none of that name.
+
+    Only names Python ships are looked up: ``codecs.lookup`` remembers every name it
+    failed to find, and a client could send a new one with every request."""
+    if not charset:
+        return None
+    name = encodings.normalize_encoding(charset.strip().lower())
+    name = encodings.aliases.aliases.get(name, name)
+    if name not in _CODEC_MODULES:
+        return None
+    try:
+        info = codecs.lookup(name)
+    except LookupError:  # shipped but not for this platform (mbcs)
+        return None
+    # base64, zlib and the like turn bytes into bytes: no charset a text body can be in.
+    return info.name if getattr(info, "_is_text_encoding", True) else None
+
+
+#: The codecs of the standard library's ``encodings`` package, by module name.
+_CODEC_MODULES = frozenset(module.name for module in pkgutil.iter_modules(encodings.__path__))

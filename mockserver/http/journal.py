@@ -323,8 +323,9 @@ def _decode(data: bytes | None, content_type: str, truncated_from: int = 0) -> A
         return data.decode("utf-8", "replace") + f"… [truncated: {truncated_from} bytes in all]"
     if (content_type.startswith("application/json") or not content_type) and not json_too_deep(data):
         try:
-            # UTF-8 only, as the API reads it (the app turned a body in a named charset into
-            # UTF-8 first): bytes in another encoding are not read, so never shown unredacted.
+            # UTF-8 only (the app turned a body in a named charset into UTF-8 first): bytes in
+            # another encoding are not read, so never shown unredacted. A BOM is skipped here,
+            # for reading; the API refuses such a body.
             return json.loads(data.decode("utf-8-sig"))
         except ValueError:
             pass
@@ -352,9 +353,10 @@ class JournalEntry:
     query: tuple[tuple[str, str], ...]
     operation_id: str | None
     status: int
-    #: The project the URL resolved to (team-level URLs), once authentication passed.
+    #: The project the URL resolved to (team-level URLs), once the key was let in: authenticated,
+    #: with the operation's scope, and a member of the project's organization.
     project_id: int | None = None
-    #: The organization the URL resolved to (organization-level URLs).
+    #: The organization the URL resolved to (organization-level URLs), on the same terms.
     organization_id: str | None = None
     #: Request headers sorted by name, ``Authorization`` redacted.
     request_headers: tuple[tuple[str, str], ...] = ()

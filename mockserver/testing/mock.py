@@ -332,8 +332,9 @@ class PostHogMock:
         return self.app.latency.set(seconds, operation=operation, project_id=self.project_id)
 
     def clear_faults(self) -> int:
-        """Drop this tenant's planned faults, used or not (how many were left); strict mode then
-        has none to report. For a test whose client stops retrying before a fault runs out."""
+        """Drop this tenant's planned faults that are not used up; returns how many faults (not
+        answers) were dropped. Strict mode then has none to report: for a test whose client stops
+        retrying before a fault runs out."""
         return self.app.faults.clear(project_id=self.project_id)
 
     def clear_latency(self) -> int:
