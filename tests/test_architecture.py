@@ -187,7 +187,7 @@ def test_the_checker_catches_what_it_should_and_nothing_else(
 #: What the control plane may use of the store: its public methods, never its tables.
 STORE_API = {
     "create_tenant", "create_api_key", "add_project", "reset", "snapshot", "clock", "progression", "lock",
-    "has_project", "has_api_key",
+    "has_project", "has_api_key", "project_integrations",
 }  # fmt: skip
 HANDLERS = PACKAGE / "http" / "handlers"
 

@@ -185,8 +185,10 @@ def test_an_interrupt_on_a_creates_answer_still_deletes_that_export(server: Mock
 def test_without_a_read_only_key_the_scope_checks_are_skipped_and_say_why(server: MockServer, tenant: Tenant) -> None:
     report = run_contract(target_for(without_control_plane(server), tenant), max_examples=3, only=["auth"])
     assert report.ok
-    (skip,) = report.phases[0].skips
-    assert skip.prop == "auth.read-only" and "--read-only-api-key" in skip.reason
+    skips = {skip.prop: skip.reason for skip in report.phases[0].skips}
+    assert set(skips) == {"auth.read-only", "auth.scoped-projects"}
+    assert "--read-only-api-key" in skips["auth.read-only"]
+    assert "control plane" in skips["auth.scoped-projects"]
 
 
 def test_differential_mode_finds_no_difference_between_two_fakes(server: MockServer, tenant: Tenant) -> None:

@@ -9,6 +9,7 @@ included, for debugging.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -103,6 +104,43 @@ def test_scopes_and_flags_repeated_are_kept_once(server: MockServer, tenant: Ten
 
     assert server.store.api_keys[body["api_key"]].scopes == ["batch_export:read"]
     assert minted.json["scopes"] == ["batch_export:write", "batch_export:read"]
+
+
+def test_a_second_project_joins_the_tenants_organization(server: MockServer, tenant: Tenant) -> None:
+    """The tenant's key reaches it and lists it at organization level; a key minted for the first project does not."""
+    project = mock(server, "POST", "/_mock/projects/", json={"organization_id": tenant.organization_id.upper(),
+                                                            "name": "Staging"}).json  # fmt: skip
+    reader = {"project_id": tenant.project_id, "scopes": ["batch_export:read"]}
+    minted = mock(server, "POST", "/_mock/keys/", json=reader)
+    restricted = minted.json["api_key"]
+    owner = Api(server, replace(tenant, project_id=project["project_id"]))
+
+    created = owner.post("/batch_exports/", json={"name": "staging", "interval": "day",
+                                                  "destination": {"type": "NoOp", "config": {}}})  # fmt: skip
+    listed = call(server, "GET", f"/api/organizations/{tenant.organization_id}/batch_exports/",
+                  headers={"Authorization": f"Bearer {tenant.api_key}"})  # fmt: skip
+    refused = call(server, "GET", f"/api/projects/{project['project_id']}/batch_exports/",
+                   headers={"Authorization": f"Bearer {restricted}"})  # fmt: skip
+
+    assert (project["organization_id"], project["name"]) == (tenant.organization_id, "Staging")
+    assert {i["kind"] for i in project["integrations"]} == {i["kind"] for i in tenant.integrations}
+    assert created.status_code == 201 and created.json["team_id"] == project["project_id"]
+    assert [e["name"] for e in listed.json["results"]] == ["staging"]
+    assert refused.json == error(
+        "permission_denied",
+        f"API key does not have access to the requested project: ID {project['project_id']}.",
+        type="authentication_error",
+    )
+
+
+def test_a_project_for_an_organization_that_does_not_exist_is_a_400(server: MockServer) -> None:
+    nobody = "00000000-0000-0000-0000-000000000000"
+    response = mock(server, "POST", "/_mock/projects/", json={"organization_id": nobody})
+    assert response.json == error(
+        "does_not_exist",
+        'Invalid pk "00000000-0000-0000-0000-000000000000" - object does not exist.',
+        "organization_id",
+    )
 
 
 def test_the_flags_asked_for_are_on_for_the_project(server: MockServer) -> None:

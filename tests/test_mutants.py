@@ -50,10 +50,6 @@ GAPS: dict[str, str] = {
         "a cap on page size shows only in a project with more exports than the cap; the suite makes a "
         "handful per example, as it must on a real account"
     ),
-    "restricted-key-ignores-scoped-teams": (
-        "needs a second project in the key's organization, which neither PostHog's batch-exports API "
-        "nor the control plane makes"
-    ),
 }
 #: Mutants the suite kills but reports under another property than the one they break (none today).
 MISNAMED: dict[str, str] = {}

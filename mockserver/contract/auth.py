@@ -8,6 +8,9 @@ covered whole:
 * ``auth.read-only`` — every operation that needs ``batch_export:write`` answers 403 to a
   read-only key, and the suite's export is unchanged afterwards;
 * ``auth.read-only-reads`` — every list needing ``batch_export:read`` answers 200 to it;
+* ``auth.scoped-projects`` — that key, restricted to the suite's project, is 403 on another
+  project of the same organization, which the suite's own key reaches (control plane only:
+  it makes the second project);
 * ``error-body-shape`` — each of those refusals is ``{type, code, detail, attr}``.
 """
 
@@ -89,8 +92,39 @@ def run_auth_phase(workspace: Workspace, result: PhaseResult) -> None:
                     [ro.history[-1].curl(creds.redact(creds.read_only_key))],
                 )
             )
+    _check_scoped_projects(workspace, creds, result)
     api.delete(export_path)
     workspace.forget(export_path)
+
+
+def _check_scoped_projects(workspace: Workspace, creds: Credentials, result: PhaseResult) -> None:
+    """A key restricted to one project (as minted) is refused another project of its organization."""
+    prop = "auth.scoped-projects"
+    control = workspace.control
+    if control is None or not creds.read_only_key or not creds.organization_id:
+        result.skipped(prop, "needs a second project in the organization, which only the control plane makes")
+        return
+    other = control.add_project(creds.organization_id)
+    path = f"/api/projects/{other}/batch_exports/"
+    owner = workspace.client(creds.api_key).get(path)
+    reader = workspace.client(creds.read_only_key)
+    refused = reader.get(path)
+    problems = []
+    if owner.status != 200:
+        problems.append(f"the organization's own key: {owner.status} {owner.text[:160]}, not 200")
+    if refused.status != 403 or error_shape_problem(refused.json) or refused.json["code"] != "permission_denied":
+        problems.append(f"the restricted key: {refused.status} {refused.text[:160]}")
+    if not problems:
+        result.passed(prop)
+        return
+    result.failed(
+        Violation(
+            prop,
+            f"403 permission_denied for a key restricted to project {creds.project_id}, 200 for the organization's key",
+            "; ".join(problems),
+            [reader.history[-1].curl(creds.redact(creds.read_only_key))],
+        )
+    )
 
 
 def _check(

@@ -50,6 +50,12 @@ class ControlPlane:
         _expect(response, 201, "POST /_mock/keys/")
         return str(response.json["api_key"])
 
+    def add_project(self, organization_id: str) -> int:
+        """Another project in the organization (``POST /_mock/projects/``); its id."""
+        response = self.client.post("/_mock/projects/", {"organization_id": organization_id})
+        _expect(response, 201, "POST /_mock/projects/")
+        return int(response.json["project_id"])
+
     def advance(self, seconds: float) -> None:
         _expect(self.client.post("/_mock/clock/advance/", {"seconds": seconds}), 200, "POST /_mock/clock/advance/")
 

@@ -419,11 +419,19 @@ class Store:
             self.exports_by_team[team_id] = []
             key = ApiKey(self.ids.token("phx_"), list(scopes), [org_id], team_id)
             self.api_keys[key.value] = key
-            for kind, _label in INTEGRATION_KINDS.values():
-                integration = Integration(self.ids.next_int("integration"), team_id, kind)
-                self.integrations[integration.id] = integration
-                self.integrations_by_team.setdefault(team_id, []).append(integration.id)
+            self._add_integrations(team_id)
             return self._tenant(org, team, key)
+
+    def _add_integrations(self, team_id: int) -> None:
+        """One integration of each kind for a new project (destinations that need one name it)."""
+        for kind, _label in INTEGRATION_KINDS.values():
+            integration = Integration(self.ids.next_int("integration"), team_id, kind)
+            self.integrations[integration.id] = integration
+            self.integrations_by_team.setdefault(team_id, []).append(integration.id)
+
+    def project_integrations(self, team_id: int) -> list[dict[str, Any]]:
+        """``[{"id", "kind"}]`` of a project's integrations, as a tenant lists them."""
+        return [{"id": i, "kind": self.integrations[i].kind} for i in self.integrations_by_team.get(team_id, [])]
 
     def has_project(self, project_id: int) -> bool:
         return project_id in self.teams
@@ -448,9 +456,7 @@ class Store:
 
     def _tenant(self, org: Organization, team: Team, key: ApiKey) -> Tenant:
         """What :meth:`create_tenant` and :meth:`tenant` hand back for an organization, project and key."""
-        integrations = [
-            {"id": i, "kind": self.integrations[i].kind} for i in self.integrations_by_team.get(team.id, [])
-        ]
+        integrations = self.project_integrations(team.id)
         return Tenant(
             organization_id=org.id,
             organization_name=org.name,
@@ -485,7 +491,12 @@ class Store:
             return key
 
     def add_project(self, organization_id: str, name: str | None = None) -> Team:
-        """Another project in an existing organization (for cross-team isolation tests)."""
+        """Another project in an existing organization, with an integration of each kind: the
+        organization's keys reach it, a key restricted to other projects does not.
+
+        Raises:
+            KeyError: there is no such organization.
+        """
         with self.lock:
             org = self.organizations[organization_id]
             team_id = self.ids.next_int("team")
@@ -493,6 +504,7 @@ class Store:
             self.teams[team_id] = team
             self.exports_by_team[team_id] = []
             org.team_ids.append(team_id)
+            self._add_integrations(team_id)
             return team
 
     # -- state dump ------------------------------------------------------------------

@@ -403,8 +403,8 @@ MUTANTS: dict[str, Mutant] = {
             "restricted-key-ignores-scoped-teams",
             "scopes",
             answers.RestrictedKeyIgnoresScopedTeams,
-            {"auth.isolation", "auth.read-only"},
-            ["auth", "exports"],
+            {"auth.scoped-projects"},
+            ["auth"],
             answers.RestrictedKeyIgnoresScopedTeams,
         ),
         _mutant(

@@ -298,8 +298,8 @@ class RestrictedKeyIgnoresScopedTeams(Rewrite):
     """Scopes: a key restricted to some projects (``scoped_teams``) works on every project of its organization.
 
     Scopes (read/write) are still enforced; only the project restriction is forgotten.
-    Not caught (a gap in ``tests/test_mutants.py``): it takes a key scoped to one project
-    refused on another project of the same organization, and no phase can make a second project.
+    Caught by ``auth.scoped-projects``: the key minted for the suite's project is refused
+    another project of its organization, which the control plane makes.
     """
 
     def __init__(self, server: MockServer | None = None) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -123,6 +124,26 @@ def keys_create(plane: ControlPlane, ctx: Context) -> Reply:
         "project_id": key.current_team_id,
         "organization_id": key.organization_ids[0],
         "scopes": list(key.scopes),
+    }
+    return Reply(201, created)
+
+
+def projects_create(plane: ControlPlane, ctx: Context) -> Reply:
+    ctx.check_field_errors()
+    body = ctx.body
+    organization_id = str(uuid.UUID(str(body["organization_id"])))  # any spelling of the UUID
+    try:
+        team = plane.store.add_project(organization_id, body.get("name"))
+    except KeyError:
+        raise ValidationError(
+            f'Invalid pk "{body["organization_id"]}" - object does not exist.', code="does_not_exist",
+            attr="organization_id",
+        ) from None  # fmt: skip
+    created = {
+        "project_id": team.id,
+        "organization_id": team.organization_id,
+        "name": team.name,
+        "integrations": plane.store.project_integrations(team.id),
     }
     return Reply(201, created)
 
@@ -472,6 +493,7 @@ def journal_destroy(plane: ControlPlane, ctx: Context) -> Reply:
 HANDLERS: dict[str, ControlHandler] = {
     "mock_tenants_create": tenants_create,
     "mock_keys_create": keys_create,
+    "mock_projects_create": projects_create,
     "mock_reset_create": reset,
     "mock_scenarios_list": scenarios_list,
     "mock_scenarios_create": scenarios_create,
