@@ -427,3 +427,14 @@ def test_a_mistyped_operation_name_is_answered_with_the_names_it_may_mean(postho
         posthog_mock.fault("environments_batch_exports_pause", 503)
     with pytest.raises(ValueError, match=r"did you mean batch_exports_list\b"):
         posthog_mock.calls("batch_export_list")
+
+
+def test_a_second_project_in_the_tenants_organization(posthog_mock: PostHogMock) -> None:
+    other = posthog_mock.add_project("Staging")
+    with posthog_mock.httpx_client() as client:
+        created = client.post(f"/api/projects/{other}/batch_exports/",
+                              json={"name": "staging", "interval": "day", "destination": {"type": "NoOp", "config": {}}})  # fmt: skip
+        listed = client.get(f"/api/organizations/{posthog_mock.organization_id}/batch_exports/").json()
+    assert created.status_code == 201
+    assert [e["team_id"] for e in listed["results"]] == [other]
+

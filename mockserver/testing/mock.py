@@ -331,6 +331,10 @@ class PostHogMock:
         """Delay this project's responses (of one operation, or of all) by ``seconds``."""
         return self.app.latency.set(seconds, operation=operation, project_id=self.project_id)
 
+    def add_project(self, name: str | None = None) -> int:
+        """Another project in this tenant's organization (its key reaches it); the new project's id."""
+        return self.app.store.add_project(self.organization_id, name).id
+
     def clear_faults(self) -> int:
         """Drop this tenant's planned faults that are not used up; returns how many faults (not
         answers) were dropped. Strict mode then has none to report: for a test whose client stops
