@@ -432,8 +432,8 @@ def test_a_mistyped_operation_name_is_answered_with_the_names_it_may_mean(postho
 def test_a_second_project_in_the_tenants_organization(posthog_mock: PostHogMock) -> None:
     other = posthog_mock.add_project("Staging")
     with posthog_mock.httpx_client() as client:
-        created = client.post(f"/api/projects/{other}/batch_exports/",
-                              json={"name": "staging", "interval": "day", "destination": {"type": "NoOp", "config": {}}})  # fmt: skip
+        body = {"name": "staging", "interval": "day", "destination": {"type": "NoOp", "config": {}}}
+        created = client.post(f"/api/projects/{other}/batch_exports/", json=body)
         listed = client.get(f"/api/organizations/{posthog_mock.organization_id}/batch_exports/").json()
     assert created.status_code == 201
     assert [e["team_id"] for e in listed["results"]] == [other]
