@@ -437,4 +437,3 @@ def test_a_second_project_in_the_tenants_organization(posthog_mock: PostHogMock)
         listed = client.get(f"/api/organizations/{posthog_mock.organization_id}/batch_exports/").json()
     assert created.status_code == 201
     assert [e["team_id"] for e in listed["results"]] == [other]
-
