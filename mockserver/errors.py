@@ -43,6 +43,7 @@ __all__ = [
     "EmptyBodyError",
     "FileExpired",
     "MethodNotAllowed",
+    "NotAcceptable",
     "NotAuthenticated",
     "NotFound",
     "ParseError",
@@ -146,6 +147,17 @@ class MethodNotAllowed(APIError):
     def __init__(self, method: str, allowed: list[str] | None = None) -> None:
         headers = {"Allow": ", ".join(allowed)} if allowed else None
         super().__init__(f'Method "{method}" not allowed.', headers=headers)
+
+
+class NotAcceptable(APIError):
+    """DRF's content negotiation found no renderer for the ``Accept`` header (PostHog renders JSON only)."""
+
+    status = 406
+    type = "invalid_request"
+    default_code = "not_acceptable"
+
+    def __init__(self) -> None:
+        super().__init__("Could not satisfy the request Accept header.")
 
 
 class RequestTimeout(APIError):

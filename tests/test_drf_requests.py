@@ -146,6 +146,37 @@ def test_a_utf_8_bom_is_refused_unless_the_charset_is_utf_8_sig(api: Api) -> Non
     assert stripped.status_code == 201
 
 
+NOT_ACCEPTABLE = error("not_acceptable", "Could not satisfy the request Accept header.", type="invalid_request")
+
+
+@pytest.mark.parametrize(
+    "accept", [None, "*/*", "application/json", "application/json; indent=4", "application/*", "text/html,*/*;q=0.8"]
+)
+def test_any_accept_header_that_json_satisfies_gets_json(api: Api, accept: str | None) -> None:
+    key = {"Authorization": f"Bearer {api.tenant.api_key}"}
+    headers = {**key, "Accept": accept} if accept is not None else key
+    assert api.get("/batch_exports/", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", ""])
+def test_an_accept_header_json_cannot_satisfy_is_406_before_anything_else(api: Api, accept: str) -> None:
+    """DRF negotiates the renderer first: before authentication, and before a method's 405."""
+    without_key = api.get("/batch_exports/", headers={"Accept": accept})
+    key = {"Authorization": f"Bearer {api.tenant.api_key}"}
+    wrong_method = api.request("DELETE", "/batch_exports/", headers={**key, "Accept": accept})
+
+    assert (without_key.status_code, without_key.json) == (406, NOT_ACCEPTABLE)
+    assert (wrong_method.status_code, wrong_method.json) == (406, NOT_ACCEPTABLE)
+
+
+def test_a_format_other_than_json_is_404(api: Api) -> None:
+    """DRF's ``?format=`` keeps only the renderers of that format; PostHog has JSON's alone."""
+    assert api.get("/batch_exports/?format=json").status_code == 200
+    assert api.get("/batch_exports/?format=").status_code == 200  # empty: not asked
+    refused = api.get("/batch_exports/?format=xml", headers={})
+    assert refused.json == error("not_found", "Not found.", type="invalid_request")
+
+
 # -- form and multipart bodies ------------------------------------------------------
 
 

@@ -125,6 +125,7 @@ from mockserver.http.journal import (
     HeaderPicker,
     Journal,
 )
+from mockserver.http.negotiation import check_acceptable
 from mockserver.http.parsed import ResponseContractError
 from mockserver.http.routing import Router
 from mockserver.http.spec import PROFILES, Operation, Spec, canonical_name, load_spec
@@ -597,6 +598,9 @@ class MockServer:
             # (``_get_action``): a read-only key hears about the scope, not the method.
             scope = scope.split(":", 1)[0] + ":write"
         if op.level != "control":
+            # DRF negotiates the renderer before anything else of the view, authentication included.
+            format_values = request.args.getlist("format")
+            check_acceptable(request.environ.get("HTTP_ACCEPT"), format_values[-1] if format_values else None)
             json_body = parsed.body if parsed.body_error is None else None
             key = ctx.key = auth.authenticate(self.store, request.headers, request.args, json_body)
             team = organization = None
