@@ -10,9 +10,12 @@ One request flows through :meth:`MockServer.__call__`:
    openapi-core, the authority, judges and explains the rest (errors are kept, and raised
    where PostHog would raise them); JSON nested past :data:`~mockserver.http.body.MAX_JSON_DEPTH`
    is refused (400) without being parsed;
-4. authenticate the personal API key (401), check its scope (403);
-5. resolve the project or organization in the URL (404/403); a method the path does not
-   have answers 405 only now, as DRF does after its permission checks;
+4. negotiate the answer's type as DRF does (:mod:`mockserver.http.negotiation`: JSON only,
+   406 for an ``Accept`` header JSON cannot satisfy, 404 for another ``?format=``);
+5. authenticate the personal API key (401); find the project or organization the URL
+   names (404) within the key's own restrictions (403); check its scope (403), then its
+   owner's membership (403), in PostHog's order; a method the path does not have answers
+   405 only now, as DRF does after its permission checks;
 6. a planned fault (:mod:`mockserver.http.faults`) for this operation and tenant answers
    now, instead of the handler: state is untouched, as when DRF throttles a request
    (a delay-only fault lets the handler run and only holds the answer back);
