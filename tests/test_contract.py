@@ -369,6 +369,10 @@ def test_a_target_that_stops_answering_mid_run_ends_the_run_with_exit_2() -> Non
     assert "Traceback" not in result.stderr and "response-shape" not in result.stdout
     # The phase it never started is listed as skipped, and the report gives no verdict.
     assert re.search(r"schemathesis +0 passed +0 failed +1 skipped +0 requests", result.stdout), result.stdout
+    # The phase that stopped counts as failed in its row as in the total line, which must agree.
+    rows = re.findall(r"^ +(?:ok|FAIL) +\w+ +\d+ passed +(\d+) failed", result.stdout, flags=re.M)
+    total = re.search(r"^\d+ passed, (\d+) failed", result.stdout, flags=re.M)
+    assert total is not None and sum(map(int, rows)) == int(total.group(1)) == 1, result.stdout
     assert "[schemathesis] schemathesis: not run: the target stopped answering" in result.stdout
     assert result.stdout.rstrip().endswith("no verdict: the target stopped answering, and the run stopped there.")
     assert not [e for e in app.store.batch_exports.values() if not e.deleted]

@@ -48,9 +48,11 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--max-examples",
         type=int,
         default=100,
-        help="examples per state machine and operation (default 100; 25 sends about 4,500 requests)",
+        help="examples per state machine and operation (default 100; 25 sends about 5,500 requests)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="fixes every random choice (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="fixes every random choice but the names of what it creates (default 0)"
+    )
     parser.add_argument("--junit-xml", type=Path, metavar="PATH", help="also write the results as JUnit XML")
     parser.add_argument(
         "--only",

@@ -122,8 +122,9 @@ class Report:
         width = max((len(p.name) for p in self.phases), default=5)
         for p in self.phases:
             mark = "ok  " if p.ok else "FAIL"
+            failed = len(p.violations) + (p.error is not None)  # a phase that stopped early counts, as in the total
             lines.append(
-                f"  {mark} {p.name:<{width}}  {len(p.passes):>3} passed  {len(p.violations):>3} failed  "
+                f"  {mark} {p.name:<{width}}  {len(p.passes):>3} passed  {failed:>3} failed  "
                 f"{len(p.skips):>3} skipped  {p.requests:>6} requests  {p.seconds:6.1f} s"
             )
         for p in self.phases:
