@@ -9,6 +9,7 @@ included, for debugging.
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -131,6 +132,20 @@ def test_a_second_project_joins_the_tenants_organization(server: MockServer, ten
         f"API key does not have access to the requested project: ID {project['project_id']}.",
         type="authentication_error",
     )
+
+
+@pytest.mark.parametrize("name", ["nul " + chr(0), "lone " + chr(0xD800)])
+def test_names_the_control_plane_takes_are_checked_as_the_api_checks_them(
+    server: MockServer, tenant: Tenant, name: str
+) -> None:
+    """A NUL or a lone surrogate in a project or organization name is refused, as DRF's CharField refuses it."""
+    project = call(server, "POST", "/_mock/projects/", data=json.dumps({"organization_id": tenant.organization_id,
+                   "name": name}), content_type="application/json")  # fmt: skip
+    new_tenant = call(server, "POST", "/_mock/tenants/", data=json.dumps({"project_name": name}),
+                      content_type="application/json")  # fmt: skip
+
+    assert project.status_code == 400 and project.json["attr"] == "name"
+    assert new_tenant.status_code == 400 and new_tenant.json["attr"] == "project_name"
 
 
 def test_a_project_for_an_organization_that_does_not_exist_is_a_400(server: MockServer) -> None:

@@ -31,6 +31,7 @@ from mockserver.domain.dates import parse_datetime
 from mockserver.domain.hogql import compile_query
 from mockserver.domain.models import BatchExport, Destination, Organization, Run, Team
 from mockserver.domain.store import Store
+from mockserver.domain.text import check_characters
 from mockserver.errors import APIError, NotFound, PermissionDenied, ValidationError
 
 __all__ = ["FIELD_ORDER", "LATEST_RUNS", "BatchExports", "FieldErrors"]
@@ -630,26 +631,3 @@ def _as_char_fields_read(data: Mapping[str, Any], profile: str) -> Mapping[str, 
         if isinstance(data.get(name), list):
             trimmed[name] = [c.strip() if isinstance(c, str) else c for c in data[name]]
     return trimmed
-
-
-def check_characters(value: str, attr: str) -> None:
-    """The validators every DRF ``CharField`` runs after its length: no NUL, no lone surrogate.
-
-    >>> check_characters("ok", "name")
-    >>> check_characters("a" + chr(0xD800), "name")
-    Traceback (most recent call last):
-    ...
-    mockserver.errors.ValidationError: Surrogate characters are not allowed: U+D800.
-    """
-    if "\x00" in value:
-        raise ValidationError("Null characters are not allowed.", code="null_characters_not_allowed", attr=attr)
-    surrogate = _SURROGATE.search(value)  # one C-level scan: a query may be megabytes long
-    if surrogate is not None:
-        raise ValidationError(
-            f"Surrogate characters are not allowed: U+{ord(surrogate.group()):X}.",
-            code="surrogate_characters_not_allowed",
-            attr=attr,
-        )
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -47,6 +47,7 @@ from mockserver.domain.models import (
 )
 from mockserver.domain.snapshot import plain
 from mockserver.domain.tables import ShardedDict
+from mockserver.domain.text import check_characters
 from mockserver.domain.timeline import Timeline
 from mockserver.errors import ValidationError
 from mockserver.ids import IdSource
@@ -406,6 +407,9 @@ class Store:
         """
         scopes, feature_flags = list(scopes), list(feature_flags)
         check_tenant_settings(scopes, feature_flags, profile)
+        for name, attr in ((organization_name, "organization_name"), (project_name, "project_name")):
+            if name is not None:
+                check_characters(name, attr)
         # Each once, in the order given: a key's scopes are a set (a list of 100,000 copies is one scope).
         scopes, feature_flags = list(dict.fromkeys(scopes)), list(dict.fromkeys(feature_flags))
         with self.lock:
@@ -496,7 +500,10 @@ class Store:
 
         Raises:
             KeyError: there is no such organization.
+            ValidationError: ``name`` holds a NUL or a lone surrogate.
         """
+        if name is not None:
+            check_characters(name, "name")
         with self.lock:
             org = self.organizations[organization_id]
             team_id = self.ids.next_int("team")

@@ -187,6 +187,8 @@ class _Trace:
     body: bytes = b""
     #: Whether that body nests deeper than :data:`~mockserver.http.body.MAX_JSON_DEPTH`.
     too_deep: bool = False
+    #: A JSON body its charset could not decode (reported where the handler reads the body).
+    charset_error: ParseError | None = None
 
 
 class MockServer:
@@ -447,6 +449,13 @@ class MockServer:
                 body = trace.body = b""
             else:
                 body = trace.body = read_body(request.environ, self.body_limits, self.body_readers)
+                if body and request.mimetype == "application/json":
+                    # Decoded from its charset here, outside the lock: linear in the body's size
+                    # (as_utf8_json takes no codec that is not), and the journal then reads UTF-8.
+                    try:
+                        body = trace.body = as_utf8_json(body, request.mimetype_params.get("charset"))
+                    except ParseError as exc:
+                        trace.charset_error = exc
                 # Scanned here, outside the lock: linear, but a big body takes a while.
                 trace.too_deep = json_too_deep(body)
             engine = self.backend.engine
@@ -560,15 +569,8 @@ class MockServer:
         refused: APIError | None = None
         if op.has_body and body and not request.environ.get("CONTENT_TYPE"):
             refused = UnsupportedMediaType('Unsupported media type "" in request.')  # DRF: no parser for ""
-        elif op.has_body and body and form is None and mimetype == "application/json":
-            try:
-                utf8 = as_utf8_json(body, request.mimetype_params.get("charset"))
-            except ParseError as exc:
-                refused = exc
-            else:
-                if utf8 is not body:  # journaled as read: the redaction of secrets reads UTF-8
-                    body = trace.body = utf8
-                    trace.too_deep = json_too_deep(body)
+        elif op.has_body and body and trace.charset_error is not None:
+            refused = trace.charset_error
         if refused is None and op.has_body and trace.too_deep:
             refused = ParseError(f"JSON parse error - nesting deeper than {MAX_JSON_DEPTH} levels")
         if refused is not None:

@@ -164,9 +164,11 @@ def scrub(data: bytes, content_type: str) -> bytes:
     if not data:
         return data
     media = content_type.split(";", 1)[0].strip().lower()
-    if media in ("", "application/json") and not _is_utf8(data):
-        # Not JSON as the API reads it (the app has turned a body in a named charset into
-        # UTF-8 already): what cannot be read cannot be redacted, so none of it is kept.
+    if (media in ("", "application/json") and not _is_utf8(data)) or (b"\x00" in data and media != _MULTIPART):
+        # Not text as the API reads it (the app has turned a JSON body in a named charset into
+        # UTF-8 already; UTF-16 without a BOM is ASCII with NULs between the letters, which no
+        # pattern for a secret's name matches): what cannot be read cannot be redacted, so none
+        # of it is kept. Multipart file parts are binary; their parts are scrubbed one by one.
         return b""
     # A key may be spelled with escapes (``"pass\\u0077ord"``): such a body is parsed to see.
     maybe_secret = _SECRET_JSON_KEY.search(data) is not None or b"\\u" in data
@@ -190,13 +192,16 @@ def scrub(data: bytes, content_type: str) -> bytes:
         redacted = [(k, _redact_form_field(k, v)) for k, v in fields]
         if redacted != fields:
             data = urlencode(redacted, encoding="utf-8", errors="surrogateescape").encode("ascii")
-    elif media == "multipart/form-data":
+    elif media == _MULTIPART:
         data = _scrub_multipart(data, content_type)
     # Whatever was not parsed above (invalid or too deep JSON, text/json, JSON in a form part)
     # may still hold a secret field: its string value goes, wherever it is.
     if _SECRET_JSON_KEY.search(data):
         data = _SECRET_JSON_STRING.sub(rb'\1"' + REDACTED.encode() + rb'"', data)
     return _redact_key_bytes(data)
+
+
+_MULTIPART = "multipart/form-data"
 
 
 def _is_utf8(data: bytes) -> bool:
