@@ -257,6 +257,34 @@ def time_calls(call: Callable[[], Any], iterations: int, seconds: float, warmup:
     return {**summarize_us(wall), "cpu": summarize_us(cpu)}
 
 
+def time_alternating(
+    calls: dict[str, Callable[[], Any]], iterations: int, seconds: float, rounds: int = 10, warmup: int = 20
+) -> dict[str, dict[str, Any]]:
+    """Each of ``calls`` timed as :func:`time_calls` does, in ``rounds`` alternating turns.
+
+    For comparing two costs: measured one after the other, they also differ by whatever
+    the machine did meanwhile (its clock frequency, another guest of the host); taking
+    turns, both see the same spells of it.
+    """
+    for call in calls.values():
+        for _ in range(min(warmup, iterations)):
+            call()
+    samples: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in calls}
+    per_turn = max(1, iterations // rounds)
+    deadline = time.perf_counter() + seconds
+    for _ in range(rounds):
+        for name, call in calls.items():
+            wall, cpu = samples[name]
+            for _ in range(per_turn):
+                start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
+                call()
+                cpu.append((time.thread_time_ns() - start_cpu) / 1000)
+                wall.append((time.perf_counter_ns() - start) / 1000)
+        if time.perf_counter() > deadline:
+            break
+    return {name: {**summarize_us(wall), "cpu": summarize_us(cpu)} for name, (wall, cpu) in samples.items()}
+
+
 def summarize_us(samples_us: Sequence[float]) -> dict[str, float]:
     """n, median, p99, mean and min of durations in microseconds."""
     values = sorted(samples_us)

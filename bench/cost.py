@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from common import proc_memory_kib, summarize_us, time_calls
+from common import proc_memory_kib, summarize_us, time_alternating, time_calls
 from werkzeug.test import Client
 
 HOUR = 3600
@@ -118,7 +118,14 @@ def settle_heap() -> None:
 
 
 def section_history(iterations: int, seconds: float, big: int) -> dict[str, Any]:
+    """GET runs and GET logs of an export with 100 runs against one with ``big`` runs.
+
+    Both fakes live in this one process and are measured in alternating turns
+    (:func:`~common.time_alternating`): the heap the history makes and the machine's
+    spells weigh on both alike, and what is left is the cost of the request itself.
+    """
     out: dict[str, Any] = {}
+    fakes: dict[int, tuple[Tenant, str]] = {}
     for runs in (100, big):
         t = Tenant()
         export_id = t.export("hour")
@@ -128,22 +135,28 @@ def section_history(iterations: int, seconds: float, big: int) -> dict[str, Any]
         store = t.server.store
         count = len(store.runs_by_export.get(export_id, ()))
         assert count == runs, (count, runs)
-        settle_heap()
-        page = t.get(f"/batch_exports/{export_id}/runs/").json["results"]
-        logs = t.get(f"/batch_exports/{export_id}/logs/").json["results"]
+        fakes[runs] = (t, export_id)
         out[str(runs)] = {
             "runs": count,
             "log_lines": len(store.logs_by_source[export_id]),
             "make_s": made_s,
-            "page_runs": len(page),
-            "page_logs": len(logs),
-            "list_runs": timed(lambda e=export_id, t=t: t.get(f"/batch_exports/{e}/runs/"), iterations, seconds),
-            "list_logs": timed(lambda e=export_id, t=t: t.get(f"/batch_exports/{e}/logs/"), iterations, seconds),
-            "rss_kib": proc_memory_kib()["VmRSS"],
+            "page_runs": len(t.get(f"/batch_exports/{export_id}/runs/").json["results"]),
+            "page_logs": len(t.get(f"/batch_exports/{export_id}/logs/").json["results"]),
         }
-        del t, store
-        gc.unfreeze()
-        gc.collect()
+    settle_heap()
+    calls = {
+        f"{runs}/{kind}": (lambda t=t, path=f"/batch_exports/{e}/{kind}/": t.get(path))
+        for runs, (t, e) in fakes.items()
+        for kind in ("runs", "logs")
+    }
+    timings = time_alternating(calls, iterations, seconds)
+    for runs in fakes:
+        out[str(runs)]["list_runs"] = timings[f"{runs}/runs"]
+        out[str(runs)]["list_logs"] = timings[f"{runs}/logs"]
+        out[str(runs)]["rss_kib"] = proc_memory_kib()["VmRSS"]
+    del fakes, calls
+    gc.unfreeze()
+    gc.collect()
     out["ratio_runs"] = out[str(big)]["list_runs"]["cpu"]["p50"] / out["100"]["list_runs"]["cpu"]["p50"]
     out["ratio_logs"] = out[str(big)]["list_logs"]["cpu"]["p50"] / out["100"]["list_logs"]["cpu"]["p50"]
     out["big"] = big
