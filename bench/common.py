@@ -248,13 +248,18 @@ def time_calls(call: Callable[[], Any], iterations: int, seconds: float, warmup:
     cpu: list[float] = []
     deadline = time.perf_counter() + seconds
     for _ in range(iterations):
-        start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
-        call()
-        cpu.append((time.thread_time_ns() - start_cpu) / 1000)
-        wall.append((time.perf_counter_ns() - start) / 1000)
+        _time_once(call, wall, cpu)
         if time.perf_counter() > deadline:
             break
     return {**summarize_us(wall), "cpu": summarize_us(cpu)}
+
+
+def _time_once(call: Callable[[], Any], wall: list[float], cpu: list[float]) -> None:
+    """Call once; append its wall-clock and CPU time in µs."""
+    start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
+    call()
+    cpu.append((time.thread_time_ns() - start_cpu) / 1000)
+    wall.append((time.perf_counter_ns() - start) / 1000)
 
 
 def time_alternating(
@@ -276,10 +281,7 @@ def time_alternating(
         for name, call in calls.items():
             wall, cpu = samples[name]
             for _ in range(per_turn):
-                start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
-                call()
-                cpu.append((time.thread_time_ns() - start_cpu) / 1000)
-                wall.append((time.perf_counter_ns() - start) / 1000)
+                _time_once(call, wall, cpu)
         if time.perf_counter() > deadline:
             break
     return {name: {**summarize_us(wall), "cpu": summarize_us(cpu)} for name, (wall, cpu) in samples.items()}
