@@ -4,6 +4,8 @@ After every step the target must agree with the model of what the suite did:
 
 * ``pagination.count`` — a list's ``count`` is the number of live exports;
 * ``pagination.slice`` — any ``limit``/``offset`` gives that slice of the newest-first order;
+* ``pagination.slice`` also covers a page larger than 50 (once per run, before the examples, with a
+  control plane: it takes 51 exports in one project, too many to make on a real account);
 * ``pagination.walk`` — following ``next`` visits each live export exactly once, newest first,
   and each page's ``previous`` leads back to the page before it;
 * ``pause.idempotent`` — pause and unpause answer the same however often, and retrieve and
@@ -39,6 +41,8 @@ __all__ = ["ExportsMachine"]
 
 #: Walks and lists stay bounded however many exports the project already had.
 _MAX_PAGES = 25
+#: Exports made once per run to see a page larger than a cap of 50 would allow.
+_LARGE_PAGE = 51
 _WRITES = ("patch", "pause", "unpause", "delete", "create")
 #: Writes the target must refuse: ``("value", field named in the 400, its code, method)``, the
 #: body from :data:`_INVALID_BODIES` (the create lacks ``name``; the PATCHes change an existing
@@ -113,6 +117,34 @@ class ExportsMachine(ContractMachine):
         self._pause(first, "pause")
         self._refused_value(first, refused)
         self.walk(1)
+
+    def before_examples(self) -> None:
+        """A page of ``limit=100`` holds every one of 51 exports: no cap below the ``limit`` asked.
+
+        With a control plane only (its tenant is the run's own): 51 exports are too many to make
+        on a real account."""
+        if self.workspace.control is None:
+            return
+        listing = f"{self.project}/batch_exports/"
+        before = self.expect("pagination.count", self.api.get(listing), 200)["count"]
+        made = []
+        for _ in range(_LARGE_PAGE):
+            body = {"name": self.workspace.name(), "interval": "day", "paused": True,
+                    "destination": {"type": "NoOp", "config": {}}}  # fmt: skip
+            made.append(self.expect("create", self.api.post(f"{self.project}/batch_exports/", body), 201)["id"])
+        expected = before + len(made)
+        page = self.expect("pagination.slice", self.api.get(listing, params={"limit": 100}), 200)
+        shown = len(page["results"])
+        wanted = min(expected, 100)
+        self.check("pagination.slice", shown == wanted, f"{wanted} exports on a page of limit=100",
+                   f"{shown} of count {page['count']}")  # fmt: skip
+        for export_id in made:
+            path = f"{self.project}/batch_exports/{export_id}/"
+            self.expect("delete.gone", self.api.delete(path), 204)
+            self.workspace.forget(path)
+        after = self.expect("delete.gone", self.api.get(listing, params={"limit": 100}), 200)
+        left = sorted(set(made) & {e["id"] for e in after["results"]})
+        self.check("delete.gone", not left, f"the {len(made)} exports deleted gone from the list", left[:5])
 
     def teardown(self) -> None:
         cleaner = self.workspace.client(self.creds.api_key)  # outside the history: not part of a reproduction

@@ -122,6 +122,9 @@ class ContractMachine(RuleBasedStateMachine):
             raise self.violation(prop, expected, str(actual)[:500])
         type(self).run.checked.add(prop)
 
+    def before_examples(self) -> None:
+        """Checks made once per run, before hypothesis' examples (too costly to make in each)."""
+
     def check_link(self, prop: str, link: str | None) -> None:
         """A ``next``/``previous`` link, when absolute, names the host the request was sent to:
         a client follows it as it stands (one behind a proxy that ignores ``Host`` does not).
@@ -164,6 +167,11 @@ def run_machine(machine: type[ContractMachine], run: MachineRun, *, max_examples
     run.checked = set()
     try:
         with with_reporter(steps_seen.append):
+            once = bound()
+            try:
+                once.before_examples()
+            finally:
+                once.teardown()
             _seeded(bound, config, seed)
     except PropertyViolation as exc:
         failure = exc

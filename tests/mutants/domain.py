@@ -200,8 +200,8 @@ class LimitCappedAtFifty(BatchExports):
     """Pagination: a page holds at most 50 exports whatever ``limit`` asks (a ``max_limit`` PostHog does not have).
 
     ``count`` is right and the links are made from the ``limit`` asked, so with more than
-    50 exports a client asking ``limit=100`` never sees the 51st to the 100th. Not caught (a
-    gap in ``tests/test_mutants.py``): it takes a project with more than 50 exports.
+    50 exports a client asking ``limit=100`` never sees the 51st to the 100th. Caught by
+    ``pagination.slice``: once per run, with a control plane, a page of 51 exports.
     """
 
     def page_for_teams(self, team_ids: list[int], *, offset: int, limit: int | None) -> tuple[int, list[BatchExport]]:
