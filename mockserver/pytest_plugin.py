@@ -224,10 +224,8 @@ def posthog_mock(request: pytest.FixtureRequest, posthog_mock_settings: Settings
         server: ServerThread = request.getfixturevalue("posthog_mock_server")
         app = server.app
         # The profile is the tenant's own: tests of either profile share the one server.
-        tenant = app.store.create_tenant(
-            scopes=settings.scopes, feature_flags=settings.feature_flags, profile=settings.profile
-        )
-        mock = PostHogMock(app, tenant, private=False, url=server.url)
+        mock = PostHogMock.on(server, scopes=settings.scopes, feature_flags=settings.feature_flags,
+                              profile=settings.profile)  # fmt: skip
         restore_strict = app.strict
         app.strict = settings.strict  # the session's, unless the test's marker says otherwise
         # The store-wide settings a test may change (PUT /_mock/progression/, a scenario's

@@ -49,7 +49,6 @@ def run_auth_phase(workspace: Workspace, result: PhaseResult) -> None:
         return
     export_id = created.json["id"]
     export_path = f"/api/projects/{creds.project_id}/batch_exports/{export_id}/"
-    workspace.created(f"batch export {body['name']}", export_path, creds.api_key)
     before = api.get(export_path).json
     sweeps: list[tuple[str, Client, int, str, Callable[[Operation], bool]]] = [
         ("auth.no-credentials", workspace.client(None), 401, "not_authenticated", lambda op: True),

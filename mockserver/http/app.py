@@ -604,8 +604,7 @@ class MockServer:
             scope = scope.split(":", 1)[0] + ":write"
         if op.level != "control":
             # DRF negotiates the renderer before anything else of the view, authentication included.
-            format_values = request.args.getlist("format")
-            check_acceptable(request.environ.get("HTTP_ACCEPT"), format_values[-1] if format_values else None)
+            check_acceptable(request.environ.get("HTTP_ACCEPT"), ctx.arg("format"))
             json_body = parsed.body if parsed.body_error is None else None
             key = ctx.key = auth.authenticate(self.store, request.headers, request.args, json_body)
             team = organization = None
